@@ -181,7 +181,10 @@ func (d *jsonlDataset) jsonError(line []byte, err error) error {
 	}
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) {
-		col := int(te.Offset) - len(te.Value) + 1
+		// The decoder's offset is just past a bad scalar, or just past
+		// the opening bracket of a bad array or object: the column of
+		// its last byte or its bracket.
+		col := int(te.Offset)
 		if col < 1 || col > len(line) {
 			col = 0
 		}

@@ -53,7 +53,12 @@ func (t *textReader) Read(p []byte) (int, error) {
 			break
 		}
 	}
-	if !t.started && (n >= len(bom) || t.err != nil) {
+	if !t.started {
+		if n < len(bom) && t.err == nil && bytes.HasPrefix(bom, p[:n]) {
+			// Maybe a BOM still arriving: wait for more.
+			t.pending = append(t.pending, p[:n]...)
+			return 0, nil
+		}
 		t.started = true
 		if bytes.HasPrefix(p[:n], bom) {
 			n = copy(p, p[len(bom):n])

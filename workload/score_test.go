@@ -1,0 +1,132 @@
+package workload
+
+import (
+	"bytes"
+	"errors"
+	"math"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestScore(t *testing.T) {
+	tests := []struct {
+		why            string
+		s              Scorer
+		top            map[string]float64
+		want           float64
+		missYes, missN bool
+	}{
+		// 1/(1+e^(−2.4−(−0.1))) = 1/(1+e^−2.3) = 1/1.1002588 = 0.908877…
+		{"string keys", NewScorer(Qwen3YesID, Qwen3NoID), map[string]float64{"yes": -0.1, "no": -2.4, "Yes": -4}, 0.9088770389851438, false, false},
+		// equal logprobs: 1/(1+e^0) = 0.5
+		{"token_id keys", NewScorer(Qwen3YesID, Qwen3NoID), map[string]float64{"token_id:9693": -0.5, "token_id:2152": -0.5}, 0.5, false, false},
+		// "no" missing counts −10: 1/(1+e^(−10+0.2)) = 1/(1+e^−9.8) = 0.99994455…
+		{"missing no", NewScorer(Qwen3YesID, Qwen3NoID), map[string]float64{"yes": -0.2}, 0.9999445514752772, false, true},
+		// "yes" missing counts −10: 1/(1+e^(−0.05+10)) = 1/(1+e^9.95) = 4.7725e−5
+		{"missing yes", NewScorer(Qwen3YesID, Qwen3NoID), map[string]float64{"no": -0.05, "Yes": -3}, 4.7725356118475645e-05, true, false},
+		// both −10: 0.5
+		{"both missing", NewScorer(Qwen3YesID, Qwen3NoID), map[string]float64{"maybe": -0.1}, 0.5, true, true},
+		// the token id key wins over the string key: −1 vs −1
+		{"token_id preferred", NewScorer(Qwen3YesID, Qwen3NoID), map[string]float64{"token_id:9693": -1, "yes": -5, "no": -1}, 0.5, false, false},
+		// ids from the profile: 1/(1+e^(−0.3+1.2)) = 1/(1+e^0.9) = 0.289050…
+		{"other ids", NewScorer(11, 12), map[string]float64{"token_id:11": -1.2, "token_id:12": -0.3, "token_id:9693": 0}, 0.28905049737499605, false, false},
+	}
+	for _, tt := range tests {
+		p, my, mn := tt.s.Score(tt.top)
+		if math.Abs(p-tt.want) > 1e-12 || my != tt.missYes || mn != tt.missN {
+			t.Errorf("%s: got %v (missing yes %v, no %v), want %v (%v, %v)", tt.why, p, my, mn, tt.want, tt.missYes, tt.missN)
+		}
+	}
+}
+
+func TestRank(t *testing.T) {
+	nan := math.NaN()
+	tests := []struct {
+		why    string
+		scores []float64
+		topN   int
+		want   []int
+	}{
+		{"descending, cut to top_n", []float64{0.1, 0.9, 0.5, 0.7}, 2, []int{1, 3}},
+		{"ties keep document order", []float64{0.5, 0.9, 0.5, 0.5}, 0, []int{1, 0, 2, 3}},
+		{"NaN ranks last", []float64{nan, 0.2, nan, 0.1}, 0, []int{1, 3, 0, 2}},
+		{"top_n beyond the documents keeps all", []float64{0.2, 0.3}, 6, []int{1, 0}},
+		{"no documents", nil, 3, []int{}},
+	}
+	for _, tt := range tests {
+		if got := Rank(tt.scores, tt.topN); !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("%s: got %v, want %v", tt.why, got, tt.want)
+		}
+	}
+}
+
+func TestNDCGAndMRR(t *testing.T) {
+	// log2 discounts: position 1 → 1, 2 → 1/log2(3) = 0.63093, 5 → 1/log2(6) = 0.38685.
+	tests := []struct {
+		why      string
+		ranked   []int
+		relevant []int
+		k        int
+		ndcg     float64
+		mrr      float64
+	}{
+		// DCG@3 = 0.63093 (doc 1 at position 2); IDCG = 1 + 0.63093 → 0.386853; first hit at 2 → 1/2.
+		{"hit at position 2", []int{3, 1, 4, 0, 2}, []int{1, 2}, 3, 0.38685280723454163, 0.5},
+		// DCG@5 adds doc 2 at position 5: (0.63093 + 0.38685) / 1.63093 = 0.624051.
+		{"hits at positions 2 and 5", []int{3, 1, 4, 0, 2}, []int{1, 2}, 5, 0.6240505200038379, 0.5},
+		{"perfect ranking", []int{2, 1, 0}, []int{2, 1}, 3, 1, 1},
+		{"k 0 means the whole ranking", []int{0, 1}, []int{1}, 0, 0.6309297535714575, 0.5},
+		{"no relevant document ranked", []int{0, 1}, []int{5}, 2, 0, 0},
+		{"unlabelled query", []int{0, 1}, nil, 2, 0, 0},
+		// More relevant documents than k: the ideal is capped at k, so a full top-k is 1.
+		{"ideal capped at k", []int{1, 2}, []int{1, 2, 3}, 2, 1, 1},
+	}
+	for _, tt := range tests {
+		if got := NDCG(tt.ranked, tt.relevant, tt.k); math.Abs(got-tt.ndcg) > 1e-12 {
+			t.Errorf("%s: NDCG %v, want %v", tt.why, got, tt.ndcg)
+		}
+		if got := MRR(tt.ranked, tt.relevant); got != tt.mrr {
+			t.Errorf("%s: MRR %v, want %v", tt.why, got, tt.mrr)
+		}
+	}
+}
+
+func TestScoresWriter(t *testing.T) {
+	var buf bytes.Buffer
+	w := NewScoresWriter(&buf)
+	recs := ScoreRecords(4, 1, []float64{0.25, 0.9, 0.5}, 2)
+	if err := w.Write(recs); err != nil {
+		t.Fatal(err)
+	}
+	want := `{"query":4,"cycle":1,"doc":0,"score":0.25,"rank":0}
+{"query":4,"cycle":1,"doc":1,"score":0.9,"rank":1}
+{"query":4,"cycle":1,"doc":2,"score":0.5,"rank":2}
+`
+	if buf.String() != want {
+		t.Errorf("got\n%s\nwant\n%s", buf.String(), want)
+	}
+	var back []ScoreRecord
+	if err := ReadScores(strings.NewReader(buf.String()), func(r ScoreRecord) error { back = append(back, r); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(back, recs) {
+		t.Errorf("read back %+v, want %+v", back, recs)
+	}
+	if err := w.Write([]ScoreRecord{{Query: 1, Doc: 2, Score: math.NaN()}}); err == nil || err.Error() != "score of query 1 document 2 is NaN" {
+		t.Errorf("NaN: %v", err)
+	}
+	if err := ReadScores(strings.NewReader("{\"query\":1}\n{oops\n"), func(ScoreRecord) error { return nil }); err == nil || !strings.HasPrefix(err.Error(), "scores line 2:") {
+		t.Errorf("bad line: %v", err)
+	}
+	stop := errors.New("stop")
+	if err := ReadScores(strings.NewReader(want), func(ScoreRecord) error { return stop }); err != stop {
+		t.Errorf("callback error: %v", err)
+	}
+}
+
+func TestNoLogprobsMessage(t *testing.T) {
+	if !strings.Contains(ErrNoLogprobs.Error(), "on_device_sampling_config: null") || !strings.Contains(ErrNoLogprobs.Error(), "neuron_config") {
+		t.Errorf("message %q must tell the user what to set", ErrNoLogprobs)
+	}
+}
