@@ -303,7 +303,7 @@ func TestProbeTokenizer(t *testing.T) {
 
 type splitTokenizer struct{}
 
-func (splitTokenizer) Tokenize(context.Context, string) ([]int, error)  { return []int{1, 2}, nil }
+func (splitTokenizer) Tokenize(context.Context, string) ([]int, error)   { return []int{1, 2}, nil }
 func (splitTokenizer) Detokenize(context.Context, []int) (string, error) { return "", nil }
 
 // errString makes "" nil, for comparing errors by message.

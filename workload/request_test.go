@@ -52,7 +52,7 @@ func TestEncodeRequestsOnTheWire(t *testing.T) {
 		for key, want := range map[string]any{
 			"model": "qwen3-reranker", "max_tokens": num(1), "temperature": num(0), "logprobs": num(20),
 			"allowed_token_ids": []any{num(9693), num(2152)}, "stream": true,
-			"stream_options": map[string]any{"include_usage": true},
+			"stream_options":             map[string]any{"include_usage": true},
 			"return_tokens_as_token_ids": true, "priority": num(3), "vllm_xargs": map[string]any{"k": "v"},
 		} {
 			if v, ok := b[key]; !ok || !reflect.DeepEqual(v, want) {
@@ -144,7 +144,9 @@ func TestRerankSourceOnTheWire(t *testing.T) {
 	srv := newFakeServer(t, 0)
 	ctx := context.Background()
 	src, err := NewRerankSource(ctx, RerankOptions{
-		Open:      func() (Dataset, error) { return OpenDataset(sampleDir+"/insurance.jsonl", DatasetOptions{SearchNum: 20}) },
+		Open: func() (Dataset, error) {
+			return OpenDataset(sampleDir+"/insurance.jsonl", DatasetOptions{SearchNum: 20})
+		},
 		Prompt:    PromptOptions{MaxChars: -1},
 		Request:   RequestOptions{Model: "rr", BatchSize: 8},
 		TopN:      6,
