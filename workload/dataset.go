@@ -23,7 +23,8 @@ type Query struct {
 	// when DatasetOptions.SearchNum is set (padded with "" under "pad").
 	Documents []string
 	// Relevant lists the indices of documents that answer the query, when
-	// the dataset has labels (JSONL "relevant"); nil otherwise.
+	// the row has labels (JSONL "relevant"): non-nil, possibly empty, for
+	// a labelled row; nil for an unlabelled one.
 	Relevant []int
 }
 
@@ -179,6 +180,7 @@ type DatasetError struct {
 	Err       error
 }
 
+// Error formats the error as file:line:col: message.
 func (e *DatasetError) Error() string {
 	switch {
 	case e.Line == 0:

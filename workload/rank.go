@@ -39,8 +39,8 @@ func Rank(scores []float64, topN int) []int {
 // with binary relevance: DCG = Σ_{i<k, ranked[i] relevant} 1/log2(i+2),
 // divided by the DCG of an ideal ranking, Σ_{i<min(k,|relevant|)}
 // 1/log2(i+2). k <= 0 means len(ranked). A query with no relevant document
-// has no defined NDCG; it returns 0, and callers average over labelled
-// queries only.
+// has no defined NDCG; it returns 0, and callers average NDCG and MRR over
+// the queries with at least one relevant document.
 func NDCG(ranked []int, relevant []int, k int) float64 {
 	if len(relevant) == 0 {
 		return 0

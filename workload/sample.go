@@ -19,6 +19,10 @@ import (
 // (513–1024) and 1 very long (over 1024; every other query's is over 1500,
 // so it needs truncation at max_length 1500): 60/25/10/5 percent. Documents
 // are shuffled within each query; 4 or 5 of them are relevant.
+//
+// Regenerate the committed files after changing the generator or the text:
+// go test ./workload -run TestSampleGolden -update (and check the
+// distribution with go test ./workload -run TestSampleDistribution -v).
 const (
 	// SampleDocuments is the number of documents per sample query (the
 	// offline search_num).

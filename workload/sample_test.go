@@ -66,7 +66,7 @@ func TestSampleDistribution(t *testing.T) {
 	raw, afterCut := map[string]int{}, map[string]int{}
 	type span struct{ n, minW, maxW, sumW, minT, maxT int }
 	spans := map[string]*span{}
-	over1500, total := 0, 0
+	over1500, total, maxCut := 0, 0, 0
 	for _, q := range queries {
 		if len(q.Documents) != SampleDocuments {
 			t.Fatalf("query %d has %d documents", q.Index, len(q.Documents))
@@ -93,7 +93,9 @@ func TestSampleDistribution(t *testing.T) {
 				over1500++
 			}
 			body, _ = cut.Body(q.Text, d)
-			afterCut[bucketOf(EstimateTokens(PromptPrefix+body+PromptSuffix))]++
+			cutTok := EstimateTokens(PromptPrefix + body + PromptSuffix)
+			afterCut[bucketOf(cutTok)]++
+			maxCut = max(maxCut, cutTok)
 			total++
 		}
 	}
@@ -110,7 +112,7 @@ func TestSampleDistribution(t *testing.T) {
 			t.Errorf("bucket %s holds %.1f%% of prompts, want %.0f%% ± 3", b, 100*got, 100*want[b])
 		}
 	}
-	t.Logf("%d of %d prompts over 1500 tokens before the character cut", over1500, total)
+	t.Logf("%d of %d prompts over 1500 tokens before the character cut; the longest after it ≈%d tokens", over1500, total, maxCut)
 	if over1500 == 0 {
 		t.Error("no prompt over 1500 tokens: nothing needs truncation at max_length 1500")
 	}
