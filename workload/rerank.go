@@ -110,7 +110,8 @@ var _ Source = (*RerankSource)(nil)
 // NewRerankSource opens the dataset, prepares prompt building (probing the
 // tokenizer as NewBuilder does) and builds the dataset's items, or the first
 // cache-full of them when it is too large to cache. ctx bounds that work
-// and the prefetcher of a streaming source.
+// and the prefetcher of a streaming source, so it must outlive the source's
+// use (pass the run's context, not a startup timeout).
 func NewRerankSource(ctx context.Context, o RerankOptions) (*RerankSource, error) {
 	if o.Open == nil {
 		return nil, errors.New("rerank source: no dataset")
@@ -250,6 +251,9 @@ func (s *RerankSource) Next(ctx context.Context) (Item, error) {
 	case r, ok := <-s.ch:
 		if !ok {
 			s.err = errClosed
+			if err := s.parent.Err(); err != nil {
+				s.err = fmt.Errorf("rerank source: %w", err)
+			}
 			return Item{}, s.err
 		}
 		if r.err != nil {

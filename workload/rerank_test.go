@@ -228,3 +228,25 @@ func TestRerankSourceNextAllocs(t *testing.T) {
 		t.Errorf("%v allocations per cached Next, want 0", a)
 	}
 }
+
+// TestRerankSourceParentCancelled: a streaming source whose context ends
+// says why.
+func TestRerankSourceParentCancelled(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	src, err := NewRerankSource(ctx, RerankOptions{Open: memDataset(5, 1, nil), Cycle: true, CacheQueries: -1, Prefetch: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	cancel()
+	<-src.exited
+	var err2 error
+	for range 3 { // up to Prefetch items may already be buffered
+		if _, err2 = src.Next(context.Background()); err2 != nil {
+			break
+		}
+	}
+	if err2 == nil || err2.Error() != "rerank source: context canceled" {
+		t.Errorf("got %v", err2)
+	}
+}
