@@ -24,7 +24,7 @@ const (
 // costing more than a fraction of a second.
 const (
 	maxDepth = 64
-	maxNodes = 200_000
+	maxNodes = 50_000
 )
 
 // decoder walks a yaml.v3 node tree into Go values by their yaml tags, as
@@ -207,6 +207,9 @@ func (d *decoder) structure(n *yaml.Node, path string, v reflect.Value) {
 	for _, kv := range d.pairs(n, path) {
 		k := kv[0].Value
 		kp := joinPath(path, k)
+		if path == "" && strings.HasPrefix(k, "x-") {
+			continue // extension keys hold YAML anchors, as in Compose files
+		}
 		idx, ok := fields[k]
 		if !ok {
 			d.unknown(kv[0], path, k, fieldNames(v.Type()))

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"testing/fstest"
 )
 
 // TestShipped loads and expands every shipped profile: each must be valid,
@@ -172,5 +173,28 @@ func TestOpenWithoutDataset(t *testing.T) {
 	p := loadShippedForTest(t, "generate.yaml")
 	if _, err := p.Workload.Open(); err == nil {
 		t.Error("Open of a synthetic workload succeeded")
+	}
+}
+
+// TestReadmeExample: the rerank.yaml shown in README.md, condensed, is the
+// same profile as the shipped file (same resolved content, same hash).
+func TestReadmeExample(t *testing.T) {
+	b, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(b), "```yaml\nname: rerank\n")
+	block, _, ok2 := strings.Cut(rest, "```")
+	if !ok || !ok2 {
+		t.Fatal("README.md has no rerank.yaml block")
+	}
+	fsys := shippedFS(t).(fstest.MapFS)
+	fsys["readme.yaml"] = &fstest.MapFile{Data: []byte("name: rerank\n" + block)}
+	readme, err := loadFS(fsys, "readme.yaml", "shipped:readme.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := readme.Hash(), loadShippedForTest(t, "rerank.yaml").Hash(); got != want {
+		t.Errorf("README's rerank.yaml differs from profiles/rerank.yaml (hash %s vs %s)", got, want)
 	}
 }
