@@ -2,6 +2,7 @@ package profiles
 
 import (
 	"encoding/json"
+	"io/fs"
 	"math"
 	"reflect"
 	"strings"
@@ -156,6 +157,54 @@ func TestCommandForms(t *testing.T) {
 		p := mustParse(t, minimal+"base:\n  max_model_len: 2048\nserver:\n  "+cmd+"\n")
 		if got := strings.Join(p.Server.Command, " "); got != "python3 -m vllm.entrypoints.openai.api_server" {
 			t.Errorf("%s: command %q", cmd, got)
+		}
+	}
+}
+
+// TestTypeErrors: each kind of wrong value names what was expected and
+// what was found, at the value's line.
+func TestTypeErrors(t *testing.T) {
+	tests := []struct{ extra, want string }{
+		// A list where an integer belongs.
+		{"base:\n  max_model_len: [2048]\n", "p.yaml:7: base.max_model_len: want an integer, got a list"},
+		// A fraction is not an integer.
+		{"base:\n  max_model_len: 2048.5\n", "p.yaml:7: base.max_model_len: want an integer, got 2048.5"},
+		// An integer too large for int.
+		{"base:\n  max_model_len: 99999999999999999999\n", "p.yaml:7: base.max_model_len: want an integer, got 99999999999999999999"},
+		// null where a value is needed.
+		{"base:\n  max_model_len: ~\n", "p.yaml:7: base.max_model_len: needs a value"},
+		// A mapping where a string belongs.
+		{"description: {a: 1}\nbase:\n  max_model_len: 2048\n", "p.yaml:6: description: want a string, got a mapping"},
+		// NaN is not a usable number.
+		{"base:\n  max_model_len: 2048\nload:\n  - arrival: gamma\n    rate: 1\n    burstiness: .nan\n    queries: 1\n", "p.yaml:11: load[0].burstiness: want a number, got .nan"},
+		// NaN cannot go into the --additional-config JSON.
+		{"base:\n  max_model_len: 2048\n  neuron_config: {x: .nan}\n", "p.yaml:8: base.neuron_config.x: .nan cannot be written as JSON"},
+		// A list where a mapping belongs.
+		{"server: [a]\nbase:\n  max_model_len: 2048\n", "p.yaml:6: server: want a mapping of keys to values, got a list"},
+		// Keys must be words.
+		{"base:\n  max_model_len: 2048\n  env: {[a]: b}\n", "p.yaml:8: base.env: keys must be plain words, got a list"},
+		// << needs mappings.
+		{"base:\n  <<: 3\n  max_model_len: 2048\n", "p.yaml:7: base: << wants a mapping or a list of mappings, got 3"},
+		// The command cannot be empty.
+		{"server:\n  command: \"\"\nbase:\n  max_model_len: 2048\n", "p.yaml:7: server.command: must not be empty"},
+		// A negative duration.
+		{"server:\n  stop_grace: -1s\nbase:\n  max_model_len: 2048\n", "p.yaml:7: server.stop_grace: must not be negative, got -1s"},
+		// A long string is cut in the message.
+		{"base:\n  max_model_len: " + strings.Repeat("x", 60) + "\n", "p.yaml:7: base.max_model_len: want an integer, got \"" + strings.Repeat("x", 40) + "…\""},
+	}
+	for _, tc := range tests {
+		_, err := Parse([]byte(minimal+tc.extra), "p.yaml")
+		if err == nil || err.Error() != tc.want {
+			t.Errorf("%q:\n got %v\nwant %s", tc.extra, err, tc.want)
+		}
+	}
+}
+
+// TestShippedFS: the embedded FS holds the profiles at its root.
+func TestShippedFS(t *testing.T) {
+	for _, name := range ShippedNames() {
+		if _, err := fs.Stat(Shipped(), name); err != nil {
+			t.Error(err)
 		}
 	}
 }
