@@ -1,0 +1,201 @@
+package profiles
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Duration is a time.Duration written as a Go duration string ("90s",
+// "5m", "1h30m") in YAML and JSON.
+type Duration time.Duration
+
+// D returns the value as a time.Duration.
+func (d Duration) D() time.Duration { return time.Duration(d) }
+
+// String renders the duration as time.Duration does ("5m0s").
+func (d Duration) String() string { return time.Duration(d).String() }
+
+// MarshalJSON writes the duration as a string.
+func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(d.String()) }
+
+// UnmarshalJSON reads a duration string.
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("duration: want a string like \"5m\": %w", err)
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return fmt.Errorf("duration: %w", err)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+func (d *Duration) decodeNode(dec *decoder, n *yaml.Node, path string) {
+	if n.Kind != yaml.ScalarNode || n.ShortTag() == nullTag {
+		dec.typeErr(n, path, "want a duration like \"90s\" or \"5m\", got %s", describe(n))
+		return
+	}
+	v, err := time.ParseDuration(n.Value)
+	if err != nil {
+		hint := ""
+		if _, e := strconv.ParseFloat(n.Value, 64); e == nil {
+			hint = fmt.Sprintf(" (a bare number has no unit: write \"%ss\" for seconds)", n.Value)
+		}
+		dec.typeErr(n, path, "want a duration like \"90s\" or \"5m\", got %q%s", n.Value, hint)
+		return
+	}
+	if v < 0 {
+		dec.typeErr(n, path, "must not be negative, got %s", n.Value)
+		return
+	}
+	*d = Duration(v)
+}
+
+// Rate is an arrival rate in queries per second; +Inf means every arrival
+// is due at once. It is written as a number or "inf" in YAML and JSON.
+type Rate float64
+
+// InfRate is the infinite rate.
+var InfRate = Rate(math.Inf(1))
+
+// IsInf reports whether r is the infinite rate.
+func (r Rate) IsInf() bool { return math.IsInf(float64(r), 1) }
+
+// String renders the rate as vLLM does: "inf" or a plain number.
+func (r Rate) String() string {
+	if r.IsInf() {
+		return "inf"
+	}
+	return strconv.FormatFloat(float64(r), 'g', -1, 64)
+}
+
+// MarshalJSON writes "inf" for the infinite rate and a number otherwise.
+func (r Rate) MarshalJSON() ([]byte, error) {
+	if r.IsInf() {
+		return []byte(`"inf"`), nil
+	}
+	if math.IsNaN(float64(r)) || math.IsInf(float64(r), -1) {
+		return nil, fmt.Errorf("rate %v cannot be written as JSON", float64(r))
+	}
+	return json.Marshal(float64(r))
+}
+
+// UnmarshalJSON accepts a number or the string "inf".
+func (r *Rate) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err == nil {
+		if s != "inf" {
+			return fmt.Errorf("rate %q: want a number or \"inf\"", s)
+		}
+		*r = InfRate
+		return nil
+	}
+	var f float64
+	if err := json.Unmarshal(b, &f); err != nil {
+		return fmt.Errorf("rate: %w", err)
+	}
+	*r = Rate(f)
+	return nil
+}
+
+func (r *Rate) decodeNode(dec *decoder, n *yaml.Node, path string) {
+	if n.Kind == yaml.ScalarNode {
+		switch v := strings.ToLower(n.Value); {
+		case v == "inf" || v == ".inf" || v == "+inf" || v == "+.inf":
+			*r = InfRate
+			return
+		case n.ShortTag() == intTag || n.ShortTag() == floatTag:
+			var f float64
+			if err := n.Decode(&f); err == nil && !math.IsNaN(f) && !math.IsInf(f, -1) {
+				*r = Rate(f)
+				return
+			}
+		}
+	}
+	dec.typeErr(n, path, "want queries per second (a number) or inf, got %s", describe(n))
+}
+
+// Command is a command line given either as one string, split at spaces
+// ("vllm serve"), or as a list of words (["python3", "-m", "vllm..."]).
+type Command []string
+
+func (c *Command) decodeNode(dec *decoder, n *yaml.Node, path string) {
+	switch {
+	case n.Kind == yaml.ScalarNode && n.ShortTag() == strTag:
+		*c = strings.Fields(n.Value)
+	case n.Kind == yaml.SequenceNode:
+		var words []string
+		dec.decodeValue(n, path, &words)
+		*c = words
+	default:
+		dec.typeErr(n, path, "want a command as a string or a list of words, got %s", describe(n))
+		return
+	}
+	if len(*c) == 0 {
+		dec.typeErr(n, path, "must not be empty")
+	}
+}
+
+// CoreSet is a NEURON_RT_VISIBLE_CORES value: "0-1", "2", "0,1" or
+// "0-3,8-11"; a YAML integer is taken as one core.
+type CoreSet string
+
+func (c *CoreSet) decodeNode(dec *decoder, n *yaml.Node, path string) {
+	if n.Kind != yaml.ScalarNode || n.ShortTag() == nullTag || n.ShortTag() == boolTag {
+		dec.typeErr(n, path, "want cores like \"0-1\", \"2\" or \"0,1\", got %s", describe(n))
+		return
+	}
+	if _, err := countCores(n.Value); err != nil {
+		dec.typeErr(n, path, "%v", err)
+		return
+	}
+	*c = CoreSet(n.Value)
+}
+
+// Count returns how many NeuronCores the set names (0 for an empty set).
+func (c CoreSet) Count() int {
+	n, _ := countCores(string(c))
+	return n
+}
+
+// countCores parses a NEURON_RT_VISIBLE_CORES value and counts its cores.
+func countCores(s string) (int, error) {
+	if s == "" {
+		return 0, nil
+	}
+	bad := func() (int, error) {
+		return 0, fmt.Errorf("want cores like \"0-1\", \"2\" or \"0,1\", got %q", s)
+	}
+	seen := map[int]bool{}
+	for _, part := range strings.Split(s, ",") {
+		lo, hi, isRange := strings.Cut(strings.TrimSpace(part), "-")
+		a, err := strconv.Atoi(lo)
+		if err != nil || a < 0 {
+			return bad()
+		}
+		b := a
+		if isRange {
+			if b, err = strconv.Atoi(hi); err != nil || b < a {
+				return bad()
+			}
+		}
+		if b-a > 1024 {
+			return bad()
+		}
+		for i := a; i <= b; i++ {
+			if seen[i] {
+				return 0, fmt.Errorf("core %d is listed twice in %q", i, s)
+			}
+			seen[i] = true
+		}
+	}
+	return len(seen), nil
+}
