@@ -85,11 +85,11 @@ type RankAgreement struct {
 // CompareOffline joins off to s (see MatchOffline) and compares them.
 func CompareOffline(off []OfflineResult, s *Sweep) *OfflineComparison {
 	c := &OfflineComparison{
-		Simulated: s.Simulated(), Profile: s.Manifest.Profile, Dir: s.Dir,
+		Simulated: s.Simulated(), Profile: s.manifest().Profile, Dir: s.Dir,
 		Matches: MatchOffline(off, s), UnmatchedOnline: []string{}, Rows: []OfflineRow{}, Notes: []string{},
 	}
 	if c.Simulated {
-		c.Banner = simulatedBanner(s.Manifest.Sim)
+		c.Banner = simulatedBanner(s.manifest().Sim)
 		c.Notes = append(c.Notes, "The online side is SIMULATED: this compares the simulator's latency model with the "+
 			"offline measurements (a calibration check), not the real HTTP and serving overhead.")
 	}

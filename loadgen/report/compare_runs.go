@@ -95,7 +95,7 @@ func CompareRunsWith(a, b *Sweep, th Thresholds) *RunComparison {
 		c.Warnings = append(c.Warnings, fmt.Sprintf("COMPARING A SIMULATED RUN WITH A REAL ONE (A simulated: %t, B simulated: %t): "+
 			"the deltas below measure the simulator's model against hardware, not a regression.", c.SimulatedA, c.SimulatedB))
 	}
-	if ha, hb := a.Manifest.ProfileHash, b.Manifest.ProfileHash; ha != "" && hb != "" && ha != hb {
+	if ha, hb := a.manifest().ProfileHash, b.manifest().ProfileHash; ha != "" && hb != "" && ha != hb {
 		c.Warnings = append(c.Warnings, fmt.Sprintf("the profiles differ (hash %s vs %s): configs of the same name may not be the same setup", ha, hb))
 	}
 	for i := range a.Configs {

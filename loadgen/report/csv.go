@@ -29,7 +29,8 @@ var csvHeader = []string{
 }
 
 // WriteCSV writes summary.csv (see csvHeader). Numbers are written as in
-// summary.json; absent values are empty cells.
+// summary.json; absent values are empty cells. The simulated column says
+// SIMULATED on every row of a simulated sweep and "real" otherwise.
 func (s *Summary) WriteCSV(w io.Writer) error {
 	cw := csv.NewWriter(w)
 	if err := cw.Write(csvHeader); err != nil {
@@ -57,7 +58,7 @@ func (s *Summary) WriteCSV(w io.Writer) error {
 			phases = []PhaseRow{{Config: st.Config}}
 		}
 		for _, p := range phases {
-			rec := []string{strconv.FormatBool(s.Simulated), st.Config, st.Status, st.FailureClass, st.Reason}
+			rec := []string{simCell(s.Simulated), st.Config, st.Status, st.FailureClass, st.Reason}
 			rec = append(rec, csvPhase(p)...)
 			rr := rank[st.Config]
 			if rr.Phase != "" && rr.Phase == p.Phase {
@@ -106,6 +107,13 @@ func numI(v *int) string {
 		return ""
 	}
 	return strconv.Itoa(*v)
+}
+
+func simCell(simulated bool) string {
+	if simulated {
+		return "SIMULATED"
+	}
+	return "real"
 }
 
 func boolCell(b *bool) string {

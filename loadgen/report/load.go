@@ -119,7 +119,7 @@ func (c *ConfigResult) FailureReason() string {
 // Simulated reports whether anything in the sweep was measured against the
 // simulator: the manifest says so, or any phase result does.
 func (s *Sweep) Simulated() bool {
-	if s.Manifest != nil && s.Manifest.Simulated {
+	if s.manifest().Simulated {
 		return true
 	}
 	for i := range s.Configs {
@@ -130,6 +130,15 @@ func (s *Sweep) Simulated() bool {
 		}
 	}
 	return false
+}
+
+// manifest is the sweep's manifest, or an empty one for a Sweep built
+// without.
+func (s *Sweep) manifest() *Manifest {
+	if s.Manifest == nil {
+		return &Manifest{}
+	}
+	return s.Manifest
 }
 
 // Config returns the named configuration, or nil.

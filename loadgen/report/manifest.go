@@ -136,6 +136,17 @@ func (c *ConfigStatus) Phase(name string) *PhaseStatus {
 	return nil
 }
 
+// NeedsRun reports whether --resume must run the phase of the config:
+// the config or phase is not in the manifest, or did not finish ok.
+func (m *Manifest) NeedsRun(config, phase string) bool {
+	c := m.Config(config)
+	if c == nil {
+		return true
+	}
+	p := c.Phase(phase)
+	return p == nil || p.Status != StatusOK
+}
+
 // PhaseFile is where a phase result lives, relative to the results
 // directory: <config>/<phase>.json.
 func PhaseFile(config, phase string) string {

@@ -86,3 +86,22 @@ func TestFilePaths(t *testing.T) {
 		t.Error(got)
 	}
 }
+
+func TestNeedsRun(t *testing.T) {
+	m := &Manifest{Configs: []ConfigStatus{{Name: "a", Status: StatusFailed, Phases: []PhaseStatus{
+		{Name: "sync", Status: StatusOK}, {Name: "stress", Status: StatusFailed}, {Name: "p", Status: StatusInterrupted}}}}}
+	for _, tc := range []struct {
+		config, phase string
+		want          bool
+	}{
+		{"a", "sync", false},  // finished ok: keep it
+		{"a", "stress", true}, // failed: run again
+		{"a", "p", true},      // interrupted: run again
+		{"a", "new", true},    // not in the manifest
+		{"b", "sync", true},   // config not in the manifest
+	} {
+		if got := m.NeedsRun(tc.config, tc.phase); got != tc.want {
+			t.Errorf("NeedsRun(%s, %s) = %t, want %t", tc.config, tc.phase, got, tc.want)
+		}
+	}
+}

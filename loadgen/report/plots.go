@@ -107,7 +107,7 @@ func latencyVsRatePlot(sum *Summary) Plot {
 	ps := twoPanels([2]axis{xa, xa},
 		[2]axis{valueAxis(ylo[0], yhi[0], "TTFT (ms)"), valueAxis(ylo[1], yhi[1], "query latency (ms)")},
 		[2]string{"TTFT p50 / p99", "Query latency p50 / p99"})
-	entries := configLegend(configs, false)
+	entries := configLegend(configs, func(c string) bool { return len(data[0][c])+len(data[1][c]) > 0 })
 	entries = append(entries,
 		legendEntry{label: "p50", color: "#555"}, legendEntry{label: "p99", color: "#555", dash: "6 4"},
 		legendEntry{label: "open-loop phase", color: "#555", marker: markerCircle},
@@ -154,11 +154,17 @@ func configNames(sum *Summary) []string {
 	return out
 }
 
-func configLegend(configs []string, box bool) []legendEntry {
+// configLegend lists the configs that have data, each in the colour of
+// its position in the sweep, so that a config keeps its colour across
+// plots.
+func configLegend(configs []string, has func(string) bool) []legendEntry {
 	var out []legendEntry
 	for i, c := range configs {
+		if !has(c) {
+			continue
+		}
 		color, dash := seriesStyle(i)
-		out = append(out, legendEntry{label: c, color: color, dash: dash, box: box})
+		out = append(out, legendEntry{label: c, color: color, dash: dash})
 	}
 	return out
 }
@@ -214,7 +220,13 @@ func cdfPlot(s *Sweep, simulated bool, phase string) Plot {
 	ps := twoPanels([2]axis{xa, xa},
 		[2]axis{valueAxis(ylo[0], yhi[0], "TTFT (ms)"), valueAxis(ylo[1], yhi[1], "query latency (ms)")},
 		[2]string{"TTFT distribution", "Query latency distribution"})
-	entries := configLegend(names, false)
+	has := map[string]bool{}
+	for m := range idx {
+		for _, i := range idx[m] {
+			has[names[i]] = true
+		}
+	}
+	entries := configLegend(names, func(c string) bool { return has[c] })
 	anyJSON := false
 	for m := range data {
 		for _, l := range data[m] {

@@ -84,7 +84,7 @@ func TestPlotLabels(t *testing.T) {
 }
 
 func TestPlotsEmpty(t *testing.T) {
-	s := &Sweep{Manifest: &Manifest{Profile: "empty"}}
+	s := &Sweep{} // no manifest, no configs
 	plots := Plots(s, s.Summary())
 	if len(plots) != 2 {
 		t.Fatalf("%d plots", len(plots))

@@ -12,7 +12,7 @@ import (
 // Summary computes the report's numbers from the loaded results. It reads
 // only the phase JSON files (the histograms are for the plots).
 func (s *Sweep) Summary() *Summary {
-	m := s.Manifest
+	m := s.manifest()
 	sum := &Summary{
 		SchemaVersion:  SummarySchemaVersion,
 		Simulated:      s.Simulated(),
@@ -153,8 +153,11 @@ func phaseRow(c *ConfigResult, p *Phase) PhaseRow {
 	if r == nil {
 		return row
 	}
-	rate := r.RequestRate
-	row.Arrival, row.TargetRate, row.MaxConcurrency = r.Arrival, &rate, r.MaxConcurrency
+	row.Arrival, row.MaxConcurrency = r.Arrival, r.MaxConcurrency
+	if !isSync(r) { // a closed loop has no target rate
+		rate := r.RequestRate
+		row.TargetRate = &rate
+	}
 	row.AchievedRate = f64(round(r.AchievedRate, 6))
 	row.QueryThroughput = f64(round(r.QueryThroughput, 6))
 	row.TTFTP50Ms, row.TTFTP99Ms = stat(r, loadgen.MetricTTFT, 50), stat(r, loadgen.MetricTTFT, 99)

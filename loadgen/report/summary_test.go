@@ -170,7 +170,7 @@ func TestCSVMatchesJSON(t *testing.T) {
 					t.Errorf("rank %s, want %d", rec[col["rank"]], r.Rank)
 				}
 			}
-			if rec[col["simulated"]] != strconv.FormatBool(back.Simulated) {
+			if rec[col["simulated"]] != simCell(back.Simulated) {
 				t.Errorf("simulated cell %s", rec[col["simulated"]])
 			}
 		}

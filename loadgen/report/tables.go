@@ -72,7 +72,7 @@ func (s *Summary) phaseTable() table {
 		">E2E p50", ">E2E p99", ">query p50", ">query p99", ">lag p99", ">errors", ">goodput")
 	for _, r := range s.Phases {
 		if r.Arrival == "" {
-			t.rows = append(t.rows, []string{r.Config, r.Phase, "(" + statusNote(r.Status, "", r.Reason) + ")",
+			t.rows = append(t.rows, []string{r.Config, r.Phase, "(" + orUnknown(r.Status) + ")",
 				dash, dash, dash, dash, dash, dash, dash, dash, dash, dash, dash, dash})
 			continue
 		}

@@ -33,7 +33,7 @@ func (s *Sweep) warningList() []warning {
 	for _, p := range s.Problems {
 		ws = append(ws, warning{text: "results: " + p})
 	}
-	if s.Manifest.Simulated != s.Simulated() {
+	if s.manifest().Simulated != s.Simulated() {
 		ws = append(ws, warning{text: "the manifest says the run was not simulated, but some phase results say they were: treating the whole sweep as SIMULATED"})
 	}
 	for i := range s.Configs {
