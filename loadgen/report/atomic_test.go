@@ -57,7 +57,7 @@ func TestWriteFileAtomicErrors(t *testing.T) {
 func TestWriteFileAtomicConcurrentReaders(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "big.json")
-	versions := [][]byte{bytes.Repeat([]byte("a"), 1<<20), bytes.Repeat([]byte("b"), 3<<19)}
+	versions := [][]byte{bytes.Repeat([]byte("a"), 1<<19), bytes.Repeat([]byte("b"), 3<<18)}
 	if err := WriteFileAtomic(path, versions[0]); err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +91,7 @@ func TestWriteFileAtomicConcurrentReaders(t *testing.T) {
 		}()
 	}
 	ready.Wait()
-	for i := range 40 {
+	for i := range 20 {
 		if err := WriteFileAtomic(path, versions[i%2]); err != nil {
 			t.Error(err)
 			break
