@@ -1,0 +1,25 @@
+// Package report turns a sweep's results directory into what people read:
+// summary.md (the offline benchmark's ranking table first, then the online
+// tables and a recommendation), summary.json and summary.csv with the same
+// numbers, SVG plots and one self-contained report.html. It also compares a
+// sweep with the offline benchmark's result files and with another sweep.
+//
+// It owns the on-disk schema of the sweep (Manifest, manifest.json) and the
+// atomic writer every package uses for result files. Layout of a results
+// directory (design.md §8):
+//
+//	OUT/manifest.json summary.md summary.json summary.csv report.html plots/*.svg
+//	OUT/<config>/command.txt server.log startup.json <phase>.json <phase>.hlog
+//
+// Typical use by the CLI:
+//
+//	s, err := report.Load(dir)      // tolerant of partial and failed sweeps
+//	...
+//	err = report.Render(dir, s)     // summary.*, plots/, report.html
+//
+//	off, err := report.LoadOffline("testdata/offline-inf2-xlarge")
+//	c := report.CompareOffline(off, s)
+//	c.WriteMarkdown(os.Stdout)
+//
+//	report.CompareRuns(a, b).WriteMarkdown(os.Stdout)
+package report

@@ -1,0 +1,403 @@
+package report
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"hash/fnv"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/HdrHistogram/hdrhistogram-go"
+
+	"loadgen/loadgen"
+	"loadgen/server"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+// TestMain regenerates the synthetic results directories under -update
+// before any golden test reads them.
+func TestMain(m *testing.M) {
+	flag.Parse()
+	if *update {
+		for dir, build := range map[string]func() fixture{"testdata/sweep-sim": simFixture, "testdata/sweep-partial": partialFixture} {
+			if err := build().write(dir); err != nil {
+				fmt.Fprintln(os.Stderr, "fixture:", err)
+				os.Exit(1)
+			}
+		}
+	}
+	os.Exit(m.Run())
+}
+
+// fixture is a synthetic results directory: a manifest and, per config, a
+// startup record and phase results generated from a small queueing model
+// (one query served at a time, lognormal service times), so that the
+// numbers in JSON, .hlog and the report agree with each other.
+type fixture struct {
+	manifest Manifest
+	configs  []fxConfig
+}
+
+type fxConfig struct {
+	status  ConfigStatus
+	startup *server.Startup
+	service float64 // mean seconds per query
+	phases  []fxPhase
+}
+
+type fxPhase struct {
+	name    string
+	arrival string
+	rate    loadgen.Rate
+	queries int
+	maxConc *int
+	hlog    bool
+	// done is false for phases without a result file.
+	done        bool
+	failed      int // failed requests
+	missingYes  int
+	lateArrival bool
+}
+
+var fxStart = time.Date(2026, 1, 20, 10, 0, 0, 0, time.UTC)
+
+func fxSettings(pc, bk bool) json.RawMessage {
+	return json.RawMessage(fmt.Sprintf(`{"tensor_parallel_size":2,"max_model_len":2048,"block_size":32,"max_num_seqs":4,`+
+		`"max_num_batched_tokens":256,"pa_num_blocks":512,"enable_prefix_caching":%t,"enable_bucketing":%t}`, pc, bk))
+}
+
+func fxPhases() []fxPhase {
+	eight := 8
+	return []fxPhase{
+		{name: "sync", arrival: "sync", queries: 10, hlog: true, done: true},
+		{name: "poisson-1", arrival: "poisson", rate: 1, queries: 40, done: true},
+		{name: "poisson-2", arrival: "poisson", rate: 2, queries: 40, done: true},
+		{name: "stress", arrival: "inf", rate: loadgen.Inf, queries: 40, maxConc: &eight, hlog: true, done: true},
+	}
+}
+
+func fxStartup(name string, hit bool, at time.Time) *server.Startup {
+	st := &server.Startup{SchemaVersion: server.StartupSchemaVersion, Config: name, URL: "http://127.0.0.1:8000",
+		PID: 4242, Started: at, Ready: true, Version: "0.11.0 (loadgen-sim)"}
+	phases := []struct {
+		name string
+		secs float64
+	}{{"loading", 2.1}, {"compiling", 36.4}, {"loading weights", 4.6}, {"warmup", 1.3}}
+	if hit {
+		st.CompiledArtifacts = "hit"
+		phases = append(phases[:1], phases[2:]...)
+	} else {
+		st.CompiledArtifacts = "miss"
+	}
+	t := at
+	for _, p := range phases {
+		st.Phases = append(st.Phases, server.StartupPhase{Name: p.name, Started: t, Seconds: p.secs})
+		st.ReadySeconds += p.secs
+		t = t.Add(time.Duration(p.secs * float64(time.Second)))
+	}
+	st.ReadySeconds = math.Round(st.ReadySeconds*10) / 10
+	return st
+}
+
+// simFixture is a simulated sweep of the offline benchmark's four configs,
+// with online names that differ from the offline ones.
+func simFixture() fixture {
+	f := fixture{manifest: Manifest{
+		SchemaVersion: ManifestSchemaVersion, Profile: "rerank", ProfilePath: "profiles/rerank.yaml",
+		ProfileHash: "sha256:9c1d5e0f", ResolvedProfile: json.RawMessage(`{"name":"rerank"}`),
+		LoadgenVersion: "v0.1.0-test",
+		Host:           HostInfo{Hostname: "sim-host", OS: "linux", Arch: "amd64", CPUs: 2, GoVersion: "go1.26.0", Kernel: "6.1.0"},
+		Simulated:      true, Sim: &SimInfo{SpeedFactor: 1, Seed: 1, Notes: "latency model calibrated to the offline inf2.xlarge table"},
+		StartedAt: fxStart, EndedAt: fxStart.Add(41*time.Minute + 30*time.Second), Status: SweepCompleted,
+	}}
+	for i, c := range []struct {
+		name    string
+		pc, bk  bool
+		service float64
+		hit     bool
+	}{
+		{"prefix-on_bucketing-on", true, true, 0.445, false},
+		{"prefix-on_bucketing-off", true, false, 1.17, true},
+		{"prefix-off_bucketing-on", false, true, 0.335, false},
+		{"prefix-off_bucketing-off", false, false, 1.25, true},
+	} {
+		fc := fxConfig{status: ConfigStatus{Name: c.name, Status: StatusOK, Settings: fxSettings(c.pc, c.bk), PrefixCacheReset: ResetOK},
+			startup: fxStartup(c.name, c.hit, fxStart.Add(time.Duration(i)*10*time.Minute)), service: c.service, phases: fxPhases()}
+		if c.name == "prefix-on_bucketing-off" {
+			fc.phases[2].failed = 2
+		}
+		f.configs = append(f.configs, fc)
+	}
+	return f
+}
+
+// partialFixture is an interrupted real (not simulated) sweep: one config
+// passed, one ran but was voided by an invalid-config finding, one failed
+// at startup, one was interrupted mid-phase and one never started.
+func partialFixture() fixture {
+	f := fixture{manifest: Manifest{
+		SchemaVersion: ManifestSchemaVersion, Profile: "rerank-inf2", ProfilePath: "profiles/rerank.yaml",
+		ProfileHash: "sha256:77aa01", LoadgenVersion: "v0.1.0-test",
+		Host:      HostInfo{Hostname: "ip-10-0-0-12", OS: "linux", Arch: "amd64", CPUs: 4, GoVersion: "go1.26.0"},
+		StartedAt: fxStart, EndedAt: fxStart.Add(95 * time.Minute), Status: SweepInterrupted,
+	}}
+	two := func(done bool) []fxPhase {
+		p := fxPhases()
+		p = []fxPhase{p[0], p[3]}
+		p[0].hlog, p[1].hlog = false, false
+		p[0].done, p[1].done = done, done
+		return p
+	}
+	ok := fxConfig{status: ConfigStatus{Name: "cache_OFF_bucketing_ON", Status: StatusOK, Settings: fxSettings(false, true), PrefixCacheReset: ResetOK},
+		startup: fxStartup("cache_OFF_bucketing_ON", false, fxStart), service: 0.33, phases: two(true)}
+	ok.phases[0].missingYes = 3
+	ok.phases[1].lateArrival = true
+	voided := fxConfig{status: ConfigStatus{Name: "cache_ON_bucketing_ON", Status: StatusFailed, FailureClass: string(server.FailureInvalidConfig),
+		Reason: "override_neuron_config was ignored: compiled artifacts of another config were reused", Settings: fxSettings(true, true),
+		PrefixCacheReset: ResetUnsupported},
+		startup: fxStartup("cache_ON_bucketing_ON", true, fxStart.Add(20*time.Minute)), service: 0.3, phases: two(true)}
+	voided.startup.Findings = []server.LogFinding{{Class: server.FailureInvalidConfig, Line: "WARNING override_neuron_config will be ignored",
+		Message: "the plugin found compiled artifacts and ignored the overrides; use a fresh NEURON_COMPILED_ARTIFACTS"}}
+	kshape := fxConfig{status: ConfigStatus{Name: "cache_ON_bucketing_OFF", Status: StatusFailed, FailureClass: string(server.FailureKShape),
+		Reason: "'BlockKVCacheManager' object has no attribute 'k_shape' (is_block_kv_layout without prefix caching)", Settings: fxSettings(true, false)},
+		startup: &server.Startup{SchemaVersion: server.StartupSchemaVersion, Config: "cache_ON_bucketing_OFF", Started: fxStart.Add(40 * time.Minute),
+			FailureClass: server.FailureKShape, Reason: "'BlockKVCacheManager' object has no attribute 'k_shape'",
+			Findings: []server.LogFinding{{Class: server.FailureKShape, Fatal: true, Line: "AttributeError: 'BlockKVCacheManager' object has no attribute 'k_shape'",
+				Message: "is_block_kv_layout is set without prefix caching"}}},
+		phases: two(false)}
+	for _, p := range kshape.phases {
+		kshape.status.Phases = append(kshape.status.Phases, PhaseStatus{Name: p.name, Status: StatusSkipped, Reason: "server failed to start"})
+	}
+	interrupted := fxConfig{status: ConfigStatus{Name: "cache_OFF_bucketing_OFF", Status: StatusInterrupted, Reason: "interrupted by the user (SIGINT)",
+		Settings: fxSettings(false, false), PrefixCacheReset: ResetOK},
+		startup: fxStartup("cache_OFF_bucketing_OFF", true, fxStart.Add(50*time.Minute)), service: 1.2, phases: two(true)}
+	interrupted.phases[1].done = false
+	pending := fxConfig{status: ConfigStatus{Name: "cache_OFF_bucketing_ON_seqs8", Status: StatusPending, Settings: fxSettings(false, true)},
+		phases: two(false)}
+	f.configs = []fxConfig{ok, voided, kshape, interrupted, pending}
+	return f
+}
+
+// write generates the directory from scratch.
+func (f fixture) write(dir string) error {
+	if err := os.RemoveAll(dir); err != nil {
+		return err
+	}
+	m := f.manifest
+	m.Configs = nil
+	for ci, c := range f.configs {
+		cdir := filepath.Join(dir, c.status.Name)
+		if err := os.MkdirAll(cdir, 0o755); err != nil {
+			return err
+		}
+		cs := c.status
+		if c.startup != nil {
+			if err := WriteJSONAtomic(filepath.Join(cdir, "startup.json"), c.startup); err != nil {
+				return err
+			}
+		}
+		if len(cs.Phases) == 0 {
+			t := fxStart.Add(time.Duration(ci)*10*time.Minute + time.Minute)
+			for _, p := range c.phases {
+				ps := PhaseStatus{Name: p.name, Status: StatusOK, File: PhaseFile(cs.Name, p.name)}
+				switch {
+				case !p.done && cs.Status == StatusInterrupted:
+					ps.Status, ps.File, ps.Reason = StatusInterrupted, "", "interrupted by the user (SIGINT)"
+				case !p.done:
+					ps.Status, ps.File = StatusPending, ""
+				}
+				if p.done {
+					r, hists := simulatePhase(cs.Name, c.service, p, m.Simulated, t, cs.Settings)
+					t = r.EndedAt.Add(5 * time.Second)
+					if err := WriteJSONAtomic(filepath.Join(dir, ps.File), r); err != nil {
+						return err
+					}
+					if p.hlog {
+						if err := writeHlog(filepath.Join(dir, HlogFile(cs.Name, p.name)), hists, r.StartedAt); err != nil {
+							return err
+						}
+					}
+				}
+				cs.Phases = append(cs.Phases, ps)
+			}
+		}
+		m.Configs = append(m.Configs, cs)
+	}
+	return WriteJSONAtomic(filepath.Join(dir, ManifestFile), m)
+}
+
+// fxHists are a phase's histograms, in two halves (two log intervals).
+type fxHists map[string][2]*hdrhistogram.Histogram
+
+func (h fxHists) record(metric string, half int, seconds float64) {
+	if _, ok := h[metric]; !ok {
+		h[metric] = [2]*hdrhistogram.Histogram{hdrhistogram.New(1, 3_600_000_000, 3), hdrhistogram.New(1, 3_600_000_000, 3)}
+	}
+	h[metric][half].RecordValue(max(1, int64(math.Round(seconds*1e6))))
+}
+
+func (h fxHists) merged(metric string) *hdrhistogram.Histogram {
+	m := hdrhistogram.New(1, 3_600_000_000, 3)
+	m.Merge(h[metric][0])
+	m.Merge(h[metric][1])
+	return m
+}
+
+func stats(h *hdrhistogram.Histogram) loadgen.Stats {
+	ms := func(v float64) float64 { return math.Round(v) / 1000 }
+	q := func(p float64) float64 { return ms(float64(h.ValueAtQuantile(p))) }
+	return loadgen.Stats{Count: h.TotalCount(), Mean: ms(h.Mean()), Median: q(50), Std: ms(h.StdDev()),
+		Min: ms(float64(h.Min())), Max: ms(float64(h.Max())), P50: q(50), P90: q(90), P95: q(95), P99: q(99), P999: q(99.9)}
+}
+
+// simulatePhase runs the queueing model for one phase: each query fans
+// out into 3 requests served back to back by one engine; sync waits for
+// each query, open-loop phases arrive on a seeded Poisson schedule, rate
+// inf dispatches everything at once bounded by max_concurrency queries.
+func simulatePhase(config string, service float64, p fxPhase, simulated bool, start time.Time, settings json.RawMessage) (*loadgen.PhaseResult, fxHists) {
+	hs := fnv.New64a()
+	hs.Write([]byte(config + "/" + p.name))
+	rng := rand.New(rand.NewPCG(hs.Sum64(), 7))
+	hists := fxHists{}
+	var t, arrival, busyUntil, queueSum float64
+	var queueWaits []float64
+	var ends []float64
+	good := 0
+	for i := 0; i < p.queries; i++ {
+		s := service * math.Exp(0.08*rng.NormFloat64())
+		if rng.IntN(20) == 0 {
+			s *= 1.25
+		}
+		lag := 0.00005 + 0.0002*rng.Float64()
+		var scheduled, sent float64
+		switch p.arrival {
+		case "sync":
+			scheduled, sent = t, t+lag
+		case "inf":
+			scheduled, sent = 0, lag
+			if k := *p.maxConc; i >= k {
+				sent = ends[i-k] + lag
+			}
+		default:
+			arrival += rng.ExpFloat64() / float64(p.rate)
+			scheduled, sent = arrival, arrival+lag
+		}
+		begin := math.Max(sent, busyUntil)
+		end := begin + s + 0.004
+		busyUntil = end
+		ends = append(ends, end)
+		t = end + 0.001
+		half := min(1, 2*i/p.queries)
+		for j := 1; j <= 3; j++ {
+			wait := begin - sent
+			hists.record(loadgen.MetricTTFT, half, wait+s*float64(j)/3*0.95)
+			hists.record(loadgen.MetricE2EL, half, wait+s*float64(j)/3)
+			hists.record(loadgen.MetricScheduleLag, half, sent-scheduled)
+			hists.record(loadgen.MetricResponseTime, half, sent-scheduled+wait+s*float64(j)/3)
+			queueWaits = append(queueWaits, wait*1000)
+			queueSum += wait * 1000
+		}
+		hists.record(loadgen.MetricQueryLatency, half, end-scheduled)
+		if end-scheduled <= 1.0 {
+			good++
+		}
+	}
+	duration := ends[len(ends)-1]
+	n := p.queries
+	r := &loadgen.PhaseResult{
+		SchemaVersion: loadgen.SchemaVersion, Simulated: simulated, Config: config, Phase: p.name,
+		ModelID: "Qwen3-Reranker-0.6B", Arrival: p.arrival, RequestRate: p.rate, MaxConcurrency: p.maxConc, Seed: 42,
+		StartedAt: start, EndedAt: start.Add(time.Duration(duration * float64(time.Second))), EndReason: "completed",
+		Duration: round(duration, 6), Completed: 3*n - p.failed, Failed: p.failed,
+		TotalInputTokens: int64(n * 20 * 412), TotalOutputTokens: int64(n * 20),
+		QueriesCompleted: n - (p.failed+2)/3, QueriesFailed: (p.failed + 2) / 3,
+		LateThresholdMs: 10, WarmupQueries: 2, DatasetCycles: (n - 1) / 10, PromptMethod: "tokenize",
+		Errors: map[string]loadgen.ErrorCount{}, SLO: &loadgen.SLO{QueryLatencyMs: 1000},
+		Quality: &loadgen.Quality{ScoredDocuments: int64(n * 20), TopN: 6, MissingYes: int64(p.missingYes)},
+		Latency: map[string]loadgen.Stats{},
+	}
+	if p.arrival == "sync" {
+		r.Burstiness = 0
+	} else if p.arrival == "poisson" {
+		r.Burstiness = 1
+	}
+	r.RequestThroughput = round(float64(r.Completed)/duration, 6)
+	r.OutputThroughput = round(float64(r.TotalOutputTokens)/duration, 6)
+	r.TotalTokenThroughput = round(float64(r.TotalInputTokens+r.TotalOutputTokens)/duration, 6)
+	r.QueryThroughput = round(float64(r.QueriesCompleted)/duration, 6)
+	r.QueryGoodput = f64(round(float64(min(good, r.QueriesCompleted))/duration, 6))
+	switch p.arrival {
+	case "sync":
+		r.AchievedRate = r.QueryThroughput
+	case "inf":
+		r.AchievedRate = round(float64(n)/ends[n-*p.maxConc-1], 6)
+	default:
+		r.AchievedRate = round(float64(n)/arrival, 6)
+	}
+	if p.failed > 0 {
+		r.Errors["timeout"] = loadgen.ErrorCount{Count: p.failed, Sample: "context deadline exceeded (Client.Timeout exceeded while awaiting headers)"}
+	}
+	if p.lateArrival {
+		r.LateArrivals = 3
+	}
+	for _, m := range []string{loadgen.MetricTTFT, loadgen.MetricE2EL, loadgen.MetricQueryLatency, loadgen.MetricResponseTime, loadgen.MetricScheduleLag} {
+		r.Latency[m] = stats(hists.merged(m))
+	}
+	sort.Float64s(queueWaits)
+	sm := &server.PhaseMetrics{
+		QueueTime: &server.HistogramSummary{Count: float64(len(queueWaits)), MeanMs: math.Round(queueSum/float64(len(queueWaits))*1000) / 1000,
+			P50Ms: math.Round(queueWaits[len(queueWaits)/2]*1000) / 1000, P90Ms: math.Round(queueWaits[len(queueWaits)*9/10]*1000) / 1000,
+			P99Ms: math.Round(queueWaits[len(queueWaits)*99/100]*1000) / 1000},
+		Preemptions:      f64(0),
+		RequestsFinished: map[string]float64{"length": float64(r.Completed)},
+		Waiting:          &server.GaugeSummary{Samples: int(duration) + 1, Mean: 0, Max: 0},
+		KVCache:          &server.GaugeSummary{Samples: int(duration) + 1, Mean: 0.21, Max: 0.34},
+	}
+	if p.arrival != "sync" {
+		sm.Waiting = &server.GaugeSummary{Samples: int(duration) + 1, Mean: 1.5, Max: 9}
+		sm.KVCache.Max = 0.62
+	}
+	if set, _ := ParseSettings(settings); set.Bool(KeyPrefixCaching) != nil && *set.Bool(KeyPrefixCaching) {
+		queries := float64(n * 20 * 412)
+		rate := 0.06 + 0.9*float64(r.DatasetCycles)/float64(r.DatasetCycles+1)
+		hits := math.Round(queries * rate)
+		sm.PrefixCacheQueries, sm.PrefixCacheHits, sm.PrefixCacheHitRate = &queries, &hits, f64(hits/queries)
+	}
+	r.ServerMetrics = sm
+	return r, hists
+}
+
+// writeHlog writes a standard HdrHistogram interval log, two intervals per
+// metric, tagged with the metric name.
+func writeHlog(path string, hists fxHists, start time.Time) error {
+	var b bytes.Buffer
+	w := hdrhistogram.NewHistogramLogWriter(&b)
+	w.OutputLogFormatVersion()
+	w.OutputStartTime(start.UnixMilli())
+	w.OutputLegend()
+	metrics := make([]string, 0, len(hists))
+	for m := range hists {
+		metrics = append(metrics, m)
+	}
+	sort.Strings(metrics)
+	for half := 0; half < 2; half++ {
+		for _, m := range metrics {
+			h := hists[m][half]
+			h.SetTag(m)
+			h.SetStartTimeMs(start.UnixMilli() + int64(half)*1000)
+			h.SetEndTimeMs(start.UnixMilli() + int64(half+1)*1000)
+			if err := w.OutputIntervalHistogram(h); err != nil {
+				return err
+			}
+		}
+	}
+	return WriteFileAtomic(path, b.Bytes())
+}

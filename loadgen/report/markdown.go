@@ -1,0 +1,121 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"strings"
+)
+
+// WriteMarkdown writes summary.md: a title with the SIMULATED banner when
+// simulated, the sweep's metadata, then (1) the offline benchmark's ranking
+// table, (2) the online table per config × phase, (3) startup, (4)
+// server-side metrics, (5) the recommendation with its reasons and
+// warnings, and (6) the SIMULATED banner again.
+func (s *Summary) WriteMarkdown(w io.Writer) error {
+	var b strings.Builder
+	title := "loadgen sweep report: " + s.Profile
+	if s.Simulated {
+		title = "SIMULATED " + title
+	}
+	fmt.Fprintf(&b, "# %s\n\n", title)
+	if s.Simulated {
+		fmt.Fprintf(&b, "> **%s**\n\n", s.Banner)
+	}
+	fmt.Fprintf(&b, "%s\n\n", s.metaLine())
+	for _, t := range s.tables() {
+		fmt.Fprintf(&b, "## %s\n\n%s\n\n", t.title, t.intro)
+		writeMarkdownTable(&b, t)
+		b.WriteByte('\n')
+	}
+	s.writeRecommendation(&b)
+	if s.Simulated {
+		fmt.Fprintf(&b, "## 6. SIMULATED\n\n> **%s**\n", s.Banner)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// metaLine describes the sweep in one line.
+func (s *Summary) metaLine() string {
+	parts := []string{"Status: " + orUnknown(s.Status), "started " + fmtTime(s.StartedAt)}
+	if !s.EndedAt.IsZero() {
+		parts = append(parts, "ended "+fmtTime(s.EndedAt))
+	}
+	if s.LoadgenVersion != "" {
+		parts = append(parts, "loadgen "+s.LoadgenVersion)
+	}
+	if h := s.Host; h.Hostname != "" || h.OS != "" {
+		parts = append(parts, fmt.Sprintf("host %s (%s/%s, %d CPUs)", orUnknown(h.Hostname), h.OS, h.Arch, h.CPUs))
+	}
+	if s.ProfileHash != "" {
+		parts = append(parts, "profile hash `"+s.ProfileHash+"`")
+	}
+	counts := map[string]int{}
+	var order []string
+	for _, r := range s.Startup {
+		st := orUnknown(r.Status)
+		if counts[st] == 0 {
+			order = append(order, st)
+		}
+		counts[st]++
+	}
+	var cs []string
+	for _, st := range order {
+		cs = append(cs, fmt.Sprintf("%d %s", counts[st], st))
+	}
+	parts = append(parts, fmt.Sprintf("%d configs (%s)", len(s.Startup), strings.Join(cs, ", ")))
+	return strings.Join(parts, " · ")
+}
+
+func (s *Summary) writeRecommendation(b *strings.Builder) {
+	r := s.Recommendation
+	b.WriteString("## 5. Recommendation\n\n")
+	if r.Config != "" {
+		fmt.Fprintf(b, "**%s**", r.Config)
+		if len(r.Settings) > 0 {
+			fmt.Fprintf(b, " — settings `%s`", r.Settings)
+		}
+		b.WriteString("\n\n")
+	}
+	for _, reason := range r.Reasons {
+		fmt.Fprintf(b, "- %s\n", reason)
+	}
+	b.WriteByte('\n')
+	if len(s.Warnings) > 0 {
+		b.WriteString("Warnings:\n\n")
+		for _, w := range s.Warnings {
+			fmt.Fprintf(b, "- %s\n", w)
+		}
+		b.WriteByte('\n')
+	}
+}
+
+// writeMarkdownTable writes a GitHub-flavoured Markdown table.
+func writeMarkdownTable(b *strings.Builder, t table) {
+	b.WriteString("|")
+	for _, h := range t.header {
+		fmt.Fprintf(b, " %s |", mdCell(h))
+	}
+	b.WriteString("\n|")
+	for _, r := range t.right {
+		if r {
+			b.WriteString("---:|")
+		} else {
+			b.WriteString("---|")
+		}
+	}
+	b.WriteByte('\n')
+	for _, row := range t.rows {
+		b.WriteString("|")
+		for _, c := range row {
+			fmt.Fprintf(b, " %s |", mdCell(c))
+		}
+		b.WriteByte('\n')
+	}
+}
+
+// mdCell keeps a cell on one line and its pipes literal.
+func mdCell(s string) string {
+	s = strings.ReplaceAll(s, "\n", " ")
+	return strings.ReplaceAll(s, "|", `\|`)
+}

@@ -1,0 +1,139 @@
+package report
+
+import (
+	"encoding/json"
+	"time"
+
+	"loadgen/loadgen"
+)
+
+// SummarySchemaVersion is the current Summary.SchemaVersion.
+const SummarySchemaVersion = 1
+
+// Summary holds the numbers of a sweep's report. It is what summary.json
+// serialises; summary.md, summary.csv and report.html render the same
+// values. Absent values (a phase that did not run, a metric the server
+// does not export) are nil and serialise as null.
+type Summary struct {
+	SchemaVersion int  `json:"schema_version"`
+	Simulated     bool `json:"simulated"`
+	// Banner is the SIMULATED banner, empty for real runs.
+	Banner         string    `json:"banner,omitempty"`
+	Profile        string    `json:"profile"`
+	ProfileHash    string    `json:"profile_hash,omitempty"`
+	LoadgenVersion string    `json:"loadgen_version,omitempty"`
+	Host           HostInfo  `json:"host"`
+	Status         string    `json:"status"`
+	StartedAt      time.Time `json:"started_at,omitzero"`
+	EndedAt        time.Time `json:"ended_at,omitzero"`
+	// RankingPhase names the sync phase ranked in section 1 when every
+	// config has it under the same name (rows carry their own otherwise).
+	RankingPhase   string          `json:"ranking_phase"`
+	Ranking        []RankRow       `json:"ranking"`
+	Phases         []PhaseRow      `json:"phases"`
+	Startup        []StartupRow    `json:"startup"`
+	Server         []ServerRow     `json:"server_metrics"`
+	Recommendation *Recommendation `json:"recommendation"`
+	// Warnings are everything a reader should know before trusting the
+	// numbers, config by config.
+	Warnings []string `json:"warnings"`
+}
+
+// RankRow is a row of the offline benchmark's table: a config's query
+// throughput and per-query latency (seconds) in its sync phase.
+type RankRow struct {
+	// Rank is 1 for the best; 0 for configs that could not be ranked.
+	Rank          int      `json:"rank"`
+	Config        string   `json:"config"`
+	Phase         string   `json:"phase,omitempty"`
+	QueriesPerSec *float64 `json:"queries_per_sec"`
+	AvgS          *float64 `json:"avg_s"`
+	P50S          *float64 `json:"p50_s"`
+	P95S          *float64 `json:"p95_s"`
+	P99S          *float64 `json:"p99_s"`
+	// SharePct is the throughput as a percentage of the best config's.
+	SharePct *float64 `json:"share_of_best_pct"`
+	Queries  *int     `json:"queries"`
+	// Status is the config's status; FailureClass and Reason say why it
+	// failed or why it has no rank.
+	Status       string `json:"status"`
+	FailureClass string `json:"failure_class,omitempty"`
+	Reason       string `json:"reason,omitempty"`
+}
+
+// PhaseRow is one config × phase of the online table. Latencies are in
+// milliseconds, rates in queries per second.
+type PhaseRow struct {
+	Config  string `json:"config"`
+	Phase   string `json:"phase"`
+	Status  string `json:"status"`
+	Reason  string `json:"reason,omitempty"`
+	Arrival string `json:"arrival,omitempty"`
+	// TargetRate is the requested arrival rate ("inf" for rate inf).
+	TargetRate        *loadgen.Rate `json:"target_rate"`
+	MaxConcurrency    *int          `json:"max_concurrency"`
+	AchievedRate      *float64      `json:"achieved_rate"`
+	QueryThroughput   *float64      `json:"query_throughput"`
+	TTFTP50Ms         *float64      `json:"ttft_p50_ms"`
+	TTFTP99Ms         *float64      `json:"ttft_p99_ms"`
+	E2ELP50Ms         *float64      `json:"e2el_p50_ms"`
+	E2ELP99Ms         *float64      `json:"e2el_p99_ms"`
+	QueryLatencyP50Ms *float64      `json:"query_latency_p50_ms"`
+	QueryLatencyP99Ms *float64      `json:"query_latency_p99_ms"`
+	ScheduleLagP99Ms  *float64      `json:"schedule_lag_p99_ms"`
+	QueriesCompleted  *int          `json:"queries_completed"`
+	QueriesFailed     *int          `json:"queries_failed"`
+	RequestsFailed    *int          `json:"requests_failed"`
+	// Errors counts failed requests by kind.
+	Errors map[string]int `json:"errors,omitempty"`
+	// QueryGoodput is queries/s meeting the SLOs (nil without SLOs).
+	QueryGoodput *float64 `json:"query_goodput"`
+	LateArrivals *int     `json:"late_arrivals"`
+	DurationS    *float64 `json:"duration_s"`
+	EndReason    string   `json:"end_reason,omitempty"`
+}
+
+// StartupRow is a config's server startup.
+type StartupRow struct {
+	Config string `json:"config"`
+	Status string `json:"status"`
+	Ready  bool   `json:"ready"`
+	// ReadySeconds is launch to ready; CompileSeconds sums the startup
+	// phases that compiled graphs.
+	ReadySeconds   *float64 `json:"ready_seconds"`
+	CompileSeconds *float64 `json:"compile_seconds"`
+	// CompiledArtifacts is "hit" (reused), "miss" (compiled) or "".
+	CompiledArtifacts string `json:"compiled_artifacts"`
+	FailureClass      string `json:"failure_class,omitempty"`
+	Reason            string `json:"reason,omitempty"`
+	// Findings are log lines that void or question the run.
+	Findings []string `json:"findings,omitempty"`
+}
+
+// ServerRow is what the server's /metrics said about a config × phase.
+type ServerRow struct {
+	Config string `json:"config"`
+	Phase  string `json:"phase"`
+	// PrefixCaching is the config's enable_prefix_caching setting.
+	PrefixCaching *bool `json:"prefix_caching"`
+	// PrefixCacheReset is "ok", "unsupported" or "" (not attempted).
+	PrefixCacheReset   string   `json:"prefix_cache_reset"`
+	QueueMeanMs        *float64 `json:"queue_time_mean_ms"`
+	QueueP99Ms         *float64 `json:"queue_time_p99_ms"`
+	PrefixCacheHitRate *float64 `json:"prefix_cache_hit_rate"`
+	PrefixCacheHits    *float64 `json:"prefix_cache_hits"`
+	PrefixCacheQueries *float64 `json:"prefix_cache_queries"`
+	Preemptions        *float64 `json:"preemptions"`
+	WaitingMax         *float64 `json:"waiting_max"`
+	KVCacheUsageMax    *float64 `json:"kv_cache_usage_max"`
+}
+
+// Recommendation is section 5: the config to use and why.
+type Recommendation struct {
+	// Config is empty when no config passed.
+	Config string `json:"config"`
+	// Settings are the config's resolved settings.
+	Settings json.RawMessage `json:"settings,omitempty"`
+	Reasons  []string        `json:"reasons"`
+	Warnings []string        `json:"warnings"`
+}

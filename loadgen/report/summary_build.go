@@ -1,0 +1,275 @@
+package report
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+
+	"loadgen/loadgen"
+)
+
+// Summary computes the report's numbers from the loaded results. It reads
+// only the phase JSON files (the histograms are for the plots).
+func (s *Sweep) Summary() *Summary {
+	m := s.manifest()
+	sum := &Summary{
+		SchemaVersion:  SummarySchemaVersion,
+		Simulated:      s.Simulated(),
+		Profile:        m.Profile,
+		ProfileHash:    m.ProfileHash,
+		LoadgenVersion: m.LoadgenVersion,
+		Host:           m.Host,
+		Status:         m.Status,
+		StartedAt:      m.StartedAt,
+		EndedAt:        m.EndedAt,
+		Ranking:        []RankRow{},
+		Phases:         []PhaseRow{},
+		Startup:        []StartupRow{},
+		Server:         []ServerRow{},
+		Warnings:       []string{},
+	}
+	if sum.Simulated {
+		sum.Banner = simulatedBanner(m.Sim)
+	}
+	sum.Ranking, sum.RankingPhase = s.ranking()
+	for i := range s.Configs {
+		c := &s.Configs[i]
+		sum.Startup = append(sum.Startup, startupRow(c))
+		for _, p := range c.Phases {
+			sum.Phases = append(sum.Phases, phaseRow(c, p))
+			if p.Result != nil {
+				sum.Server = append(sum.Server, serverRow(c, p))
+			}
+		}
+	}
+	sum.Warnings = s.warnings()
+	sum.Recommendation = recommend(s, sum)
+	return sum
+}
+
+// simulatedBanner is the one line every output carries for simulated runs.
+func simulatedBanner(sim *SimInfo) string {
+	b := "SIMULATED: measured against loadgen's built-in simulator of vllm-neuron, not on Inferentia2 hardware"
+	if sim != nil && sim.SpeedFactor > 0 {
+		b += fmt.Sprintf(" (simulator speed factor %g)", sim.SpeedFactor)
+	}
+	return b + ". Do not use these numbers to size a deployment."
+}
+
+// isSync, isInf and isOpenLoop classify a phase by its arrival process.
+func isSync(r *loadgen.PhaseResult) bool { return r.Arrival == "sync" }
+func isInf(r *loadgen.PhaseResult) bool  { return r.Arrival == "inf" || r.RequestRate.IsInf() }
+func isOpenLoop(r *loadgen.PhaseResult) bool {
+	return !isSync(r) && !isInf(r) && r.RequestRate > 0
+}
+
+// syncPhase is the config's first phase with a sync result, or nil.
+func (c *ConfigResult) syncPhase() *Phase {
+	for _, p := range c.Phases {
+		if p.Result != nil && isSync(p.Result) {
+			return p
+		}
+	}
+	return nil
+}
+
+// infPhase is the config's first phase with a rate-inf result, or nil.
+func (c *ConfigResult) infPhase() *Phase {
+	for _, p := range c.Phases {
+		if p.Result != nil && isInf(p.Result) {
+			return p
+		}
+	}
+	return nil
+}
+
+// passed reports whether the config finished without failure.
+func (c *ConfigResult) passed() bool {
+	return c.Status.Status == StatusOK && c.FailureClass() == ""
+}
+
+// ranking builds section 1: configs with a sync result by query throughput,
+// then the others with why they have no rank.
+func (s *Sweep) ranking() ([]RankRow, string) {
+	var ranked, unranked []RankRow
+	phases := map[string]bool{}
+	for i := range s.Configs {
+		c := &s.Configs[i]
+		row := RankRow{Config: c.Name, Status: c.Status.Status, FailureClass: c.FailureClass()}
+		if !c.passed() {
+			row.Reason = c.FailureReason()
+		}
+		p := c.syncPhase()
+		if p == nil || p.Result.QueriesCompleted == 0 || p.Result.QueryThroughput <= 0 {
+			if row.Reason == "" {
+				row.Reason = noSyncReason(c, p)
+			}
+			unranked = append(unranked, row)
+			continue
+		}
+		r := p.Result
+		row.Phase = p.Name
+		phases[p.Name] = true
+		row.QueriesPerSec = f64(round(r.QueryThroughput, 6))
+		q := r.Latency[loadgen.MetricQueryLatency]
+		row.AvgS, row.P50S = f64(msToS(q.Mean)), f64(msToS(q.P50))
+		row.P95S, row.P99S = f64(msToS(q.P95)), f64(msToS(q.P99))
+		row.Queries = intp(r.QueriesCompleted)
+		ranked = append(ranked, row)
+	}
+	sort.SliceStable(ranked, func(i, j int) bool {
+		return *ranked[i].QueriesPerSec > *ranked[j].QueriesPerSec
+	})
+	for i := range ranked {
+		ranked[i].Rank = i + 1
+		ranked[i].SharePct = f64(round(100**ranked[i].QueriesPerSec / *ranked[0].QueriesPerSec, 2))
+	}
+	name := ""
+	if len(phases) == 1 {
+		for n := range phases {
+			name = n
+		}
+	}
+	return append(ranked, unranked...), name
+}
+
+// noSyncReason says why a config without a failure has no rank.
+func noSyncReason(c *ConfigResult, p *Phase) string {
+	if p != nil {
+		return fmt.Sprintf("sync phase %s completed no queries", p.Name)
+	}
+	for _, ph := range c.Phases {
+		if ph.Result == nil && ph.Status != StatusOK {
+			return fmt.Sprintf("phase %s is %s", ph.Name, orUnknown(ph.Status))
+		}
+	}
+	return "no sync phase"
+}
+
+func phaseRow(c *ConfigResult, p *Phase) PhaseRow {
+	row := PhaseRow{Config: c.Name, Phase: p.Name, Status: p.Status, Reason: p.Reason}
+	r := p.Result
+	if r == nil {
+		return row
+	}
+	row.Arrival, row.MaxConcurrency = r.Arrival, r.MaxConcurrency
+	if !isSync(r) { // a closed loop has no target rate
+		rate := r.RequestRate
+		row.TargetRate = &rate
+	}
+	row.AchievedRate = f64(round(r.AchievedRate, 6))
+	row.QueryThroughput = f64(round(r.QueryThroughput, 6))
+	row.TTFTP50Ms, row.TTFTP99Ms = stat(r, loadgen.MetricTTFT, 50), stat(r, loadgen.MetricTTFT, 99)
+	row.E2ELP50Ms, row.E2ELP99Ms = stat(r, loadgen.MetricE2EL, 50), stat(r, loadgen.MetricE2EL, 99)
+	row.QueryLatencyP50Ms = stat(r, loadgen.MetricQueryLatency, 50)
+	row.QueryLatencyP99Ms = stat(r, loadgen.MetricQueryLatency, 99)
+	row.ScheduleLagP99Ms = stat(r, loadgen.MetricScheduleLag, 99)
+	row.QueriesCompleted, row.QueriesFailed = intp(r.QueriesCompleted), intp(r.QueriesFailed)
+	row.RequestsFailed = intp(r.Failed)
+	if len(r.Errors) > 0 {
+		row.Errors = map[string]int{}
+		for k, e := range r.Errors {
+			row.Errors[k] = e.Count
+		}
+	}
+	if r.QueryGoodput != nil {
+		row.QueryGoodput = f64(round(*r.QueryGoodput, 6))
+	}
+	row.LateArrivals = intp(r.LateArrivals)
+	row.DurationS = f64(round(r.Duration, 6))
+	row.EndReason = r.EndReason
+	return row
+}
+
+// stat is percentile q (50 or 99) of a metric in ms, nil when the phase
+// did not record the metric.
+func stat(r *loadgen.PhaseResult, metric string, q int) *float64 {
+	s, ok := r.Latency[metric]
+	if !ok || s.Count == 0 {
+		return nil
+	}
+	if q == 50 {
+		return f64(round(s.P50, 3))
+	}
+	return f64(round(s.P99, 3))
+}
+
+func startupRow(c *ConfigResult) StartupRow {
+	row := StartupRow{Config: c.Name, Status: c.Status.Status, FailureClass: c.FailureClass(), Reason: c.FailureReason()}
+	st := c.Startup
+	if st == nil {
+		return row
+	}
+	row.Ready, row.CompiledArtifacts = st.Ready, st.CompiledArtifacts
+	if st.Ready {
+		row.ReadySeconds = f64(round(st.ReadySeconds, 3))
+	}
+	compiled, found := 0.0, false
+	for _, ph := range st.Phases {
+		if strings.Contains(strings.ToLower(ph.Name), "compil") {
+			compiled, found = compiled+ph.Seconds, true
+		}
+	}
+	if found {
+		row.CompileSeconds = f64(round(compiled, 3))
+	}
+	for _, f := range st.Findings {
+		if !f.Fatal {
+			row.Findings = append(row.Findings, fmt.Sprintf("%s: %s", f.Class, f.Message))
+		}
+	}
+	return row
+}
+
+func serverRow(c *ConfigResult, p *Phase) ServerRow {
+	row := ServerRow{Config: c.Name, Phase: p.Name, PrefixCaching: c.Settings.Bool(KeyPrefixCaching),
+		PrefixCacheReset: c.Status.PrefixCacheReset}
+	sm := p.Result.ServerMetrics
+	if sm == nil {
+		return row
+	}
+	if sm.QueueTime != nil {
+		row.QueueMeanMs, row.QueueP99Ms = f64(round(sm.QueueTime.MeanMs, 3)), f64(round(sm.QueueTime.P99Ms, 3))
+	}
+	row.PrefixCacheHitRate = roundp(sm.PrefixCacheHitRate, 4)
+	row.PrefixCacheHits, row.PrefixCacheQueries = sm.PrefixCacheHits, sm.PrefixCacheQueries
+	row.Preemptions = sm.Preemptions
+	if sm.Waiting != nil {
+		row.WaitingMax = f64(sm.Waiting.Max)
+	}
+	if sm.KVCache != nil {
+		row.KVCacheUsageMax = f64(round(sm.KVCache.Max, 4))
+	}
+	return row
+}
+
+func f64(v float64) *float64 { return &v }
+func intp(v int) *int        { return &v }
+
+func roundp(v *float64, digits int) *float64 {
+	if v == nil {
+		return nil
+	}
+	return f64(round(*v, digits))
+}
+
+// round rounds v to the given number of decimals, so that derived values
+// (ms → s, shares) print the same in JSON, CSV and Markdown.
+func round(v float64, digits int) float64 {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return 0
+	}
+	p := math.Pow(10, float64(digits))
+	return math.Round(v*p) / p
+}
+
+// msToS converts milliseconds to seconds, to the microsecond.
+func msToS(ms float64) float64 { return round(ms/1000, 6) }
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "unknown"
+	}
+	return s
+}

@@ -1,0 +1,166 @@
+package report
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+
+	"loadgen/loadgen"
+)
+
+// warning is one caveat; config is "" for sweep-wide ones.
+type warning struct {
+	config string
+	text   string
+}
+
+// warnings collects, config by config and phase by phase, what a reader
+// must know before trusting the numbers.
+func (s *Sweep) warnings() []string {
+	var out []string
+	for _, w := range s.warningList() {
+		out = append(out, w.text)
+	}
+	if out == nil {
+		out = []string{}
+	}
+	return out
+}
+
+func (s *Sweep) warningList() []warning {
+	var ws []warning
+	for _, p := range s.Problems {
+		ws = append(ws, warning{text: "results: " + p})
+	}
+	if s.manifest().Simulated != s.Simulated() {
+		ws = append(ws, warning{text: "the manifest says the run was not simulated, but some phase results say they were: treating the whole sweep as SIMULATED"})
+	}
+	for i := range s.Configs {
+		ws = append(ws, configWarnings(&s.Configs[i])...)
+	}
+	return ws
+}
+
+func configWarnings(c *ConfigResult) []warning {
+	var ws []warning
+	add := func(format string, args ...any) {
+		ws = append(ws, warning{config: c.Name, text: fmt.Sprintf("config %s: ", c.Name) + fmt.Sprintf(format, args...)})
+	}
+	if !c.passed() && c.Status.Status != StatusPending {
+		msg := orUnknown(c.Status.Status)
+		if fc := c.FailureClass(); fc != "" {
+			msg += " (" + fc + ")"
+		}
+		if r := c.FailureReason(); r != "" {
+			msg += ": " + r
+		}
+		add("%s", msg)
+	}
+	if c.Startup != nil {
+		for _, f := range c.Startup.Findings {
+			if !f.Fatal {
+				add("invalid-config finding %s: %s (log: %q)", f.Class, f.Message, f.Line)
+			}
+		}
+	}
+	if c.Status.PrefixCacheReset == ResetUnsupported {
+		add("the server refused to reset its prefix cache between phases, so each phase after the first started with a warm cache")
+	}
+	var missing []string
+	for _, p := range c.Phases {
+		if p.Result == nil {
+			missing = append(missing, fmt.Sprintf("%s (%s)", p.Name, orUnknown(p.Status)))
+			continue
+		}
+		for _, t := range phaseWarnings(c, p) {
+			add("phase %s: %s", p.Name, t)
+		}
+	}
+	if len(missing) > 0 {
+		add("no results for phase %s", strings.Join(missing, ", "))
+	}
+	return ws
+}
+
+// phaseWarnings are the caveats of one phase result.
+func phaseWarnings(c *ConfigResult, p *Phase) []string {
+	r := p.Result
+	var ws []string
+	if r.EndReason != "" && r.EndReason != "completed" && r.EndReason != "duration" {
+		ws = append(ws, fmt.Sprintf("ended early (%s)", r.EndReason))
+	}
+	if r.Failed > 0 {
+		ws = append(ws, fmt.Sprintf("%d of %d requests failed (%s)", r.Failed, r.Failed+r.Completed, errorKinds(r.Errors)))
+	}
+	if q := r.Quality; q != nil && q.MissingYes+q.MissingNo > 0 {
+		ws = append(ws, fmt.Sprintf("logprobs missing: %d of %d scored documents lacked \"yes\", %d lacked \"no\"; "+
+			"their scores use logprob -10 (vllm-neuron returns logprobs only with on_device_sampling_config: null)",
+			q.MissingYes, q.ScoredDocuments, q.MissingNo))
+	}
+	if r.LateArrivals > 0 && !isInf(r) { // at rate inf, waiting for the cap is the point
+		ws = append(ws, fmt.Sprintf("%d arrivals were sent more than %g ms late (concurrency cap reached or client stalled); "+
+			"see schedule lag and response time", r.LateArrivals, r.LateThresholdMs))
+	}
+	if r.DatasetCycles > 0 {
+		if pc := c.Settings.Bool(KeyPrefixCaching); pc != nil && *pc {
+			hit := ""
+			if sm := r.ServerMetrics; sm != nil && sm.PrefixCacheHitRate != nil {
+				hit = fmt.Sprintf(" (prefix-cache hit rate %.1f%%)", 100**sm.PrefixCacheHitRate)
+			}
+			ws = append(ws, fmt.Sprintf("the dataset wrapped %d times with prefix caching on, so repeated prompts hit the cache%s "+
+				"and flatter its latency", r.DatasetCycles, hit))
+		}
+	}
+	if isOpenLoop(r) && r.AchievedRate < (1-rateTolerance(r))*float64(r.RequestRate) {
+		ws = append(ws, fmt.Sprintf("achieved rate %.2f queries/s is below the target %s by more than the schedule's randomness explains "+
+			"(dispatcher or client saturated?)", r.AchievedRate, r.RequestRate))
+	}
+	ws = append(ws, r.Warnings...)
+	return ws
+}
+
+// rateTolerance is how far below its target an open-loop phase's achieved
+// rate may fall before it is worth a warning: 5%, or for a random schedule
+// three standard deviations of the rate estimated from n arrivals, which
+// for gamma gaps of shape k (Poisson: k = 1) is 1/√(n·k).
+func rateTolerance(r *loadgen.PhaseResult) float64 {
+	tol := 0.05
+	if r.Arrival == "constant" {
+		return tol
+	}
+	k := r.Burstiness
+	if k <= 0 {
+		k = 1
+	}
+	if n := float64(r.QueriesCompleted + r.QueriesFailed); n > 0 {
+		tol = math.Max(tol, 3/math.Sqrt(n*k))
+	}
+	return tol
+}
+
+// errorKinds renders error counts as "kind×n: sample; …", most frequent
+// first.
+func errorKinds(errs map[string]loadgen.ErrorCount) string {
+	kinds := make([]string, 0, len(errs))
+	for k := range errs {
+		kinds = append(kinds, k)
+	}
+	sort.Slice(kinds, func(i, j int) bool {
+		if errs[kinds[i]].Count != errs[kinds[j]].Count {
+			return errs[kinds[i]].Count > errs[kinds[j]].Count
+		}
+		return kinds[i] < kinds[j]
+	})
+	parts := make([]string, len(kinds))
+	for i, k := range kinds {
+		parts[i] = fmt.Sprintf("%s×%d", k, errs[k].Count)
+		if s := errs[k].Sample; s != "" {
+			parts[i] += ": " + s
+		}
+	}
+	if len(parts) == 0 {
+		return "no error kinds recorded"
+	}
+	return strings.Join(parts, "; ")
+}
