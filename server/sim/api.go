@@ -1,33 +1,36 @@
 package sim
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
 )
 
 // completionRequest is the part of vLLM's CompletionRequest the simulator
 // reads. Unknown fields are accepted and ignored, as vLLM does.
 type completionRequest struct {
-	Model                  *string         `json:"model"`
-	Prompt                 json.RawMessage `json:"prompt"`
-	MaxTokens              *int            `json:"max_tokens"`
-	Temperature            *float64        `json:"temperature"`
-	Logprobs               *int            `json:"logprobs"`
-	Echo                   bool            `json:"echo"`
-	Stream                 bool            `json:"stream"`
-	StreamOptions          *streamOptions  `json:"stream_options"`
-	AllowedTokenIDs        *[]int          `json:"allowed_token_ids"`
-	ReturnTokensAsTokenIDs *bool           `json:"return_tokens_as_token_ids"`
-	N                      *int            `json:"n"`
-	Suffix                 *string         `json:"suffix"`
-	PromptLogprobs         *int            `json:"prompt_logprobs"`
-	TruncatePromptTokens   *int            `json:"truncate_prompt_tokens"`
-	Seed                   *int64          `json:"seed"`
-	RequestID              string          `json:"request_id"`
+	Model                  *string        `json:"model"`
+	MaxTokens              *int           `json:"max_tokens"`
+	Temperature            *float64       `json:"temperature"`
+	Logprobs               *int           `json:"logprobs"`
+	Echo                   bool           `json:"echo"`
+	Stream                 bool           `json:"stream"`
+	StreamOptions          *streamOptions `json:"stream_options"`
+	AllowedTokenIDs        *[]int         `json:"allowed_token_ids"`
+	ReturnTokensAsTokenIDs *bool          `json:"return_tokens_as_token_ids"`
+	N                      *int           `json:"n"`
+	Suffix                 *string        `json:"suffix"`
+	PromptLogprobs         *int           `json:"prompt_logprobs"`
+	TruncatePromptTokens   *int           `json:"truncate_prompt_tokens"`
+	Seed                   *int64         `json:"seed"`
+	RequestID              string         `json:"request_id"`
+
+	// The prompt as decoded by decodePrompt: strings (aliasing the body)
+	// or token-id lists.
+	promptSet   bool
+	promptEmpty bool
+	promptStrs  []string
+	promptIDs   [][]int
 }
 
 type streamOptions struct {
@@ -70,10 +73,12 @@ type params struct {
 	requestIDField string
 }
 
-// promptIn is one prompt: its token ids and text.
+// promptIn is one prompt: its token ids and text, and once validated its
+// promptInfo.
 type promptIn struct {
 	ids  []int
 	text string
+	info *promptInfo
 }
 
 // parseCompletion decodes and validates a completion request body the
@@ -82,17 +87,16 @@ type promptIn struct {
 func (s *Server) parseCompletion(body []byte) (params, *apiError) {
 	var p params
 	var req completionRequest
-	dec := json.NewDecoder(bytes.NewReader(body))
-	if err := dec.Decode(&req); err != nil {
-		var te *json.UnmarshalTypeError
+	if err := decodeCompletion(body, &req); err != nil {
+		var te *typeError
 		if errors.As(err, &te) {
 			return p, &apiError{status: http.StatusBadRequest, typ: "Bad Request",
-				message: fmt.Sprintf("1 validation error for CompletionRequest\n%s\n  Input should be a valid %s", te.Field, te.Type)}
+				message: fmt.Sprintf("1 validation error for CompletionRequest\n%s\n  Input should be a valid %s", te.field, te.want)}
 		}
 		return p, &apiError{status: http.StatusBadRequest, typ: "Bad Request", message: "JSON decode error: " + err.Error()}
 	}
 	// Model validators (pydantic, before the handler runs).
-	if len(req.Prompt) == 0 || string(req.Prompt) == "null" {
+	if !req.promptSet {
 		return p, validationError("At least one of `prompt` or `prompt_embeds` must be set.")
 	}
 	if req.PromptLogprobs != nil && req.Stream && *req.PromptLogprobs > 0 {
@@ -121,9 +125,18 @@ func (s *Server) parseCompletion(body []byte) (params, *apiError) {
 	if req.PromptLogprobs != nil {
 		return p, badRequest("prompt_logprobs is not supported by the simulated vllm-neuron server")
 	}
-	prompts, aerr := parsePrompts(req.Prompt)
-	if aerr != nil {
-		return p, aerr
+	if req.promptEmpty {
+		return p, badRequest("Either prompt or prompt_embeds must be provided and non-empty.")
+	}
+	prompts := make([]promptIn, 0, len(req.promptStrs)+len(req.promptIDs))
+	for _, text := range req.promptStrs {
+		prompts = append(prompts, promptFromText(text))
+	}
+	for _, ids := range req.promptIDs {
+		if len(ids) == 0 {
+			return p, badRequest("Either prompt or prompt_embeds must be provided and non-empty.")
+		}
+		prompts = append(prompts, promptIn{ids: ids})
 	}
 	p.maxTokens = 16
 	if req.MaxTokens != nil {
@@ -137,7 +150,7 @@ func (s *Server) parseCompletion(body []byte) (params, *apiError) {
 		if req.TruncatePromptTokens != nil {
 			if t := *req.TruncatePromptTokens; t >= 1 && len(pr.ids) > t {
 				pr.ids = pr.ids[len(pr.ids)-t:]
-				pr.text = ""
+				pr.text, pr.info = "", nil
 			}
 		}
 		n := len(pr.ids)
@@ -173,12 +186,13 @@ func (s *Server) parseCompletion(body []byte) (params, *apiError) {
 		p.allowed = *req.AllowedTokenIDs
 	}
 	for i := range prompts {
-		if prompts[i].text == "" && len(prompts[i].ids) > 0 {
+		if prompts[i].info == nil {
 			text, err := Detokenize(prompts[i].ids)
 			if err != nil {
 				return p, badRequest("%s", err.Error())
 			}
 			prompts[i].text = text
+			prompts[i].info = newPromptInfo(text, prompts[i].ids)
 		}
 	}
 	p.stream = req.Stream
@@ -196,63 +210,4 @@ func (s *Server) parseCompletion(body []byte) (params, *apiError) {
 	p.prompts = prompts
 	p.requestIDField = req.RequestID
 	return p, nil
-}
-
-// parsePrompts accepts a string, a list of strings, a list of token ids
-// or a list of lists of token ids.
-func parsePrompts(raw json.RawMessage) ([]promptIn, *apiError) {
-	raw = bytes.TrimSpace(raw)
-	invalid := &apiError{status: http.StatusBadRequest, typ: "Bad Request",
-		message: "1 validation error for CompletionRequest\nprompt\n  Input should be a valid string, a list of strings, a list of integers or a list of lists of integers"}
-	switch {
-	case len(raw) > 0 && raw[0] == '"':
-		var text string
-		if err := json.Unmarshal(raw, &text); err != nil {
-			return nil, invalid
-		}
-		return []promptIn{{ids: Tokenize(nil, text), text: text}}, nil
-	case len(raw) > 0 && raw[0] == '[':
-	default:
-		return nil, invalid
-	}
-	var items []json.RawMessage
-	if err := json.Unmarshal(raw, &items); err != nil {
-		return nil, invalid
-	}
-	if len(items) == 0 {
-		return nil, badRequest("Either prompt or prompt_embeds must be provided and non-empty.")
-	}
-	first := bytes.TrimSpace(items[0])
-	switch {
-	case len(first) > 0 && first[0] == '"':
-		out := make([]promptIn, len(items))
-		for i, it := range items {
-			if err := json.Unmarshal(it, &out[i].text); err != nil {
-				return nil, invalid
-			}
-			out[i].ids = Tokenize(nil, out[i].text)
-		}
-		return out, nil
-	case len(first) > 0 && first[0] == '[':
-		out := make([]promptIn, len(items))
-		for i, it := range items {
-			if err := json.Unmarshal(it, &out[i].ids); err != nil {
-				return nil, invalid
-			}
-			if len(out[i].ids) == 0 {
-				return nil, badRequest("Either prompt or prompt_embeds must be provided and non-empty.")
-			}
-		}
-		return out, nil
-	default:
-		ids := make([]int, len(items))
-		for i, it := range items {
-			n, err := strconv.Atoi(string(bytes.TrimSpace(it)))
-			if err != nil {
-				return nil, invalid
-			}
-			ids[i] = n
-		}
-		return []promptIn{{ids: ids}}, nil
-	}
 }

@@ -28,24 +28,23 @@ type choice struct {
 
 // token produces the output token at position pos of c.
 func (s *Server) token(c *choice, p *params, pos int) genToken {
-	if pos == 0 {
-		c.rel = Relevance(c.s.text)
-		c.hash = hash64(c.s.text)
-		c.dist = firstDist(c.dist, c.rel)
-	} else {
-		c.dist = laterDist(c.dist, c.hash, pos)
+	info := c.s.info
+	dist := info.first
+	if pos > 0 {
+		c.dist = laterDist(c.dist, info.hash, pos)
+		dist = c.dist
 	}
 	allowed := p.allowed
 	if s.cfg.Neuron.OnDeviceSampling {
 		allowed = nil // on-device sampling ignores allowed_token_ids
 	}
-	u := unit(c.hash ^ p.seed ^ uint64(s.opts.SimSeed)*0x9e37 ^ uint64(pos)<<40)
-	id, lp := pick(c.dist, p.temperature, allowed, u)
+	u := unit(info.hash ^ p.seed ^ uint64(s.opts.SimSeed)*0x9e37 ^ uint64(pos)<<40)
+	id, lp := pick(dist, p.temperature, allowed, u)
 	text, _ := theVocab.piece(id)
 	if id >= TokEndOfText {
 		text = "" // skip_special_tokens
 	}
-	return genToken{id: id, text: text, lp: lp, top: c.dist}
+	return genToken{id: id, text: text, lp: lp, top: dist}
 }
 
 // withLogprobs reports whether responses carry logprobs: requested, and
@@ -101,7 +100,7 @@ func (s *Server) handleCompletions(w http.ResponseWriter, r *http.Request) {
 	req.seqs = make([]*seq, len(p.prompts))
 	choices := make([]choice, len(p.prompts))
 	for i, pr := range p.prompts {
-		sq := &seq{req: req, index: i, text: pr.text, nPrompt: len(pr.ids), maxTokens: p.maxTokens, arrived: arrived, slow: f.slow}
+		sq := &seq{req: req, index: i, info: pr.info, nPrompt: len(pr.ids), maxTokens: p.maxTokens, arrived: arrived, slow: f.slow}
 		if s.eng.cache != nil {
 			sq.hashes = blockHashes(pr.ids, s.cfg.BlockSize)
 		}

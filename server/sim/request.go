@@ -11,7 +11,7 @@ import (
 type seq struct {
 	req       *request
 	index     int
-	text      string // prompt text (detokenized for token-id prompts)
+	info      *promptInfo
 	nPrompt   int
 	maxTokens int
 	hashes    []uint64 // prefix-cache block hashes (prefix caching only)
