@@ -43,15 +43,19 @@ func (s *Server) auth(next http.Handler) http.Handler {
 	})
 }
 
+// writeJSON writes v as JSON without HTML escaping ("<|im_start|>" stays
+// as is, as Python's json module writes it).
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	w.Write(b)
+	w.Write(bytes.TrimSuffix(b.Bytes(), []byte("\n")))
 }
 
 // handleHealth answers 200 with an empty body, 503 once the engine died.

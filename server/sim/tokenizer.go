@@ -102,7 +102,7 @@ func (v *vocab) assign(p string, id int) {
 // id returns the id of piece p, assigning one on first sight. ok is false
 // when the hashed range is full (the caller then falls back to bytes).
 func (v *vocab) id(p string) (int, bool) {
-	if len(p) == 1 && p[0] < 0x80 {
+	if len(p) == 1 && p[0] < 0x80 && p[0] != '\n' {
 		return int(p[0]), true
 	}
 	v.mu.RLock()
@@ -275,13 +275,22 @@ func wordAt(s string, i, lead int, emit func(string)) int {
 		emit(s[start : k+size])
 		return k + size - start
 	}
-	n := 0
-	limit := firstPiece
-	for k < len(s) {
-		r, size := utf8.DecodeRuneInString(s[k:])
+	end := k
+	for end < len(s) {
+		r, size := utf8.DecodeRuneInString(s[end:])
 		if !isWordRune(r) || isCJK(r) || unicode.IsDigit(r) {
 			break
 		}
+		end += size
+	}
+	if _, ok := fixedPieces[s[start:end]]; ok {
+		emit(s[start:end])
+		return end - i
+	}
+	n := 0
+	limit := firstPiece
+	for k < end {
+		_, size := utf8.DecodeRuneInString(s[k:])
 		if n == limit {
 			emit(s[start:k])
 			start, n, limit = k, 0, restPiece
