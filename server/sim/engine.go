@@ -207,6 +207,7 @@ func (e *engine) prefill(timer *time.Timer) (time.Time, bool) {
 	}
 	s.firstToken = end
 	s.generated = 1
+	e.cache.insert(s.hashes) // computed full blocks are shareable at once
 	if s.maxTokens <= 1 {
 		e.finish(s, end, "length")
 		if !s.req.push(event{kind: evToken, seq: s.index, pos: 0, at: end, finish: true}) {
@@ -266,7 +267,6 @@ func (e *engine) finish(s *seq, at time.Time, reason string) {
 	s.reason = reason
 	e.nRunning.Add(-1)
 	e.kvUsed.Add(-int64(e.blocksOf(s.nPrompt + s.maxTokens)))
-	e.cache.insert(s.hashes)
 }
 
 func (e *engine) account(wall time.Duration, model float64) {

@@ -298,7 +298,7 @@ func (s *jsonScanner) ints(field string, dst []int) ([]int, error) {
 	}
 	s.i++
 	if s.consume(']') {
-		return dst[:0:0], nil
+		return []int{}, nil
 	}
 	var terr error
 	for {

@@ -27,7 +27,9 @@ type logBuf struct {
 	release chan struct{}
 }
 
-func newLogBuf() *logBuf { return &logBuf{changed: make(chan struct{}, 1), release: make(chan struct{})} }
+func newLogBuf() *logBuf {
+	return &logBuf{changed: make(chan struct{}, 1), release: make(chan struct{})}
+}
 
 func (l *logBuf) Write(p []byte) (int, error) {
 	l.mu.Lock()

@@ -142,9 +142,9 @@ func TestRelevanceRanks(t *testing.T) {
 	q := "flood damage homeowners insurance claim"
 	docs := []string{
 		"To file a flood damage claim under homeowners insurance, call your insurer.", // all words
-		"Homeowners insurance rarely covers flood damage.",                               // most
-		"Car insurance premiums depend on your driving record.",                          // one
-		"The weather was sunny all week.",                                                // none
+		"Homeowners insurance rarely covers flood damage.",                            // most
+		"Car insurance premiums depend on your driving record.",                       // one
+		"The weather was sunny all week.",                                             // none
 	}
 	prev := 2.0
 	for i, d := range docs {
