@@ -35,6 +35,7 @@ type engine struct {
 	onAbort  func(s *seq) // a sequence dropped because its client went away
 
 	mu       sync.Mutex
+	halted   bool // no more steps: submissions fail at once
 	incoming []*seq
 	wake     chan struct{}
 	stop     chan struct{}
@@ -90,6 +91,11 @@ func (e *engine) submit(r *request) {
 		return
 	}
 	e.mu.Lock()
+	if e.halted {
+		e.mu.Unlock()
+		r.push(event{kind: evError, err: EngineDeadMessage, at: e.now()})
+		return
+	}
 	e.incoming = append(e.incoming, r.seqs...)
 	e.nWaiting.Add(int64(len(r.seqs)))
 	e.mu.Unlock()
@@ -99,8 +105,13 @@ func (e *engine) submit(r *request) {
 	}
 }
 
-// halt stops the engine goroutine.
-func (e *engine) halt() { e.stopOnce.Do(func() { close(e.stop) }) }
+// halt stops the engine goroutine; later submissions fail at once.
+func (e *engine) halt() {
+	e.mu.Lock()
+	e.halted = true
+	e.mu.Unlock()
+	e.stopOnce.Do(func() { close(e.stop) })
+}
 
 // run is the engine goroutine; it returns when halted or when the engine
 // dies.

@@ -238,14 +238,20 @@ func run(ctx context.Context, opts Options, log *logger) error {
 		}
 	}
 	return shutdownLog(log, func() {
-		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		// Stop accepting, let requests in flight finish for a grace
+		// period, then stop the engine (failing whatever is left).
+		sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 		defer cancel()
-		srv.Close()
 		if err := hs.Shutdown(sctx); err != nil {
+			srv.Close()
 			hs.Close()
 		}
+		srv.Close()
 	}, result)
 }
+
+// shutdownGrace bounds how long a shutdown waits for requests in flight.
+const shutdownGrace = 5 * time.Second
 
 // shutdownLog logs uvicorn's shutdown, runs stop, and returns the first
 // non-nil result (nil for a clean shutdown).

@@ -21,7 +21,7 @@ const (
 	DefaultDtype       = "bfloat16"
 	DefaultJitter      = 0.03
 	DefaultSlowFactor  = 10
-	DefaultStatsCap    = 100000
+	DefaultStatsCap    = 20000
 )
 
 // Options is everything the command line and the environment set. Tests

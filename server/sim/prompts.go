@@ -22,9 +22,13 @@ func newPromptInfo(text string, ids []int) *promptInfo {
 	return pi
 }
 
-// promptCacheMax bounds the cache of string prompts; past it the cache is
-// emptied (a benchmark cycling through a dataset keeps hitting).
-const promptCacheMax = 1 << 14
+// promptCacheMax bounds the cache of string prompts (past it the cache is
+// emptied; a benchmark cycling through a dataset keeps hitting), and
+// promptCacheMaxLen the length of a prompt worth caching.
+const (
+	promptCacheMax    = 4096
+	promptCacheMaxLen = 32 << 10
+)
 
 // promptCache memoises promptInfo of string prompts, process-wide (the
 // vocabulary is process-wide too).
@@ -44,6 +48,9 @@ func promptFromText(text string) promptIn {
 	}
 	text = strings.Clone(text)
 	pi = newPromptInfo(text, Tokenize(nil, text))
+	if len(text) > promptCacheMaxLen {
+		return promptIn{ids: pi.ids, text: pi.text, info: pi}
+	}
 	promptCache.Lock()
 	if len(promptCache.m) >= promptCacheMax {
 		clear(promptCache.m)

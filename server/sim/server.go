@@ -45,6 +45,9 @@ type Server struct {
 // compile, take NeuronCore locks or write artifacts; Main does. Call Close
 // when done.
 func New(opts Options) (*Server, error) {
+	if opts.Latency == (LatencyModel{}) {
+		opts.Latency = DefaultLatency
+	}
 	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
