@@ -39,12 +39,12 @@ func (s *Server) token(c *choice, p *params, pos int) genToken {
 		allowed = nil // on-device sampling ignores allowed_token_ids
 	}
 	u := unit(info.hash ^ p.seed ^ uint64(s.opts.SimSeed)*0x9e37 ^ uint64(pos)<<40)
-	id, lp := pick(dist, p.temperature, allowed, u)
-	text, _ := theVocab.piece(id)
-	if id >= TokEndOfText {
+	c0 := pick(dist, p.temperature, allowed, u)
+	text, _ := theVocab.piece(c0.id)
+	if c0.id >= TokEndOfText {
 		text = "" // skip_special_tokens
 	}
-	return genToken{id: id, text: text, lp: lp, top: dist}
+	return genToken{id: c0.id, text: text, lp: c0.lp, lpTxt: c0.txt, top: dist}
 }
 
 // withLogprobs reports whether responses carry logprobs: requested, and

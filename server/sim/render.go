@@ -98,7 +98,7 @@ func appendLogprobs(dst []byte, toks []genToken, off int, k int, asID bool) []by
 		if i > 0 {
 			dst = append(dst, ',')
 		}
-		dst = appendLogprob(dst, t.lp)
+		dst = append(dst, t.lpTxt...)
 	}
 	dst = append(dst, `],"tokens":[`...)
 	for i, t := range toks {
@@ -124,7 +124,7 @@ func appendTopLogprobs(dst []byte, t genToken, k int, asID bool) []byte {
 	dst = append(dst, '{')
 	dst = appendTokenKey(dst, t.id, asID)
 	dst = append(dst, ':')
-	dst = appendLogprob(dst, t.lp)
+	dst = append(dst, t.lpTxt...)
 	for i := 0; i < k && i < len(t.top); i++ {
 		c := t.top[i]
 		if c.id == t.id {
@@ -133,7 +133,7 @@ func appendTopLogprobs(dst []byte, t genToken, k int, asID bool) []byte {
 		dst = append(dst, ',')
 		dst = appendTokenKey(dst, c.id, asID)
 		dst = append(dst, ':')
-		dst = appendLogprob(dst, c.lp)
+		dst = append(dst, c.txt...)
 	}
 	return append(dst, '}')
 }

@@ -9,15 +9,23 @@ import (
 type candidate struct {
 	id int
 	lp float64
+	// txt is lp as rendered in JSON, computed once per distribution (the
+	// shortest float formatting is the costliest step of a response).
+	txt string
+}
+
+func newCandidate(id int, lp float64) candidate {
+	return candidate{id: id, lp: lp, txt: string(appendLogprob(nil, lp))}
 }
 
 // genToken is one generated token with the distribution it was drawn from
 // (ranked, most likely first).
 type genToken struct {
-	id   int
-	text string
-	lp   float64
-	top  []candidate
+	id    int
+	text  string
+	lp    float64
+	lpTxt string
+	top   []candidate
 }
 
 // otherAnswers are the first-token alternatives to "yes"/"no", and filler
@@ -30,18 +38,25 @@ var (
 	filler = []string{" the", " policy", " covers", " damage", " and", " claims", " insurer",
 		" of", " to", " is", ".", ",", " a", " in", " for", " coverage", " your", " deduct",
 		" premium", " it", " may", " be"}
-	genOnce                sync.Once
-	otherIDs, fillerIDs    []int
-	otherLogw, fillerLogw  []float64
-	otherMass              = math.Log(1 - answerMass)
-	fillerTop, fillerDecay = 0.55, 0.55
-	answerDecay            = 0.6
+	genOnce                 sync.Once
+	otherIDs, fillerIDs     []int
+	otherLogw, fillerLogw   []float64
+	otherCands, fillerCands []candidate
+	otherMass               = math.Log(1 - answerMass)
+	fillerTop, fillerDecay  = 0.55, 0.55
+	answerDecay             = 0.6
 )
 
 func initGen() {
 	genOnce.Do(func() {
 		otherIDs, otherLogw = idsAndWeights(otherAnswers, 1, answerDecay)
 		fillerIDs, fillerLogw = idsAndWeights(filler, fillerTop, fillerDecay)
+		for i, id := range otherIDs {
+			otherCands = append(otherCands, newCandidate(id, otherMass+otherLogw[i]))
+		}
+		for i, id := range fillerIDs {
+			fillerCands = append(fillerCands, newCandidate(id, fillerLogw[i]))
+		}
 	})
 }
 
@@ -67,10 +82,8 @@ func idsAndWeights(pieces []string, first, decay float64) ([]int, []float64) {
 func firstDist(dst []candidate, p float64) []candidate {
 	initGen()
 	p = math.Min(math.Max(p, 1e-9), 1-1e-9)
-	dst = append(dst[:0], candidate{TokYes, math.Log(p * answerMass)}, candidate{TokNo, math.Log((1 - p) * answerMass)})
-	for i, id := range otherIDs {
-		dst = append(dst, candidate{id, otherMass + otherLogw[i]})
-	}
+	dst = append(dst[:0], newCandidate(TokYes, math.Log(p*answerMass)), newCandidate(TokNo, math.Log((1-p)*answerMass)))
+	dst = append(dst, otherCands...)
 	sortCandidates(dst)
 	return dst
 }
@@ -83,7 +96,9 @@ func laterDist(dst []candidate, h uint64, k int) []candidate {
 	off := int((h + uint64(k)*7) % uint64(n))
 	dst = dst[:0]
 	for i := 0; i < n; i++ {
-		dst = append(dst, candidate{fillerIDs[(off+i)%n], fillerLogw[i]})
+		c := fillerCands[i]
+		c.id = fillerIDs[(off+i)%n]
+		dst = append(dst, c)
 	}
 	return dst
 }
@@ -101,7 +116,7 @@ func sortCandidates(c []candidate) {
 // non-nil, restricts the choice (vLLM masks after taking raw logprobs, so
 // the reported logprobs are unchanged); a token outside dist gets
 // floorLogprob.
-func pick(dist []candidate, temperature float64, allowed []int, u float64) (int, float64) {
+func pick(dist []candidate, temperature float64, allowed []int, u float64) candidate {
 	ok := func(id int) bool {
 		if allowed == nil {
 			return true
@@ -116,10 +131,10 @@ func pick(dist []candidate, temperature float64, allowed []int, u float64) (int,
 	if temperature <= 0 {
 		for _, c := range dist {
 			if ok(c.id) {
-				return c.id, c.lp
+				return c
 			}
 		}
-		return allowed[0], floorLogprob
+		return newCandidate(allowed[0], floorLogprob)
 	}
 	total := 0.0
 	for _, c := range dist {
@@ -128,7 +143,7 @@ func pick(dist []candidate, temperature float64, allowed []int, u float64) (int,
 		}
 	}
 	if total == 0 {
-		return allowed[0], floorLogprob
+		return newCandidate(allowed[0], floorLogprob)
 	}
 	x := u * total
 	last := -1
@@ -139,10 +154,10 @@ func pick(dist []candidate, temperature float64, allowed []int, u float64) (int,
 		last = i
 		x -= math.Exp(c.lp / temperature)
 		if x < 0 {
-			return c.id, c.lp
+			return c
 		}
 	}
-	return dist[last].id, dist[last].lp
+	return dist[last]
 }
 
 // splitmix64 is a stateless mixer used to derive per-token random numbers

@@ -1,6 +1,9 @@
 package sim
 
 import (
+	"context"
+	"io"
+	"strings"
 	"testing"
 )
 
@@ -46,5 +49,26 @@ func TestNewDefaultsLatency(t *testing.T) {
 	defer s.Close()
 	if s.opts.Latency != DefaultLatency {
 		t.Fatal("zero latency model not defaulted")
+	}
+}
+
+// TestClosedServerFails checks requests after Close fail at once instead
+// of waiting for an engine that is gone.
+func TestClosedServerFails(t *testing.T) {
+	s, ts := newTestServer(t, nil)
+	s.Close()
+	if st, b := do(t, ts, "POST", "/v1/completions", `{"prompt":"x","max_tokens":1}`); st != 500 {
+		t.Fatalf("after Close: %d %s", st, b)
+	}
+}
+
+// TestMainHelp checks --help prints the usage and exits 0.
+func TestMainHelp(t *testing.T) {
+	var out strings.Builder
+	if err := Main(context.Background(), []string{"serve", "--help"}, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), Usage) || !strings.Contains(out.String(), "--sim-speed") {
+		t.Fatalf("help:\n%s", out.String())
 	}
 }
