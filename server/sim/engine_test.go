@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"context"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -227,4 +228,29 @@ func TestJitterDeterministic(t *testing.T) {
 			t.Fatalf("jittered prefill %v out of ±3σ of %v", x, base)
 		}
 	}
+}
+
+// TestLogStats checks vLLM's periodic throughput line after activity.
+func TestLogStats(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		o := testOptions()
+		o.Speed = 1
+		s, err := New(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		var out strings.Builder
+		s.log = newLogger(&out, nil)
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { logStats(ctx, s, s.log); close(done) }()
+		post(s.Handler(), `{"prompt":["hello world","hello world"],"max_tokens":1}`)
+		time.Sleep(statsInterval + time.Second)
+		cancel()
+		<-done
+		if want := "Engine 000: Avg prompt throughput: 0.4 tokens/s, Avg generation throughput: 0.2 tokens/s, Running: 0 reqs, Waiting: 0 reqs"; !strings.Contains(out.String(), want) {
+			t.Fatalf("log %q lacks %q", out.String(), want)
+		}
+	})
 }

@@ -45,11 +45,16 @@ type startup struct {
 	divisor float64
 	log     *logger
 	lat     LatencyModel
+	zero    bool
 }
 
-// wait sleeps for model seconds of startup time; false if cancelled.
+// wait sleeps for model seconds of startup time (none in zero-latency
+// mode); false if cancelled.
 func (st *startup) wait(seconds float64) bool {
 	d := time.Duration(seconds / st.divisor * float64(time.Second))
+	if st.zero {
+		d = 0
+	}
 	if d <= 0 {
 		return st.ctx.Err() == nil
 	}
@@ -65,7 +70,7 @@ func (st *startup) wait(seconds float64) bool {
 
 func run(ctx context.Context, opts Options, log *logger) error {
 	lat := opts.Latency
-	st := &startup{ctx: ctx, divisor: opts.Speed * opts.StartupSpeed, log: log, lat: lat}
+	st := &startup{ctx: ctx, divisor: opts.Speed * opts.StartupSpeed, log: log, lat: lat, zero: opts.ZeroLatency}
 	log.plugin("INFO", "__init__.py:36", "Available plugins for group vllm.platform_plugins:")
 	log.plugin("INFO", "__init__.py:38", "- neuron -> vllm_neuron:register")
 	log.plugin("INFO", "__init__.py:41", "All plugins in this group will be loaded. Set `VLLM_PLUGINS` to control which plugins to load.")
@@ -219,6 +224,7 @@ func run(ctx context.Context, opts Options, log *logger) error {
 	log.uvicorn("Started server process [%d]", log.pid)
 	log.uvicorn("Waiting for application startup.")
 	log.uvicorn("Application startup complete.")
+	go logStats(ctx, srv, log)
 
 	var result error
 	select {
@@ -248,6 +254,40 @@ func run(ctx context.Context, opts Options, log *logger) error {
 		}
 		srv.Close()
 	}, result)
+}
+
+// statsInterval is how often vLLM logs its engine throughput line.
+const statsInterval = 10 * time.Second
+
+// logStats logs vLLM's periodic "Engine 000: Avg prompt throughput …" line
+// while there is activity, until ctx ends or the engine dies.
+func logStats(ctx context.Context, srv *Server, log *logger) {
+	t := time.NewTicker(statsInterval)
+	defer t.Stop()
+	var prev Stats
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-srv.Done():
+			return
+		case <-t.C:
+		}
+		st := srv.stats.totals(srv.eng)
+		running, waiting := srv.eng.nRunning.Load(), srv.eng.nWaiting.Load()
+		if st.PromptTokens == prev.PromptTokens && st.GenerationTokens == prev.GenerationTokens && running == 0 && waiting == 0 {
+			continue
+		}
+		secs := statsInterval.Seconds()
+		hit := 0.0
+		if q := st.PromptTokens - prev.PromptTokens; q > 0 && srv.opts.PrefixCaching {
+			hit = 100 * float64(st.CachedTokens-prev.CachedTokens) / float64(q)
+		}
+		log.api("INFO", "loggers.py:123", "Engine 000: Avg prompt throughput: %.1f tokens/s, Avg generation throughput: %.1f tokens/s, Running: %d reqs, Waiting: %d reqs, GPU KV cache usage: %.1f%%, Prefix cache hit rate: %.1f%%",
+			float64(st.PromptTokens-prev.PromptTokens)/secs, float64(st.GenerationTokens-prev.GenerationTokens)/secs,
+			running, waiting, 100*min(1, float64(srv.eng.kvUsed.Load())/float64(srv.eng.blocks)), hit)
+		prev = st
+	}
 }
 
 // shutdownGrace bounds how long a shutdown waits for requests in flight.

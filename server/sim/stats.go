@@ -124,6 +124,17 @@ func (r *statsRecorder) seq(s *seq, written time.Time) {
 	r.st.SeqsDropped++
 }
 
+// totals returns the counters without the per-sequence records.
+func (r *statsRecorder) totals(e *engine) Stats {
+	r.mu.Lock()
+	st := r.st
+	r.mu.Unlock()
+	st.Faults, st.Seqs = nil, nil
+	st.Prefills = e.prefills.Load()
+	st.DecodeSteps = e.decodes.Load()
+	return st
+}
+
 // snapshot returns a deep copy with the per-sequence records in order.
 func (r *statsRecorder) snapshot(e *engine) Stats {
 	r.mu.Lock()
