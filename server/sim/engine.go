@@ -175,7 +175,7 @@ func (e *engine) jitterFactor() float64 {
 		return 1
 	}
 	j := e.rng.NormFloat64() * e.jitter
-	return 1 + math.Max(-3*e.jitter, math.Min(3*e.jitter, j))
+	return math.Max(0.1, 1+math.Max(-3*e.jitter, math.Min(3*e.jitter, j)))
 }
 
 func (e *engine) wall(model float64) time.Duration {
