@@ -71,10 +71,10 @@ type LatencyModel struct {
 
 // DefaultLatency is the calibrated model (see LatencyModel for the fit).
 var DefaultLatency = LatencyModel{
-	PrefillBase:        0.002758,
-	PrefillPerToken:    2.8543e-5,
-	APCPrefillBase:     0.010766,
-	APCPrefillPerToken: 2.2685e-5,
+	PrefillBase:        0.005756,
+	PrefillPerToken:    2.7079e-5,
+	APCPrefillBase:     0.013212,
+	APCPrefillPerToken: 2.1491e-5,
 	TPRef:              2,
 	TPExponent:         0.8,
 	DecodeBase:         0.006,
