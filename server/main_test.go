@@ -4,10 +4,10 @@ import (
 	"context"
 	"errors"
 	"flag"
-	"net"
 	"os"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -22,15 +22,29 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// freePort returns a loopback port that was free a moment ago.
+// nextPort hands out ports below the kernel's ephemeral range (32768 and
+// up), so that no bind(":0") or outgoing connection of a parallel test can
+// take a port between freePort and the fake server binding it. The base
+// differs per test process.
+var nextPort atomic.Int32
+
+func init() { nextPort.Store(int32(20000 + os.Getpid()%1000*10)) }
+
+// freePort returns a free loopback port that no other test gets.
 func freePort(t *testing.T) int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	for range 1000 {
+		p := int(nextPort.Add(1))
+		if p >= 32768 {
+			nextPort.Store(20000)
+			continue
+		}
+		if checkPort("127.0.0.1", p) == nil {
+			return p
+		}
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	t.Fatal("no free port below 32768")
+	return 0
 }
 
 // fakeConfig returns a Config that runs the test binary as a fake vllm in
