@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -39,6 +40,7 @@ const (
 	modeCrash      = "crash"       // ready; the first completion kills it
 	modeWarn       = "warn"        // cache hit with warnings that void the run
 	modeWrongModel = "wrong-model" // ready, but serves another model name
+	modeLauncher   = "launcher"    // loadgen itself: Starts a "never" fake, then dies without Stop
 )
 
 // coldStart is a vllm-neuron cold start (neuron.md §5), up to the point
@@ -117,6 +119,8 @@ func fakeVLLM(mode string, args []string) int {
 		say(coldStart[:4]...)
 		say("2025-Nov-05 20:21:02.0888 2215:2215 ERROR  NRT:nrt_allocate_neuron_cores  NeuronCore(s) not available - Requested:nc0-nc1 Available:0")
 		sleepForever()
+	case modeLauncher:
+		return launchAndDie(port)
 	case modeSleeper:
 		signal.Ignore(syscall.SIGTERM)
 		fmt.Println("sleeper up")
@@ -229,4 +233,33 @@ func fakeServe(addr, model, mode string, say func(...string)) int {
 		time.Sleep(50 * time.Millisecond) // let the 500 reach the client
 		return 1
 	}
+}
+
+// launchAndDie plays a loadgen that crashes: it starts a fake server
+// through Start, waits until it is ready (and silent, so that no write to
+// the dead log pipe kills it with SIGPIPE), records its pid and exits
+// without stopping it. Only Pdeathsig can take the server down with it.
+func launchAndDie(port int) int {
+	exe, err := os.Executable()
+	if err != nil {
+		return 2
+	}
+	p, err := Start(context.Background(), Config{
+		Argv:        []string{exe, "--port", strconv.Itoa(port)},
+		Env:         []string{fakeEnv + "=" + modeReady},
+		Port:        port,
+		ServedModel: "qwen3-reranker",
+	})
+	if err == nil {
+		err = p.WaitReady(context.Background(), nil)
+	}
+	if err != nil {
+		fmt.Println(err)
+		return 2
+	}
+	if err := os.WriteFile(os.Getenv(fakePIDFile), []byte(strconv.Itoa(p.PID())), 0o644); err != nil {
+		return 2
+	}
+	os.Exit(0)
+	return 0
 }

@@ -43,7 +43,9 @@ func KillAll() {
 	defer live.Unlock()
 	for pgid, p := range live.m {
 		p.stopping.Store(true)
-		_ = signalGroup(pgid, syscall.SIGKILL)
+		if groupAlive(pgid) { // an emptied group's id may be reused
+			_ = signalGroup(pgid, syscall.SIGKILL)
+		}
 	}
 }
 

@@ -3,10 +3,12 @@ package server
 import (
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -161,4 +163,33 @@ func TestKillAll(t *testing.T) {
 	if n != 0 {
 		t.Errorf("%d groups still registered after Stop", n)
 	}
+}
+
+func TestPdeathsig(t *testing.T) {
+	t.Parallel()
+	if _, _, ok := procStat(os.Getpid()); !ok {
+		t.Skip("Pdeathsig is Linux-only")
+	}
+	// A fake loadgen starts a server and dies without stopping it.
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pidFile := filepath.Join(t.TempDir(), "server.pid")
+	launcher := exec.Command(exe, "--port", strconv.Itoa(freePort(t)))
+	launcher.Env = append(os.Environ(), fakeEnv+"="+modeLauncher, fakePIDFile+"="+pidFile, "GORACE=atexit_sleep_ms=0")
+	out, err := launcher.CombinedOutput()
+	if err != nil {
+		t.Fatalf("launcher: %v\n%s", err, out)
+	}
+	b, err := os.ReadFile(pidFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid, err := strconv.Atoi(string(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = syscall.Kill(-pid, syscall.SIGKILL) }) // should Pdeathsig fail
+	waitDead(t, pid)
 }
