@@ -42,7 +42,11 @@ var logRules = []logRule{
 				cores = coreRange(m[1])
 				nrt = "Requested:" + m[1] + " Available:" + or(m[2], "0")
 			}
-			return fmt.Sprintf("NeuronCores %s are held by another process (NRT %s); stop it (neuron-ls shows the PID) or set server.neuron_cores", cores, nrt)
+			held := "NeuronCores " + cores + " are"
+			if !strings.ContainsAny(cores, "-,") && cores != "requested" {
+				held = "NeuronCore " + cores + " is"
+			}
+			return fmt.Sprintf("%s held by another process (NRT %s); stop it (neuron-ls shows the PID) or set server.neuron_cores", held, nrt)
 		},
 	},
 	{

@@ -21,7 +21,7 @@ var realLines = []struct {
 		FailureCoresBusy, true, []string{"NeuronCores 0-1 are held by another process", "Requested:nc0-nc1 Available:0", "set server.neuron_cores"}},
 	// Newer runtimes say "Logical Neuron Core(s)" and add the errno.
 	{"cores busy, logical", "2025-Nov-05 20:21:02.0888 2215:2215 ERROR  NRT:nrt_allocate_neuron_cores  Logical Neuron Core(s) not available - Requested:lnc1-lnc1 Available:0 Logical Core Size:1 (cores busy, ret=-16)",
-		FailureCoresBusy, true, []string{"NeuronCores 1 are held", "Requested:lnc1-lnc1 Available:0"}},
+		FailureCoresBusy, true, []string{"NeuronCore 1 is held", "Requested:lnc1-lnc1 Available:0"}},
 	// A device left running by a previous app.
 	{"device init", "2025-Nov-05 20:21:01.0101 2215:2215 ERROR  NRT:nrt_init  Failed to initialize devices, error:5",
 		FailureDeviceInit, true, []string{"rmmod neuron"}},

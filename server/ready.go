@@ -85,6 +85,13 @@ func (p *Process) WaitReady(ctx context.Context, progress func(Progress)) error 
 		progress(Progress{Elapsed: now.Sub(p.started), Phase: phase, PhaseElapsed: now.Sub(since),
 			LastLine: p.watch.lastLine(), Probe: lastProbe})
 	}
+	armFatal := func() {
+		if _, ok := p.watch.cause(); ok && fatalTimer == nil {
+			fatalTimer = time.NewTimer(p.fatalGrace)
+			fatal = fatalTimer.C
+		}
+	}
+	armFatal() // the line may have come before WaitReady was called
 	report()
 	for {
 		select {
@@ -102,10 +109,7 @@ func (p *Process) WaitReady(ctx context.Context, progress func(Progress)) error 
 			cause, _ := p.watch.cause()
 			return p.fail(cause.Class, fmt.Sprintf("%s (the server logged this but was still running %s later)", cause.Message, p.fatalGrace), nil)
 		case <-p.watch.changed:
-			if _, ok := p.watch.cause(); ok && fatalTimer == nil {
-				fatalTimer = time.NewTimer(p.fatalGrace)
-				fatal = fatalTimer.C
-			}
+			armFatal()
 			report()
 		case <-ticker.C:
 			report()
