@@ -37,14 +37,14 @@ var logRules = []logRule{
 		keys: []string{"Core(s) not available", "cores busy"},
 		re:   regexp.MustCompile(`Neuron ?Core\(s\) not available(?:.*?Requested:\s*(\S+))?(?:.*?Available:\s*(\d+))?|cores busy, ret=-16`),
 		message: func(m []string) string {
-			cores, nrt := "requested", "cores busy"
+			held, nrt := "the requested NeuronCores are", "cores busy"
 			if m[1] != "" {
-				cores = coreRange(m[1])
+				cores := coreRange(m[1])
+				held = "NeuronCores " + cores + " are"
+				if !strings.ContainsAny(cores, "-,") {
+					held = "NeuronCore " + cores + " is"
+				}
 				nrt = "Requested:" + m[1] + " Available:" + or(m[2], "0")
-			}
-			held := "NeuronCores " + cores + " are"
-			if !strings.ContainsAny(cores, "-,") && cores != "requested" {
-				held = "NeuronCore " + cores + " is"
 			}
 			return fmt.Sprintf("%s held by another process (NRT %s); stop it (neuron-ls shows the PID) or set server.neuron_cores", held, nrt)
 		},
