@@ -60,10 +60,11 @@ type Config struct {
 func (c Config) Remote() bool { return c.URL != "" }
 
 // BaseURL is the server's root URL without a trailing slash,
-// e.g. "http://127.0.0.1:8000".
+// e.g. "http://127.0.0.1:8000". A URL given as ".../v1" is cut to its root.
 func (c Config) BaseURL() string {
 	if c.URL != "" {
-		return strings.TrimRight(c.URL, "/")
+		// Accept the OpenAI-style base URL ("…/v1") too.
+		return strings.TrimSuffix(strings.TrimRight(c.URL, "/"), "/v1")
 	}
 	host := c.Host
 	if host == "" || host == "0.0.0.0" || host == "::" {

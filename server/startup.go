@@ -26,6 +26,12 @@ const (
 	FailureModelMissing    FailureClass = "model_not_listed"  // /v1/models lacks the served model
 	FailureInvalidConfig   FailureClass = "invalid_config"    // started, but a warning voids the run
 	FailureInterrupted     FailureClass = "interrupted"       // the user stopped loadgen
+
+	// Added with the log watch (neuron.md §6 rows beyond the issue's list).
+	FailureDeviceInit       FailureClass = "device_init_failed" // Failed to initialize devices / TDRV not initialized
+	FailureMetaTensor       FailureClass = "meta_tensor"        // Cannot copy out of meta tensor (Hub ID + tied embeddings)
+	FailureRuntimeAbort     FailureClass = "runtime_abort"      // terminate … c10::Error (TP larger than the cores)
+	FailureUnsupportedModel FailureClass = "unsupported_model"  // Model … is not supported on Neuron
 )
 
 // StartupPhase is one recognised step of server startup (loading,
@@ -59,10 +65,14 @@ type Startup struct {
 	ReadySeconds float64        `json:"ready_seconds"`
 	Phases       []StartupPhase `json:"phases"`
 	// CompiledArtifacts is "hit", "miss" or "" when the log does not say.
-	CompiledArtifacts string       `json:"compiled_artifacts,omitempty"`
-	ExitCode          *int         `json:"exit_code,omitempty"`
-	FailureClass      FailureClass `json:"failure_class,omitempty"`
-	// Reason is the one line a user sees when the server failed.
+	CompiledArtifacts string `json:"compiled_artifacts,omitempty"`
+	// ExitCode is set once the server has exited (-1 when a signal ended it).
+	ExitCode *int `json:"exit_code,omitempty"`
+	// Signal names the signal that ended the server ("killed"), if one did.
+	Signal       string       `json:"signal,omitempty"`
+	FailureClass FailureClass `json:"failure_class,omitempty"`
+	// Reason is the one line a user sees when the server failed: what
+	// happened and what to do, without the class prefix (Error adds it).
 	Reason    string       `json:"reason,omitempty"`
 	Findings  []LogFinding `json:"findings,omitempty"`
 	LastLines []string     `json:"last_lines,omitempty"`

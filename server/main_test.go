@@ -1,0 +1,141 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"os"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+func TestMain(m *testing.M) {
+	if mode := os.Getenv(fakeEnv); mode != "" {
+		os.Exit(fakeVLLM(mode, os.Args[1:]))
+	}
+	os.Exit(m.Run())
+}
+
+// nextPort hands out ports below the kernel's ephemeral range (32768 and
+// up), so that no bind(":0") or outgoing connection of a parallel test can
+// take a port between freePort and the fake server binding it. The base
+// differs per test process.
+var nextPort atomic.Int32
+
+func init() { nextPort.Store(int32(20000 + os.Getpid()%1000*10)) }
+
+// freePort returns a free loopback port that no other test gets.
+func freePort(t *testing.T) int {
+	t.Helper()
+	for range 1000 {
+		p := int(nextPort.Add(1))
+		if p >= 32768 {
+			nextPort.Store(20000)
+			continue
+		}
+		if checkPort("127.0.0.1", p) == nil {
+			return p
+		}
+	}
+	t.Fatal("no free port below 32768")
+	return 0
+}
+
+// fakeConfig returns a Config that runs the test binary as a fake vllm in
+// the given mode, on a free loopback port, logging into a temp dir.
+func fakeConfig(t *testing.T, mode string, env ...string) Config {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := freePort(t)
+	return Config{
+		Name: "fake-" + mode,
+		Argv: []string{exe, "serve", "/models/Qwen3-Reranker-0.6B", "--served-model-name", "qwen3-reranker",
+			"--host", "127.0.0.1", "--port", strconv.Itoa(port)},
+		// Under -race a Go program sleeps 1 s at exit unless told not to;
+		// the fake must exit within short grace periods.
+		Env:          append([]string{fakeEnv + "=" + mode, "GORACE=atexit_sleep_ms=0"}, env...),
+		Host:         "127.0.0.1",
+		Port:         port,
+		ServedModel:  "qwen3-reranker",
+		Dir:          t.TempDir(),
+		ReadyTimeout: time.Minute,
+		StopGrace:    10 * time.Second,
+	}
+}
+
+// startFake starts cfg and makes sure, whatever the test does, that the
+// group is killed and waited for at the end.
+func startFake(t *testing.T, cfg Config) *Process {
+	t.Helper()
+	p, err := Start(context.Background(), cfg)
+	if err != nil {
+		t.Fatalf("Start: %v", err)
+	}
+	t.Cleanup(func() {
+		p.Kill()
+		_ = p.Stop(context.Background())
+		assertGroupGone(t, p)
+	})
+	return p
+}
+
+// assertGroupGone fails the test if any live process of p's group
+// remains; the leader itself must be gone (reaped) too.
+func assertGroupGone(t *testing.T, p *Process) {
+	t.Helper()
+	if groupAlive(p.PID()) {
+		t.Errorf("process group %d still has live processes", p.PID())
+	}
+	if err := syscall.Kill(p.PID(), 0); !errors.Is(err, syscall.ESRCH) {
+		t.Errorf("kill(%d, 0) = %v, want ESRCH", p.PID(), err)
+	}
+}
+
+// waitDead waits (bounded) until pid has exited: kill(pid, 0) says ESRCH,
+// or it is a zombie that its new parent (init) has not reaped yet.
+func waitDead(t *testing.T, pid int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		err := syscall.Kill(pid, 0)
+		if errors.Is(err, syscall.ESRCH) {
+			return
+		}
+		if state, _, ok := procStat(pid); ok && state == 'Z' {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("process %d is still alive (kill(pid, 0) = %v)", pid, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// waitClosed waits (bounded) for ch to be closed.
+func waitClosed(t *testing.T, ch <-chan struct{}, what string) {
+	t.Helper()
+	select {
+	case <-ch:
+	case <-time.After(30 * time.Second):
+		t.Fatalf("timed out waiting for %s", what)
+	}
+}
+
+// contains fails the test unless s contains every one of subs.
+func contains(t *testing.T, what, s string, subs ...string) {
+	t.Helper()
+	for _, sub := range subs {
+		if !strings.Contains(s, sub) {
+			t.Errorf("%s = %q\nwant it to contain %q", what, s, sub)
+		}
+	}
+}

@@ -1,0 +1,157 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// Bounds of Stop after the grace period.
+const (
+	killWait = 10 * time.Second // for the group to vanish after SIGKILL
+	portWait = 10 * time.Second // for the port to become free
+	goneTick = 20 * time.Millisecond
+)
+
+// live holds every process group Start created that may still have
+// members, by process group id, for KillAll.
+var live = struct {
+	sync.Mutex
+	m map[int]*Process
+}{m: make(map[int]*Process)}
+
+func register(p *Process) {
+	live.Lock()
+	live.m[p.pid] = p
+	live.Unlock()
+}
+
+func unregister(pgid int) {
+	live.Lock()
+	delete(live.m, pgid)
+	live.Unlock()
+}
+
+// KillAll sends SIGKILL to every process group this package started that
+// may still be alive, without waiting. It is for main's second-signal and
+// panic paths; after it, call Stop on each Process (or exit).
+func KillAll() {
+	live.Lock()
+	defer live.Unlock()
+	for pgid, p := range live.m {
+		p.stopping.Store(true)
+		if groupAlive(pgid) { // an emptied group's id may be reused
+			_ = signalGroup(pgid, syscall.SIGKILL)
+		}
+	}
+}
+
+// signalGroup sends sig to the process group pgid; a group that is gone
+// already is not an error.
+func signalGroup(pgid int, sig syscall.Signal) error {
+	if pgid <= 0 {
+		return fmt.Errorf("refusing to signal process group %d", pgid)
+	}
+	if err := syscall.Kill(-pgid, sig); err != nil && !errors.Is(err, syscall.ESRCH) {
+		return fmt.Errorf("signal %v to process group %d: %w", sig, pgid, err)
+	}
+	return nil
+}
+
+// Kill sends SIGKILL to the server's whole process group at once (the
+// user's second Ctrl-C) and returns without waiting; Stop still waits.
+// It is idempotent and a no-op for a remote server.
+func (p *Process) Kill() {
+	if p.remote {
+		return
+	}
+	p.stopping.Store(true)
+	if !p.gone() {
+		_ = signalGroup(p.pid, syscall.SIGKILL)
+	}
+}
+
+// Stop ends the server: SIGTERM to its process group, up to
+// Config.StopGrace for every member to exit (vLLM tears down its engine
+// and releases the NeuronCores), then SIGKILL to the group. It returns
+// once no process of the group remains, the log is complete and the port
+// is free again, each wait bounded; the error says what remained. A
+// cancelled ctx skips the rest of the grace period. Stop is idempotent
+// (later calls return the first result) and a no-op for a remote server.
+func (p *Process) Stop(ctx context.Context) error {
+	if p.remote {
+		return nil
+	}
+	p.stopOnce.Do(func() { p.stopErr = p.stop(ctx) })
+	return p.stopErr
+}
+
+func (p *Process) stop(ctx context.Context) error {
+	p.stopping.Store(true)
+	var errs []error
+	if !p.gone() {
+		if err := signalGroup(p.pid, syscall.SIGTERM); err != nil {
+			errs = append(errs, err)
+		}
+		if !p.waitGone(ctx, p.cfg.StopGrace) {
+			if err := signalGroup(p.pid, syscall.SIGKILL); err != nil {
+				errs = append(errs, err)
+			}
+			if !p.waitGone(context.Background(), killWait) {
+				errs = append(errs, fmt.Errorf("stop %s: process group %d still has live processes %s after SIGKILL", p.cfg.Name, p.pid, killWait))
+			}
+		}
+	}
+	if p.gone() {
+		unregister(p.pid)
+	}
+	t := time.NewTimer(killWait)
+	select {
+	case <-p.logDone:
+	case <-t.C:
+		errs = append(errs, fmt.Errorf("stop %s: the server's output stays open after its process group is gone (a process left the group?)", p.cfg.Name))
+	}
+	t.Stop()
+	p.client.CloseIdleConnections()
+	if err := waitPortFree(p.cfg.Host, p.cfg.Port, portWait); err != nil {
+		errs = append(errs, fmt.Errorf("stop %s: %w", p.cfg.Name, err))
+	}
+	p.mu.Lock()
+	if p.logErr != nil {
+		errs = append(errs, p.logErr)
+	}
+	p.mu.Unlock()
+	return errors.Join(errs...)
+}
+
+// gone reports whether the child has exited and no live process is left
+// in its group.
+func (p *Process) gone() bool {
+	return p.hasExited() && !groupAlive(p.pid)
+}
+
+// waitGone waits until gone, for at most limit or until ctx is done.
+func (p *Process) waitGone(ctx context.Context, limit time.Duration) bool {
+	deadline := time.NewTimer(limit)
+	defer deadline.Stop()
+	tick := time.NewTicker(goneTick)
+	defer tick.Stop()
+	exited := p.exited
+	for {
+		if p.gone() {
+			return true
+		}
+		select {
+		case <-ctx.Done():
+			return p.gone()
+		case <-deadline.C:
+			return p.gone()
+		case <-exited:
+			exited = nil // fires once; then the ticker watches the group
+		case <-tick.C:
+		}
+	}
+}

@@ -1,0 +1,195 @@
+package server
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+func TestStop_ignoresSIGTERM(t *testing.T) {
+	t.Parallel()
+	cfg := fakeConfig(t, modeIgnoreTerm)
+	cfg.StopGrace = 200 * time.Millisecond
+	p := startFake(t, cfg)
+	if err := p.WaitReady(context.Background(), nil); err != nil {
+		t.Fatalf("WaitReady: %v", err)
+	}
+	if err := p.Stop(context.Background()); err != nil {
+		t.Fatalf("Stop: %v", err)
+	}
+	assertGroupGone(t, p)
+	// Only SIGKILL can have ended it.
+	st := p.Startup()
+	if st.Signal != "killed" {
+		t.Errorf("ended by signal %q, want killed (escalation to SIGKILL)", st.Signal)
+	}
+	if st.FailureClass != FailureNone {
+		t.Errorf("failure = %q %q, want none: we stopped it", st.FailureClass, st.Reason)
+	}
+	if err := checkPort(cfg.Host, cfg.Port); err != nil {
+		t.Errorf("port after Stop: %v", err)
+	}
+}
+
+func TestStop_grandchild(t *testing.T) {
+	t.Parallel()
+	pidFile := filepath.Join(t.TempDir(), "grandchild.pid")
+	cfg := fakeConfig(t, modeGrandchild, fakePIDFile+"="+pidFile)
+	// The leader exits on SIGTERM but its child ignores it: Stop must see
+	// the group is not empty yet and escalate.
+	cfg.StopGrace = 200 * time.Millisecond
+	p := startFake(t, cfg)
+	if err := p.WaitReady(context.Background(), nil); err != nil {
+		t.Fatalf("WaitReady: %v", err)
+	}
+	b, err := os.ReadFile(pidFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gpid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, pgrp, ok := procStat(gpid); ok && pgrp != p.PID() {
+		t.Fatalf("grandchild %d is in group %d, want %d", gpid, pgrp, p.PID())
+	}
+	if err := p.Stop(context.Background()); err != nil {
+		t.Fatalf("Stop: %v", err)
+	}
+	assertGroupGone(t, p)
+	waitDead(t, gpid)
+	if st := p.Startup(); st.Signal != "" || st.ExitCode == nil || *st.ExitCode != 0 {
+		t.Errorf("leader ended with signal %q, exit %v; want a clean exit 0 on SIGTERM", st.Signal, st.ExitCode)
+	}
+}
+
+func TestStop_idempotent(t *testing.T) {
+	t.Parallel()
+	p := startFake(t, fakeConfig(t, modeReady))
+	if err := p.WaitReady(context.Background(), nil); err != nil {
+		t.Fatalf("WaitReady: %v", err)
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, 3)
+	for i := range errs {
+		wg.Go(func() { errs[i] = p.Stop(context.Background()) })
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("Stop #%d: %v", i, err)
+		}
+	}
+	if err := p.Stop(context.Background()); err != nil {
+		t.Errorf("Stop after Stop: %v", err)
+	}
+	p.Kill() // after the group is gone: a no-op
+	assertGroupGone(t, p)
+	if st := p.Startup(); st.ExitCode == nil || *st.ExitCode != 0 {
+		t.Errorf("exit code = %v, want 0 (clean SIGTERM)", st.ExitCode)
+	}
+}
+
+func TestStop_cancelledContextSkipsGrace(t *testing.T) {
+	t.Parallel()
+	cfg := fakeConfig(t, modeIgnoreTerm)
+	cfg.StopGrace = time.Hour // only the cancelled context can cut it short
+	p := startFake(t, cfg)
+	if err := p.WaitReady(context.Background(), nil); err != nil {
+		t.Fatalf("WaitReady: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := p.Stop(ctx); err != nil {
+		t.Fatalf("Stop: %v", err)
+	}
+	assertGroupGone(t, p)
+	if st := p.Startup(); st.Signal != "killed" {
+		t.Errorf("signal = %q, want killed", st.Signal)
+	}
+}
+
+func TestKill(t *testing.T) {
+	t.Parallel()
+	cfg := fakeConfig(t, modeIgnoreTerm)
+	cfg.StopGrace = time.Hour
+	p := startFake(t, cfg)
+	if err := p.WaitReady(context.Background(), nil); err != nil {
+		t.Fatalf("WaitReady: %v", err)
+	}
+	p.Kill()
+	p.Kill()
+	waitClosed(t, p.Exited(), "exit after Kill")
+	if c, r := p.Failure(); c != FailureNone {
+		t.Errorf("Failure() = %q %q, want none: loadgen killed it", c, r)
+	}
+	// Stop after Kill returns at once: nothing is left to signal.
+	if err := p.Stop(context.Background()); err != nil {
+		t.Errorf("Stop: %v", err)
+	}
+	assertGroupGone(t, p)
+}
+
+// TestKillAll is not parallel: KillAll kills every group this package
+// started, including other tests' servers.
+func TestKillAll(t *testing.T) {
+	a := startFake(t, fakeConfig(t, modeIgnoreTerm))
+	b := startFake(t, fakeConfig(t, modeNever))
+	if err := a.WaitReady(context.Background(), nil); err != nil {
+		t.Fatalf("WaitReady: %v", err)
+	}
+	KillAll()
+	waitClosed(t, a.Exited(), "a's exit")
+	waitClosed(t, b.Exited(), "b's exit")
+	for _, p := range []*Process{a, b} {
+		if err := p.Stop(context.Background()); err != nil {
+			t.Errorf("Stop: %v", err)
+		}
+		assertGroupGone(t, p)
+		if c, _ := p.Failure(); c != FailureNone {
+			t.Errorf("Failure() = %q, want none after KillAll", c)
+		}
+	}
+	live.Lock()
+	n := len(live.m)
+	live.Unlock()
+	if n != 0 {
+		t.Errorf("%d groups still registered after Stop", n)
+	}
+}
+
+func TestPdeathsig(t *testing.T) {
+	t.Parallel()
+	if _, _, ok := procStat(os.Getpid()); !ok {
+		t.Skip("Pdeathsig is Linux-only")
+	}
+	// A fake loadgen starts a server and dies without stopping it.
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pidFile := filepath.Join(t.TempDir(), "server.pid")
+	launcher := exec.Command(exe, "--port", strconv.Itoa(freePort(t)))
+	launcher.Env = append(os.Environ(), fakeEnv+"="+modeLauncher, fakePIDFile+"="+pidFile, "GORACE=atexit_sleep_ms=0")
+	out, err := launcher.CombinedOutput()
+	if err != nil {
+		t.Fatalf("launcher: %v\n%s", err, out)
+	}
+	b, err := os.ReadFile(pidFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid, err := strconv.Atoi(string(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = syscall.Kill(-pid, syscall.SIGKILL) }) // should Pdeathsig fail
+	waitDead(t, pid)
+}
