@@ -78,12 +78,15 @@ func (c Config) BaseURL() string {
 }
 
 // secretKey reports whether an environment variable or flag name looks like
-// it carries a secret, so its value must not be written to disk.
+// it carries a secret, so its value must not be written to disk: one of its
+// "_"/"-"-separated words is KEY, TOKEN, SECRET, PASSWORD or CREDENTIAL(S)
+// (HF_TOKEN, --api-key, AWS_SECRET_ACCESS_KEY — but not
+// --max-num-batched-tokens).
 func secretKey(name string) bool {
-	n := strings.ToUpper(strings.TrimLeft(name, "-"))
-	n = strings.ReplaceAll(n, "-", "_")
-	for _, s := range []string{"KEY", "TOKEN", "SECRET", "PASSWORD", "CREDENTIAL"} {
-		if strings.Contains(n, s) {
+	words := strings.FieldsFunc(strings.ToUpper(name), func(r rune) bool { return r == '-' || r == '_' })
+	for _, w := range words {
+		switch w {
+		case "KEY", "APIKEY", "TOKEN", "SECRET", "PASSWORD", "PASSWD", "CREDENTIAL", "CREDENTIALS":
 			return true
 		}
 	}

@@ -22,10 +22,14 @@ func TestRedactedArgv(t *testing.T) {
 		{"no value", []string{"vllm", "--api-key", "--port", "1"}, []string{"vllm", "--api-key", "--port", "1"}},
 		// Secret-looking words are not flags: the model path stays.
 		{"positional", []string{"vllm", "serve", "/models/token-secret"}, []string{"vllm", "serve", "/models/token-secret"}},
-		// Case and underscore variants are caught; so is a key-file path
-		// (over-cautious, harmless).
+		// Case and underscore variants are caught; a key-file path is not a
+		// secret (only whole words count).
 		{"variants", []string{"x", "--Some_Password", "p", "--ssl-keyfile", "/k.pem"},
-			[]string{"x", "--Some_Password", Redacted, "--ssl-keyfile", Redacted}},
+			[]string{"x", "--Some_Password", Redacted, "--ssl-keyfile", "/k.pem"}},
+		// "tokens" in a flag name is not a secret: the dry run must show
+		// --max-num-batched-tokens as it is.
+		{"tokens is no token", []string{"vllm", "--max-num-batched-tokens", "256", "--max-logprobs=20"},
+			[]string{"vllm", "--max-num-batched-tokens", "256", "--max-logprobs=20"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
