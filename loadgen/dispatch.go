@@ -57,7 +57,8 @@ type dispatcher struct {
 	reqCtx  context.Context // canceled to abort in-flight requests
 	results chan *Result
 	items   <-chan fetched
-	stop    <-chan struct{} // closed on interrupt or server exit
+	stop    <-chan struct{}     // closed on interrupt or server exit
+	fine    func(time.Duration) // precise short sleep (nil: timer only)
 	wg      sync.WaitGroup
 
 	origin    time.Duration // start of the measured part
@@ -115,6 +116,39 @@ func (d *dispatcher) next() (it workload.Item, ok bool, err error) {
 	case <-d.stop:
 		return it, false, nil
 	}
+}
+
+// fineWindow is how close to an arrival the dispatcher switches from the
+// runtime timer (millisecond resolution on Linux) to fineSleep.
+const fineWindow = 2 * time.Millisecond
+
+// waitUntil waits until the absolute offset due, or returns false if the
+// phase stops first. It arms the one timer for all but the last stretch,
+// then finishes with fineSleep when the dispatcher has one.
+func (d *dispatcher) waitUntil(timer *time.Timer, due time.Duration) bool {
+	wait := due - d.now()
+	if d.fine != nil && wait > fineWindow {
+		wait -= fineWindow / 2
+	} else if d.fine != nil {
+		wait = 0
+	}
+	if wait > 0 {
+		timer.Reset(wait)
+		select {
+		case <-timer.C:
+		case <-d.stop:
+			return false
+		}
+	} else if d.stopped() {
+		return false
+	}
+	if d.fine != nil {
+		if rest := due - d.now(); rest > 0 {
+			d.fine(rest)
+		}
+		return !d.stopped()
+	}
+	return true
 }
 
 // stopped reports whether the stop channel is closed.
@@ -270,14 +304,7 @@ func (d *dispatcher) openLoop(s *Schedule) (string, error) {
 			return EndCompleted, nil
 		}
 		due := d.origin + off
-		if wait := due - d.now(); wait > 0 {
-			timer.Reset(wait)
-			select {
-			case <-timer.C:
-			case <-d.stop:
-				return "", nil
-			}
-		} else if d.stopped() {
+		if !d.waitUntil(timer, due) {
 			return "", nil
 		}
 		if _, ok := d.dispatch(it, due, false, false); !ok {

@@ -81,6 +81,8 @@ type Options struct {
 	// onResult, when set, sees every request result in the collector
 	// goroutine before it is recycled (measurement helpers).
 	onResult func(*Result)
+	// timerOnly makes the dispatcher wait on its timer alone (fake clocks).
+	timerOnly bool
 }
 
 // Progress is a snapshot of a running phase, handed to Options.Progress.

@@ -84,6 +84,9 @@ func run(ctx context.Context, ph Phase, src workload.Source, o *Options, do doer
 		ph: ph, do: do, now: now, reqCtx: reqCtx, items: items, stop: stop,
 		results: make(chan *Result, 1024),
 	}
+	if !o.timerOnly {
+		d.fine = fineSleep
+	}
 	if ph.MaxConcurrency > 0 {
 		d.sem = make(chan struct{}, ph.MaxConcurrency)
 	}
