@@ -40,6 +40,7 @@ type collector struct {
 	lastTick  time.Duration
 
 	rangeErrs [nMetrics]int64
+	moments   [nMetrics]moments // exact mean, std, min and max
 
 	completed, failed       int
 	queriesOK, queriesBad   int
@@ -154,6 +155,7 @@ func (c *collector) record(m int, d time.Duration) {
 		c.rangeErrs[m]++
 		return
 	}
+	c.moments[m].add(v)
 	if c.iv[m] != nil {
 		_ = c.iv[m].RecordValue(v) // same geometry: cannot fail where hist did not
 	}

@@ -2,24 +2,48 @@ package loadgen
 
 import (
 	"fmt"
+	"math"
 	"time"
 
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
 )
 
-// stats summarises a histogram of microseconds in milliseconds.
-func stats(h *hdr.Histogram) Stats {
-	if h.TotalCount() == 0 {
+// moments tracks the exact count, mean, variance (Welford), minimum and
+// maximum of a metric in µs; percentiles come from its histogram.
+type moments struct {
+	n        int64
+	mean, m2 float64
+	min, max int64
+}
+
+func (m *moments) add(v int64) {
+	if m.n == 0 || v < m.min {
+		m.min = v
+	}
+	if v > m.max {
+		m.max = v
+	}
+	m.n++
+	d := float64(v) - m.mean
+	m.mean += d / float64(m.n)
+	m.m2 += d * (float64(v) - m.mean)
+}
+
+// stats summarises a metric in milliseconds: exact mean, population
+// standard deviation (numpy's default), min and max; median and
+// percentiles from the HDR histogram (3 significant digits).
+func stats(h *hdr.Histogram, m moments) Stats {
+	if m.n == 0 {
 		return Stats{}
 	}
 	ms := func(v int64) float64 { return float64(v) / 1e3 }
 	return Stats{
-		Count:  h.TotalCount(),
-		Mean:   h.Mean() / 1e3,
+		Count:  m.n,
+		Mean:   m.mean / 1e3,
 		Median: ms(h.ValueAtPercentile(50)),
-		Std:    h.StdDev() / 1e3,
-		Min:    ms(h.Min()),
-		Max:    ms(h.Max()),
+		Std:    math.Sqrt(m.m2/float64(m.n)) / 1e3,
+		Min:    ms(m.min),
+		Max:    ms(m.max),
 		P50:    ms(h.ValueAtPercentile(50)),
 		P90:    ms(h.ValueAtPercentile(90)),
 		P95:    ms(h.ValueAtPercentile(95)),
@@ -83,7 +107,7 @@ func (c *collector) result(end string, endWall time.Time) *PhaseResult {
 		r.AchievedRate = float64(d.dispatched.Load()) / span.Seconds()
 	}
 	for m, name := range Metrics {
-		r.Latency[name] = stats(c.hist[m])
+		r.Latency[name] = stats(c.hist[m], c.moments[m])
 	}
 	if c.o.Scorer != nil {
 		q := &Quality{ScoredDocuments: c.scored, MissingYes: c.missYes, MissingNo: c.missNo,
