@@ -103,7 +103,7 @@ func (p Phase) Validate() error {
 			if rate != 0 && !p.Rate.IsInf() {
 				bad("rate", "must be unset (or inf) with a ramp, which sets the rate")
 			}
-		case rate <= 0 || p.Rate.IsInf():
+		case rate == 0 || p.Rate.IsInf():
 			bad("rate", "must be a positive number for %s arrivals (got %v)", p.Arrival, p.Rate)
 		}
 	case ArrivalSync, ArrivalInf:
