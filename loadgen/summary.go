@@ -37,18 +37,21 @@ func stats(h *hdr.Histogram, m moments) Stats {
 		return Stats{}
 	}
 	ms := func(v int64) float64 { return float64(v) / 1e3 }
+	// A percentile is the highest value equivalent to its bucket; clamp it
+	// to the exact extremes so that no percentile exceeds the maximum.
+	pct := func(p float64) float64 { return ms(min(max(h.ValueAtPercentile(p), m.min), m.max)) }
 	return Stats{
 		Count:  m.n,
 		Mean:   m.mean / 1e3,
-		Median: ms(h.ValueAtPercentile(50)),
+		Median: pct(50),
 		Std:    math.Sqrt(m.m2/float64(m.n)) / 1e3,
 		Min:    ms(m.min),
 		Max:    ms(m.max),
-		P50:    ms(h.ValueAtPercentile(50)),
-		P90:    ms(h.ValueAtPercentile(90)),
-		P95:    ms(h.ValueAtPercentile(95)),
-		P99:    ms(h.ValueAtPercentile(99)),
-		P999:   ms(h.ValueAtPercentile(99.9)),
+		P50:    pct(50),
+		P90:    pct(90),
+		P95:    pct(95),
+		P99:    pct(99),
+		P999:   pct(99.9),
 	}
 }
 
