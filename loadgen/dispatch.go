@@ -119,12 +119,12 @@ func (d *dispatcher) next() (it workload.Item, ok bool, err error) {
 }
 
 // fineWindow is how close to an arrival the dispatcher switches from the
-// runtime timer (millisecond resolution on Linux) to fineSleep.
+// runtime timer (millisecond resolution on Linux) to its fine timer.
 const fineWindow = 2 * time.Millisecond
 
 // waitUntil waits until the absolute offset due, or returns false if the
 // phase stops first. It arms the one timer for all but the last stretch,
-// then finishes with fineSleep when the dispatcher has one.
+// then finishes on the fine timer when the dispatcher has one.
 func (d *dispatcher) waitUntil(timer *time.Timer, due time.Duration) bool {
 	wait := due - d.now()
 	if d.fine != nil && wait > fineWindow {

@@ -85,7 +85,10 @@ func run(ctx context.Context, ph Phase, src workload.Source, o *Options, do doer
 		results: make(chan *Result, 1024),
 	}
 	if !o.timerOnly {
-		d.fine = fineSleep
+		if ft, err := newFineTimer(); err == nil {
+			defer ft.close()
+			d.fine = ft.sleep
+		}
 	}
 	if ph.MaxConcurrency > 0 {
 		d.sem = make(chan struct{}, ph.MaxConcurrency)

@@ -2,8 +2,16 @@
 
 package loadgen
 
-import "time"
+import (
+	"errors"
+	"time"
+)
 
-// fineSleep falls back to the runtime's timer where nanosleep(2) is not
-// available.
-func fineSleep(d time.Duration) { time.Sleep(d) }
+// fineTimer is unavailable here; the dispatcher waits on its timer alone.
+type fineTimer struct{}
+
+func newFineTimer() (*fineTimer, error) { return nil, errors.New("no timerfd on this system") }
+
+func (*fineTimer) sleep(d time.Duration) { time.Sleep(d) }
+
+func (*fineTimer) close() {}
