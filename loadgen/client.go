@@ -72,7 +72,7 @@ func newClient(ph Phase, o *Options) (*client, error) {
 	tmpl.Header["X-Idempotency-Key"] = nil
 	hc := o.Client
 	if hc == nil {
-		hc = &http.Client{Transport: NewTransport(ph.MaxConcurrency)}
+		hc = NewClient(ph.MaxConcurrency)
 	}
 	missing := o.MissingLogprobs
 	if missing == "" {
@@ -101,6 +101,7 @@ var streamPool = sync.Pool{New: func() any { return &stream{sse: newSSEReader(ni
 // body is a request body that can be replayed.
 type body struct{ bytes.Reader }
 
+// Close does nothing: the bytes belong to the item.
 func (*body) Close() error { return nil }
 
 // maxChoiceIndex bounds choice indices (a batch never holds more prompts).

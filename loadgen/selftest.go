@@ -105,6 +105,7 @@ func (f *AccuracyFigures) OK() bool {
 	return f.Failed == 0
 }
 
+// String renders the figures for a terminal.
 func (f *AccuracyFigures) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "accuracy: %d requests at %g/s Poisson against a server with known delays (failed %d)\n", f.Requests, f.Rate, f.Failed)
@@ -203,6 +204,7 @@ func (f *ScheduleFigures) OK() bool {
 	return ok && f.KSP >= 0.01
 }
 
+// String renders the figures for a terminal.
 func (f *ScheduleFigures) String() string {
 	dist := fmt.Sprintf("schedule KS D=%.4f p=%.3f; sent gaps KS D=%.4f p=%.3f", f.KSD, f.KSP, f.SentKSD, f.SentKSP)
 	if f.Arrival == ArrivalConstant {
@@ -270,6 +272,7 @@ func MeasureCapacity(ctx context.Context, baseURL string, concurrency, n int) (*
 	return f, nil
 }
 
+// String renders the figures for a terminal.
 func (f *CapacityFigures) String() string {
 	where := "server in another process"
 	if f.InProcess {
@@ -351,6 +354,7 @@ func rssMB() float64 {
 	return 0
 }
 
+// String renders the figures for a terminal.
 func (f *MemoryFigures) String() string {
 	var b strings.Builder
 	where := ""

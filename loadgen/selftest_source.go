@@ -17,6 +17,7 @@ type repeatSource struct {
 	i    int
 }
 
+// Next returns the next item; there is always one.
 func (s *repeatSource) Next(context.Context) (workload.Item, error) {
 	it := workload.Item{Query: s.i, Requests: []workload.Request{{Body: s.body, Prompts: 1}}}
 	s.i++

@@ -57,3 +57,10 @@ func proxyUnlessLoopback(req *http.Request) (*url.URL, error) {
 	}
 	return http.ProxyFromEnvironment(req)
 }
+
+// NewClient returns an HTTP client on NewTransport(maxConns), with no
+// overall timeout (Run bounds each request by Phase.RequestTimeout). It is
+// what Run uses when Options.Client is nil.
+func NewClient(maxConns int) *http.Client {
+	return &http.Client{Transport: NewTransport(maxConns)}
+}
