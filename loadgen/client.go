@@ -98,12 +98,6 @@ type scoreChoice struct {
 
 var streamPool = sync.Pool{New: func() any { return &stream{sse: newSSEReader(nil)} }}
 
-// body is a request body that can be replayed.
-type body struct{ bytes.Reader }
-
-// Close does nothing: the bytes belong to the item.
-func (*body) Close() error { return nil }
-
 // maxChoiceIndex bounds choice indices (a batch never holds more prompts).
 const maxChoiceIndex = 1 << 16
 
@@ -116,14 +110,12 @@ func (c *client) do(ctx context.Context, req *workload.Request, r *Result, now f
 		defer cancel()
 	}
 	hr := c.tmpl.WithContext(ctx)
-	b := &body{}
-	b.Reset(req.Body)
-	hr.Body = b
+	// A NopCloser around a bytes.Reader is what net/http recognises as an
+	// in-memory body: headers and body then leave in one write.
+	hr.Body = io.NopCloser(bytes.NewReader(req.Body))
 	hr.ContentLength = int64(len(req.Body))
 	hr.GetBody = func() (io.ReadCloser, error) {
-		nb := &body{}
-		nb.Reset(req.Body)
-		return nb, nil
+		return io.NopCloser(bytes.NewReader(req.Body)), nil
 	}
 	resp, err := c.hc.Do(hr)
 	if err != nil {

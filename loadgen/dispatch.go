@@ -58,6 +58,9 @@ type dispatcher struct {
 	results chan *Result
 	items   <-chan fetched
 	stop    <-chan struct{}     // closed on interrupt or server exit
+	work    chan work           // to idle workers
+	idle    chan struct{}       // closed when the phase is over: workers exit
+	workers sync.WaitGroup      // worker goroutines
 	fine    func(time.Duration) // precise short sleep (nil: timer only)
 	wg      sync.WaitGroup
 
@@ -211,7 +214,7 @@ func (d *dispatcher) dispatch(it workload.Item, scheduled time.Duration, warmup,
 		}
 		d.inFlight.Add(1)
 		d.wg.Add(1)
-		go d.send(&q.item.Requests[j], r)
+		d.start(work{&q.item.Requests[j], r})
 	}
 	if !warmup {
 		d.dispatched.Add(1)
@@ -220,9 +223,39 @@ func (d *dispatcher) dispatch(it workload.Item, scheduled time.Duration, warmup,
 	return done, true
 }
 
-// send runs one request in its own goroutine.
+// work is one request handed to a worker.
+type work struct {
+	req *workload.Request
+	r   *Result
+}
+
+// start hands w to an idle worker, or starts a new one. Workers live until
+// the phase ends, so their stacks, once grown, are reused; there are never
+// more than the peak number of requests in flight.
+func (d *dispatcher) start(w work) {
+	select {
+	case d.work <- w:
+	default:
+		d.workers.Add(1)
+		go d.worker(w)
+	}
+}
+
+// worker sends requests until the phase ends.
+func (d *dispatcher) worker(w work) {
+	defer d.workers.Done()
+	for {
+		d.send(w.req, w.r)
+		select {
+		case w = <-d.work:
+		case <-d.idle:
+			return
+		}
+	}
+}
+
+// send runs one request.
 func (d *dispatcher) send(req *workload.Request, r *Result) {
-	defer d.wg.Done()
 	r.Sent = d.now()
 	d.do(d.reqCtx, req, r, d.now)
 	if d.sem != nil {
@@ -230,6 +263,7 @@ func (d *dispatcher) send(req *workload.Request, r *Result) {
 	}
 	d.inFlight.Add(-1)
 	d.finish(r)
+	d.wg.Done()
 }
 
 // finish hands a result to the collector.

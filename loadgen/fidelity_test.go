@@ -119,10 +119,13 @@ func BenchmarkFidelitySchedule(b *testing.B) {
 	}
 }
 
+// capacityRequests is the size of the capacity run.
+const capacityRequests = 100000
+
 func BenchmarkFidelityCapacity(b *testing.B) {
 	url := fastServerProcess(b)
 	for b.Loop() {
-		f, err := MeasureCapacity(context.Background(), url, 32, 100000)
+		f, err := MeasureCapacity(context.Background(), url, 32, capacityRequests)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -83,6 +83,8 @@ func run(ctx context.Context, ph Phase, src workload.Source, o *Options, do doer
 	d := &dispatcher{
 		ph: ph, do: do, now: now, reqCtx: reqCtx, items: items, stop: stop,
 		results: make(chan *Result, 1024),
+		work:    make(chan work),
+		idle:    make(chan struct{}),
 	}
 	if !o.timerOnly {
 		if ft, err := newFineTimer(); err == nil {
@@ -131,6 +133,8 @@ func run(ctx context.Context, ph Phase, src workload.Source, o *Options, do doer
 			end = r
 		}
 	}
+	close(d.idle)
+	d.workers.Wait()
 	close(quit)
 	<-watched
 	if end == "" {
