@@ -57,11 +57,11 @@ type dispatcher struct {
 	reqCtx  context.Context // canceled to abort in-flight requests
 	results chan *Result
 	items   <-chan fetched
-	stop    <-chan struct{}     // closed on interrupt or server exit
-	work    chan work           // to idle workers
-	idle    chan struct{}       // closed when the phase is over: workers exit
-	workers sync.WaitGroup      // worker goroutines
-	fine    func(time.Duration) // precise short sleep (nil: timer only)
+	stop    <-chan struct{} // closed on interrupt or server exit
+	work    chan work       // to idle workers
+	idle    chan struct{}   // closed when the phase is over: workers exit
+	workers sync.WaitGroup  // worker goroutines
+	fine    *fineTimer      // precise wake-ups (nil: runtime timer only)
 	wg      sync.WaitGroup
 
 	origin    time.Duration // start of the measured part
@@ -121,37 +121,39 @@ func (d *dispatcher) next() (it workload.Item, ok bool, err error) {
 	}
 }
 
-// fineWindow is how close to an arrival the dispatcher switches from the
-// runtime timer (millisecond resolution on Linux) to its fine timer.
+// fineWindow is how close to an arrival the dispatcher also arms its fine
+// timer; before that it waits on the runtime timer alone, set to wake a
+// little early.
 const fineWindow = 2 * time.Millisecond
 
 // waitUntil waits until the absolute offset due, or returns false if the
-// phase stops first. It arms the one timer for all but the last stretch,
-// then finishes on the fine timer when the dispatcher has one.
+// phase stops first. It re-reads the clock after every wake-up, so an early
+// or stale wake-up only costs another round.
 func (d *dispatcher) waitUntil(timer *time.Timer, due time.Duration) bool {
-	wait := due - d.now()
-	if d.fine != nil && wait > fineWindow {
-		wait -= fineWindow / 2
-	} else if d.fine != nil {
-		wait = 0
+	var fired chan struct{}
+	if d.fine != nil {
+		fired = d.fine.fired
 	}
-	if wait > 0 {
+	for {
+		wait := due - d.now()
+		if wait <= 0 {
+			return !d.stopped()
+		}
+		switch {
+		case d.fine == nil:
+		case wait > fineWindow:
+			wait -= fineWindow / 2
+		default:
+			d.fine.arm(wait)
+		}
 		timer.Reset(wait)
 		select {
 		case <-timer.C:
+		case <-fired:
 		case <-d.stop:
 			return false
 		}
-	} else if d.stopped() {
-		return false
 	}
-	if d.fine != nil {
-		if rest := due - d.now(); rest > 0 {
-			d.fine(rest)
-		}
-		return !d.stopped()
-	}
-	return true
 }
 
 // stopped reports whether the stop channel is closed.

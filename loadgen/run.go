@@ -89,7 +89,7 @@ func run(ctx context.Context, ph Phase, src workload.Source, o *Options, do doer
 	if !o.timerOnly {
 		if ft, err := newFineTimer(); err == nil {
 			defer ft.close()
-			d.fine = ft.sleep
+			d.fine = ft
 		}
 	}
 	if ph.MaxConcurrency > 0 {

@@ -8,10 +8,10 @@ import (
 )
 
 // fineTimer is unavailable here; the dispatcher waits on its timer alone.
-type fineTimer struct{}
+type fineTimer struct{ fired chan struct{} }
 
 func newFineTimer() (*fineTimer, error) { return nil, errors.New("no timerfd on this system") }
 
-func (*fineTimer) sleep(d time.Duration) { time.Sleep(d) }
+func (*fineTimer) arm(time.Duration) bool { return false }
 
 func (*fineTimer) close() {}
