@@ -218,6 +218,9 @@ func (c *client) read(ctx context.Context, st *stream, r *Result, now func() tim
 // score reads the first-token top_logprobs of every choice of the current
 // chunk not scored yet and records P(yes) by choice index.
 func (c *client) score(st *stream, r *Result) (kind, msg string) {
+	// Zero the reused elements: encoding/json would merge into the maps
+	// of an earlier request and keep its keys.
+	clear(st.sc[:cap(st.sc)])
 	st.sc = st.sc[:0]
 	if err := json.Unmarshal(st.ck.choices, &st.sc); err != nil {
 		return KindStream, clip("malformed choices: " + err.Error())

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -328,6 +329,37 @@ func TestNewClientErrors(t *testing.T) {
 	} {
 		if _, err := newClient(Phase{}, &Options{BaseURL: tc.url}); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%q: error %v, want %q", tc.url, err, tc.want)
+		}
+	}
+}
+
+// TestClientScoresNotReused checks that a pooled stream does not carry
+// logprobs from one request into the next.
+func TestClientScoresNotReused(t *testing.T) {
+	t.Parallel()
+	scorer := workload.NewScorer(workload.Qwen3YesID, workload.Qwen3NoID)
+	bodies := []string{sse(logprobsEv(0, `{"token_id:9693":-3,"no":-0.2}`), evDone), sse(logprobsEv(0, `{"no":-0.01}`), evDone)}
+	var n atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, bodies[n.Add(1)-1])
+	}))
+	defer srv.Close()
+	c, err := newClient(Phase{}, &Options{BaseURL: srv.URL, Scorer: &scorer})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := &stream{sse: newSSEReader(nil)}
+	for i := range bodies {
+		r := &Result{Prompts: 1}
+		resp, err := c.hc.Post(srv.URL, "application/json", strings.NewReader("{}"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		st.sse.reset(resp.Body)
+		c.read(context.Background(), st, r, tickClock())
+		resp.Body.Close()
+		if i == 1 && (r.MissingYes != 1 || r.Scores[0] != 1/(1+math.Exp(-0.01+10))) {
+			t.Errorf("second request: scores %v missing yes %d, want the first request's keys gone", r.Scores, r.MissingYes)
 		}
 	}
 }
