@@ -38,6 +38,11 @@ func Run(ctx context.Context, ph Phase, src workload.Source, o Options) (*PhaseR
 	if err != nil {
 		return nil, err
 	}
+	if o.Client == nil {
+		// The client is ours: leave no idle connection (and its two
+		// goroutines) behind.
+		defer c.hc.CloseIdleConnections()
+	}
 	return run(ctx, ph, src, &o, c.do)
 }
 

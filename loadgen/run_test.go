@@ -6,9 +6,11 @@ import (
 	"context"
 	"encoding/json"
 	"net/http/httptest"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"loadgen/workload"
 )
@@ -140,5 +142,30 @@ func TestRunScores(t *testing.T) {
 		if tc.missing == 0 && (res.Quality.ScoredDocuments != 6 || res.Quality.LabelledQueries != 3) {
 			t.Errorf("%s: quality %+v", tc.name, res.Quality)
 		}
+	}
+}
+
+// TestRunLeavesNoGoroutines checks that Run closes the connections of the
+// client it made, so that repeated phases do not pile up goroutines.
+func TestRunLeavesNoGoroutines(t *testing.T) {
+	u, stop, err := serveFast(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	before := runtime.NumGoroutine()
+	ph := Phase{Name: "g", Arrival: ArrivalInf, MaxConcurrency: 16, Queries: 400}
+	if _, err := Run(context.Background(), ph, &testSource{}, Options{BaseURL: u}); err != nil {
+		t.Fatal(err)
+	}
+	// Closed connections end their goroutines asynchronously: wait for the
+	// count to settle (bounded), then compare.
+	deadline := time.Now().Add(5 * time.Second)
+	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
+		runtime.Gosched()
+		time.Sleep(time.Millisecond)
+	}
+	if after := runtime.NumGoroutine(); after > before {
+		t.Errorf("%d goroutines before Run, %d after", before, after)
 	}
 }
