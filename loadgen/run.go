@@ -100,7 +100,6 @@ func run(ctx context.Context, ph Phase, src workload.Source, o *Options, do doer
 	if ph.MaxConcurrency > 0 {
 		d.sem = make(chan struct{}, ph.MaxConcurrency)
 	}
-	d.rateBits.Store(uint64(0))
 	col := newCollector(ph, o, d)
 	collected := make(chan struct{})
 	go func() {
