@@ -292,7 +292,8 @@ func TestClientFailures(t *testing.T) {
 		// No response within the request timeout.
 		{name: "timeout before response", url: silent, timeout: 50 * ms, kind: KindTimeout, err: "request timeout (50ms) before a response"},
 		// The stream stalls past the request timeout.
-		{name: "timeout mid-stream", url: stalls.URL, timeout: 50 * ms, kind: KindTimeout, err: "request timeout (50ms) after 1 choice chunks"},
+		// (The timeout leaves the first chunk ample time to arrive.)
+		{name: "timeout mid-stream", url: stalls.URL, timeout: 500 * ms, kind: KindTimeout, err: "request timeout (500ms) after 1 choice chunks"},
 		// loadgen aborts the request (drain over): canceled, with the cause.
 		{name: "aborted", url: silent, abort: true, kind: KindCanceled, err: "drain period over"},
 	}

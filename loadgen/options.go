@@ -73,7 +73,8 @@ type Options struct {
 	Rank func(scores []float64, relevant []int, topN int) (ndcg, mrr float64)
 	// OnQuery, when set, is called from the collector goroutine for every
 	// finished measured query, in completion order (e.g. to write
-	// scores.jsonl). The outcome's slices are valid only during the call.
+	// scores.jsonl). The outcome's Item and slices are valid only during
+	// the call.
 	OnQuery func(QueryOutcome)
 	// MissingLogprobs overrides MissingLogprobsMessage.
 	MissingLogprobs string
