@@ -119,3 +119,24 @@ func mdCell(s string) string {
 	s = strings.ReplaceAll(s, "\n", " ")
 	return strings.ReplaceAll(s, "|", `\|`)
 }
+
+// WriteRanking writes the short form of the summary for a terminal: the
+// title (with SIMULATED), the ranking table and the recommended config.
+func (s *Summary) WriteRanking(w io.Writer) error {
+	var b strings.Builder
+	title := "loadgen sweep: " + s.Profile
+	if s.Simulated {
+		title = "SIMULATED " + title + " — " + s.Banner
+	}
+	fmt.Fprintf(&b, "%s\n\n", title)
+	writeMarkdownTable(&b, s.rankingTable())
+	if r := s.Recommendation; r.Config != "" {
+		fmt.Fprintf(&b, "\nRecommended: %s", r.Config)
+		if len(r.Reasons) > 0 {
+			fmt.Fprintf(&b, " — %s", r.Reasons[0])
+		}
+		b.WriteByte('\n')
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}

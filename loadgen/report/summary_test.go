@@ -21,7 +21,10 @@ func TestSummaryGolden(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			sum := loadFixture(t, tc.dir).Summary()
-			var md, js, cs bytes.Buffer
+			var md, js, cs, rk bytes.Buffer
+			if err := sum.WriteRanking(&rk); err != nil {
+				t.Fatal(err)
+			}
 			if err := sum.WriteMarkdown(&md); err != nil {
 				t.Fatal(err)
 			}
@@ -34,6 +37,7 @@ func TestSummaryGolden(t *testing.T) {
 			golden(t, tc.name+"/summary.md", md.Bytes())
 			golden(t, tc.name+"/summary.json", js.Bytes())
 			golden(t, tc.name+"/summary.csv", cs.Bytes())
+			golden(t, tc.name+"/ranking.txt", rk.Bytes())
 		})
 	}
 }

@@ -1,0 +1,222 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"loadgen/loadgen"
+	"loadgen/loadgen/report"
+	"loadgen/loadgen/sweep"
+	"loadgen/profiles"
+)
+
+func runCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "run",
+		Usage: "run one load phase against a server (--url) or the simulator (--simulate)",
+		Description: "Takes its defaults from a profile (--profile, default the shipped rerank.yaml) and one of its\n" +
+			"configurations (--config, default the first); the flags override the profile's workload and\n" +
+			"define the phase. With --url nothing is launched. Prints a compact table, or the phase result\n" +
+			"JSON with --json; --out keeps the full result directory.",
+		Flags: append([]cli.Flag{
+			&cli.StringFlag{Name: "url", Usage: "base `URL` of a running server (nothing is launched)"},
+			&cli.BoolFlag{Name: "simulate", Usage: "launch loadgen's simulated vllm-neuron (SIMULATED)"},
+			&cli.StringFlag{Name: "profile", Usage: "profile `FILE` to take defaults from (default: the shipped rerank.yaml)"},
+			&cli.StringFlag{Name: "config", Usage: "configuration `NAME` of the profile to launch (default: the first)"},
+			&cli.StringFlag{Name: "model", Usage: "served model `NAME` sent in requests (default: the profile's)"},
+			&cli.StringFlag{Name: "dataset", Usage: "dataset `FILE` (.csv or .jsonl; default: the profile's)"},
+			&cli.StringFlag{Name: "arrival", Value: profiles.ArrivalSync, Usage: "poisson, gamma, constant, sync or inf"},
+			&cli.StringFlag{Name: "rate", Usage: "target arrival rate in queries/s, or inf"},
+			&cli.Float64Flag{Name: "burstiness", Value: 1, Usage: "gamma shape (gamma arrivals)"},
+			&cli.IntFlag{Name: "max-concurrency", Usage: "cap on in-flight requests (required by inf)"},
+			&cli.IntFlag{Name: "queries", Usage: "measured queries (default: one pass over the dataset for sync)"},
+			&cli.DurationFlag{Name: "duration", Usage: "schedule arrivals for this long instead of a query count"},
+			&cli.IntFlag{Name: "warmup", Usage: "warmup queries, sent first and left out of the results"},
+			&cli.Int64Flag{Name: "seed", Usage: "seed of the arrival schedule"},
+			&cli.IntFlag{Name: "batch-size", Usage: "prompts per completion request"},
+			&cli.IntFlag{Name: "search-num", Usage: "documents scored per query"},
+			&cli.IntFlag{Name: "top-n", Usage: "documents kept per query"},
+			&cli.IntFlag{Name: "max-length", Usage: "token budget of one prompt"},
+			&cli.IntFlag{Name: "max-tokens", Usage: "max_tokens of each request"},
+			&cli.DurationFlag{Name: "request-timeout", Usage: "per-request timeout"},
+			&cli.StringFlag{Name: "out", Usage: "keep the result directory in `DIR` (default: a temporary one, removed)"},
+			&cli.BoolFlag{Name: "json", Usage: "print the phase result JSON to stdout"},
+			&cli.BoolFlag{Name: "requests-log", Usage: "write every request to requests.jsonl (needs --out)"},
+		}, simFlags()...),
+		Action: runAction,
+	}
+}
+
+func runAction(c *cli.Context) error {
+	if c.NArg() > 0 {
+		return usagef("run: unexpected argument %q (all settings are flags)", c.Args().First())
+	}
+	if c.IsSet("url") == c.Bool("simulate") {
+		return usagef("run: give exactly one of --url URL (a running server) or --simulate")
+	}
+	p, err := loadProfile(c.String("profile"))
+	if err != nil {
+		return asUsage(err)
+	}
+	if err := applyRunFlags(c, p); err != nil {
+		return asUsage(err)
+	}
+	out, temp := c.String("out"), false
+	if out == "" {
+		if c.Bool("requests-log") {
+			return usagef("run: --requests-log needs --out DIR")
+		}
+		if out, err = os.MkdirTemp("", "loadgen-run-"); err != nil {
+			return err
+		}
+		temp = true
+		defer os.RemoveAll(out)
+	}
+	config := c.String("config")
+	o := sweep.Options{
+		Profile:     p,
+		Simulate:    c.Bool("simulate"),
+		Sim:         simOptions(c),
+		Out:         out,
+		RequestsLog: c.Bool("requests-log"),
+		Progress:    c.App.ErrWriter,
+		Version:     version,
+	}
+	if config != "" {
+		o.Only = []string{config}
+	} else {
+		plan, err := sweep.Plan(o)
+		if err != nil {
+			return asUsage(err)
+		}
+		o.Only = []string{plan.Configs[0].Name}
+	}
+	res, err := sweep.Run(c.Context, o)
+	if err != nil {
+		return asUsage(err)
+	}
+	return printRun(c, res, o.Only[0], p.Load[0].Name, temp)
+}
+
+// applyRunFlags overrides the profile's workload and load with the flags.
+func applyRunFlags(c *cli.Context, p *profiles.Profile) error {
+	if c.IsSet("url") {
+		p.Server.URL = c.String("url")
+	}
+	if c.IsSet("model") {
+		p.ServedModelName = c.String("model")
+	}
+	w := &p.Workload
+	if c.IsSet("dataset") {
+		abs, err := filepath.Abs(c.String("dataset"))
+		if err != nil {
+			return err
+		}
+		w.Dataset, w.Format = abs, datasetFormat(abs)
+	}
+	for flag, dst := range map[string]*int{"batch-size": &w.BatchSize, "search-num": &w.SearchNum,
+		"top-n": &w.TopN, "max-length": &w.MaxLength, "max-tokens": &w.MaxTokens} {
+		if c.IsSet(flag) {
+			*dst = c.Int(flag)
+		}
+	}
+	ph := profiles.Phase{
+		Name:           "run",
+		Arrival:        c.String("arrival"),
+		Burstiness:     c.Float64("burstiness"),
+		MaxConcurrency: c.Int("max-concurrency"),
+		Queries:        c.Int("queries"),
+		Duration:       profiles.Duration(c.Duration("duration")),
+		Warmup:         c.Int("warmup"),
+		Seed:           c.Int64("seed"),
+		RequestTimeout: profiles.Duration(c.Duration("request-timeout")),
+	}
+	if ph.RequestTimeout == 0 && len(p.Load) > 0 {
+		ph.RequestTimeout = p.Load[0].RequestTimeout
+	}
+	if s := c.String("rate"); s != "" {
+		if s == "inf" {
+			ph.Rate = profiles.Rate(math.Inf(1))
+			if ph.Arrival != profiles.ArrivalSync {
+				ph.Arrival = profiles.ArrivalInf
+			}
+		} else {
+			r, err := strconv.ParseFloat(s, 64)
+			if err != nil || r <= 0 {
+				return fmt.Errorf("--rate %q: want a positive number of queries/s, or inf", s)
+			}
+			ph.Rate = profiles.Rate(r)
+			if !c.IsSet("arrival") {
+				ph.Arrival = profiles.ArrivalPoisson
+			}
+		}
+	}
+	if ph.Arrival == profiles.ArrivalInf {
+		ph.Rate = profiles.Rate(math.Inf(1))
+	}
+	if ph.Arrival == profiles.ArrivalSync {
+		ph.Rate = 0
+	}
+	ph.SLO = p.SLO
+	p.Load = []profiles.Phase{ph}
+	return nil
+}
+
+// datasetFormat follows the extension, as profiles and workload do.
+func datasetFormat(path string) string {
+	base := strings.TrimSuffix(strings.ToLower(path), ".gz")
+	if strings.HasSuffix(base, ".jsonl") || strings.HasSuffix(base, ".ndjson") {
+		return profiles.FormatJSONL
+	}
+	return profiles.FormatCSV
+}
+
+// printRun prints the phase result as a compact table or as JSON.
+func printRun(c *cli.Context, out *sweep.Outcome, config, phase string, temp bool) error {
+	path := filepath.Join(out.Dir, report.PhaseFile(config, phase))
+	b, err := os.ReadFile(path)
+	if err != nil {
+		sw, lerr := report.Load(out.Dir)
+		if lerr == nil {
+			if cr := sw.Config(config); cr != nil && cr.FailureReason() != "" {
+				return fmt.Errorf("run: %s: %s", config, classReasonOf(cr))
+			}
+		}
+		return fmt.Errorf("run: no result: %w", err)
+	}
+	if c.Bool("json") {
+		_, err := c.App.Writer.Write(b)
+		return err
+	}
+	var res loadgen.PhaseResult
+	if err := json.Unmarshal(b, &res); err != nil {
+		return fmt.Errorf("run: reading %s: %w", path, err)
+	}
+	if err := writePhaseTable(c.App.Writer, &res); err != nil {
+		return err
+	}
+	if !temp {
+		fmt.Fprintf(c.App.Writer, "\nresults: %s\n", out.Dir)
+	}
+	if out.Interrupted {
+		return silentError{exitInterrupted}
+	}
+	if out.Failed > 0 {
+		return silentError{exitFailed}
+	}
+	return nil
+}
+
+func classReasonOf(cr *report.ConfigResult) string {
+	if cl := cr.FailureClass(); cl != "" {
+		return cl + ": " + cr.FailureReason()
+	}
+	return cr.FailureReason()
+}

@@ -1,0 +1,122 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"loadgen/loadgen"
+	"loadgen/loadgen/sweep"
+	"loadgen/server"
+)
+
+// selftestCommand prints loadgen's own fidelity and speed figures: timing
+// accuracy against a server with known delays, schedule accuracy, closed-loop
+// capacity with client CPU per request, and memory over a long run.
+func selftestCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "selftest",
+		Usage: "measure loadgen's own accuracy, schedule fidelity, capacity and memory",
+		Description: "Without --url, schedule, capacity and memory run against the simulator in zero-latency mode,\n" +
+			"launched as a child process (its CPU is not counted as the client's). Accuracy always runs\n" +
+			"against an in-process server whose delays are known exactly.",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "url", Usage: "measure against this server instead of the simulator (needs model \"m\")"},
+			&cli.StringFlag{Name: "only", Value: "accuracy,schedule,capacity,memory", Usage: "comma-separated figures to measure"},
+			&cli.IntFlag{Name: "concurrency", Value: 32, Usage: "max_concurrency of the capacity and memory runs"},
+			&cli.IntFlag{Name: "capacity-requests", Value: 200000, Usage: "requests of the capacity run"},
+			&cli.IntFlag{Name: "memory-requests", Value: 1000000, Usage: "requests of the memory run"},
+			&cli.Float64Flag{Name: "rate", Value: 2000, Usage: "arrival rate of the schedule runs (requests/s)"},
+		},
+		Action: func(c *cli.Context) error {
+			ctx, w := c.Context, c.App.Writer
+			want := map[string]bool{}
+			for _, s := range strings.Split(c.String("only"), ",") {
+				want[strings.TrimSpace(s)] = true
+			}
+			url := c.String("url")
+			if url == "" && (want["schedule"] || want["capacity"] || want["memory"]) {
+				u, stop, err := startZeroLatencySim(ctx)
+				if err != nil {
+					return err
+				}
+				defer stop()
+				url = u
+				fmt.Fprintf(w, "server: %s — loadgen's simulator in zero-latency mode (SIMULATED server; the figures are the client's)\n\n", url)
+			}
+			if want["accuracy"] {
+				f, err := loadgen.MeasureAccuracy(ctx, 1000, 10000)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintln(w, f)
+			}
+			if want["schedule"] {
+				rate := loadgen.Rate(c.Float64("rate"))
+				for _, ph := range []loadgen.Phase{
+					{Name: "poisson", Arrival: loadgen.ArrivalPoisson, Rate: rate, Queries: 20000, Seed: 1},
+					{Name: "gamma", Arrival: loadgen.ArrivalGamma, Rate: rate, Burstiness: 0.5, Queries: 20000, Seed: 1},
+					{Name: "constant", Arrival: loadgen.ArrivalConstant, Rate: rate, Queries: 20000, Seed: 1},
+				} {
+					f, err := loadgen.MeasureSchedule(ctx, url, ph)
+					if err != nil {
+						return err
+					}
+					fmt.Fprintln(w, f)
+				}
+			}
+			if want["capacity"] {
+				f, err := loadgen.MeasureCapacity(ctx, url, c.Int("concurrency"), c.Int("capacity-requests"))
+				if err != nil {
+					return err
+				}
+				fmt.Fprintln(w, f)
+			}
+			if want["memory"] {
+				f, err := loadgen.MeasureMemory(ctx, url, c.Int("concurrency"), c.Int("memory-requests"))
+				if err != nil {
+					return err
+				}
+				fmt.Fprintln(w, f)
+			}
+			return nil
+		},
+	}
+}
+
+// startZeroLatencySim launches `loadgen sim serve` in zero-latency mode
+// through the same server lifecycle as a sweep, and returns its URL and a
+// function that stops it.
+func startZeroLatencySim(ctx context.Context) (string, func(), error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return "", nil, err
+	}
+	port, err := sweep.FreePort()
+	if err != nil {
+		return "", nil, err
+	}
+	cfg := server.Config{
+		Name: "selftest",
+		Argv: []string{exe, "sim", "serve", "m", "--served-model-name", "m", "--host", "127.0.0.1",
+			"--port", fmt.Sprint(port), "--max-model-len", "2048", "--max-num-seqs", "256", "--no-enable-prefix-caching",
+			"--additional-config", `{"override_neuron_config":{"on_device_sampling_config":null}}`},
+		Env:         []string{"LOADGEN_SIM_ZERO_LATENCY=1"},
+		Host:        "127.0.0.1",
+		Port:        port,
+		ServedModel: "m",
+	}
+	p, err := server.Start(ctx, cfg)
+	if err != nil {
+		return "", nil, err
+	}
+	stop := func() { _ = p.Stop(context.WithoutCancel(ctx)) }
+	if err := p.WaitReady(ctx, nil); err != nil {
+		stop()
+		return "", nil, err
+	}
+	return p.BaseURL(), stop, nil
+}

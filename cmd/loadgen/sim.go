@@ -1,0 +1,46 @@
+package main
+
+import (
+	"github.com/urfave/cli/v2"
+
+	"loadgen/loadgen/sweep"
+	"loadgen/server/sim"
+)
+
+func simCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "sim",
+		Usage: "the simulated vllm-neuron server",
+		Subcommands: []*cli.Command{{
+			Name:      "serve",
+			Usage:     "serve the OpenAI-compatible API like `vllm serve` on vllm-neuron would (SIMULATED)",
+			ArgsUsage: "MODEL [vllm serve flags] [--sim-* flags]",
+			Description: "Accepts the argv of `vllm serve` (and its environment: NEURON_COMPILED_ARTIFACTS,\n" +
+				"NEURON_RT_VISIBLE_CORES, VLLM_SERVER_DEV_MODE) and models vllm-neuron: compile delay and\n" +
+				"artifact cache, one prefill per engine step, bucket padding, prefix-caching cost, missing\n" +
+				"logprobs under on-device sampling, known startup failures. `loadgen sweep --simulate` launches\n" +
+				"it in place of vllm. Run `loadgen sim serve --help-sim` for the --sim-* flags.",
+			SkipFlagParsing: true,
+			Action: func(c *cli.Context) error {
+				return sim.Main(c.Context, c.Args().Slice(), c.App.Writer, c.App.ErrWriter)
+			},
+		}},
+	}
+}
+
+// simFlags are the simulator settings of commands that can --simulate.
+func simFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.Float64Flag{Name: "sim-speed", Value: sweep.DefaultSimSpeed, Usage: "with --simulate: divide all simulated time (1 = calibrated real time; other values scale the results too)"},
+		&cli.Float64Flag{Name: "sim-startup-speed", Value: sweep.DefaultSimStartupSpeed, Usage: "with --simulate: further divide the simulated startup and compile only"},
+		&cli.Int64Flag{Name: "sim-seed", Usage: "with --simulate: seed of the simulator's jitter"},
+	}
+}
+
+func simOptions(c *cli.Context) sweep.SimOptions {
+	return sweep.SimOptions{
+		Speed:        c.Float64("sim-speed"),
+		StartupSpeed: c.Float64("sim-startup-speed"),
+		Seed:         c.Int64("sim-seed"),
+	}
+}

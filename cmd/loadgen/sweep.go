@@ -1,0 +1,128 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"loadgen/loadgen/report"
+	"loadgen/loadgen/sweep"
+	"loadgen/profiles"
+)
+
+func sweepCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "sweep",
+		Usage:     "run every configuration of a profile and write a ranked report",
+		ArgsUsage: "[PROFILE]   (default: the shipped profiles/rerank.yaml)",
+		Description: "For each configuration: start the server, wait for it through the Neuron compile, run every\n" +
+			"load phase, scrape server metrics, stop it; then write summary.md/json/csv, plots and report.html.\n" +
+			"Exit status: 0 all configurations passed, 1 some failed, 2 bad input, 130 interrupted.",
+		Flags: append([]cli.Flag{
+			&cli.BoolFlag{Name: "simulate", Usage: "run against loadgen's simulated vllm-neuron instead of `vllm serve` (every output says SIMULATED)"},
+			&cli.StringFlag{Name: "out", Usage: "results `DIR` (default results/<profile>-<YYYYmmdd-HHMMSS>)"},
+			&cli.StringFlag{Name: "only", Usage: "run only these configurations (comma-separated `NAMES`)"},
+			&cli.StringFlag{Name: "resume", Usage: "continue the sweep in `DIR`: run only configurations and phases that are missing or failed"},
+			&cli.BoolFlag{Name: "dry-run", Usage: "print each configuration's exact command, environment and warnings; start nothing"},
+			&cli.IntFlag{Name: "port", Usage: "server port (default: the profile's; a free port with --simulate)"},
+			&cli.BoolFlag{Name: "requests-log", Usage: "also write every request to <config>/<phase>.requests.jsonl"},
+			&cli.DurationFlag{Name: "drain", Value: sweep.DefaultDrain, Usage: "after Ctrl-C, how long in-flight requests may finish"},
+		}, simFlags()...),
+		Action: func(c *cli.Context) error {
+			if c.NArg() > 1 {
+				return usagef("sweep: one profile at a time (got %d arguments)", c.NArg())
+			}
+			o := sweep.Options{
+				Simulate:    c.Bool("simulate"),
+				Sim:         simOptions(c),
+				Out:         c.String("out"),
+				Port:        c.Int("port"),
+				RequestsLog: c.Bool("requests-log"),
+				Drain:       c.Duration("drain"),
+				Progress:    c.App.ErrWriter,
+				Version:     version,
+			}
+			if only := c.String("only"); only != "" {
+				o.Only = strings.Split(only, ",")
+			}
+			path := c.Args().First()
+			if dir := c.String("resume"); dir != "" {
+				if o.Out != "" && o.Out != dir {
+					return usagef("sweep: --resume %s and --out %s disagree: --resume continues in its own directory", dir, o.Out)
+				}
+				o.Resume, o.Out = true, dir
+				if path == "" {
+					m, err := report.ReadManifest(dir)
+					if err != nil {
+						return asUsage(fmt.Errorf("sweep --resume: %w", err))
+					}
+					path = m.ProfilePath
+				}
+			}
+			p, err := loadProfile(path)
+			if err != nil {
+				return asUsage(err)
+			}
+			o.Profile = p
+			if c.Bool("dry-run") {
+				plan, err := sweep.Plan(o)
+				if err != nil {
+					return asUsage(err)
+				}
+				return plan.DryRun(c.App.Writer)
+			}
+			out, err := sweep.Run(c.Context, o)
+			if errors.Is(err, sweep.ErrBadInput) {
+				return asUsage(err)
+			}
+			if out != nil {
+				printOutcome(c, out)
+			}
+			if err != nil {
+				return err
+			}
+			switch {
+			case out.Interrupted:
+				return silentError{exitInterrupted}
+			case out.Failed > 0:
+				return silentError{exitFailed}
+			}
+			return nil
+		},
+	}
+}
+
+// loadProfile loads a profile file, or a shipped profile ("" is the shipped
+// rerank.yaml; "shipped:NAME" names one).
+func loadProfile(path string) (*profiles.Profile, error) {
+	switch {
+	case path == "":
+		return profiles.LoadShipped(profiles.DefaultShipped)
+	case strings.HasPrefix(path, "shipped:"):
+		return profiles.LoadShipped(strings.TrimPrefix(path, "shipped:"))
+	}
+	return profiles.Load(path)
+}
+
+// printOutcome tells the user where the results are and how the sweep went.
+func printOutcome(c *cli.Context, out *sweep.Outcome) {
+	w := c.App.Writer
+	for _, p := range out.Problems {
+		fmt.Fprintf(c.App.ErrWriter, "loadgen: results: %s\n", p)
+	}
+	if sw, err := report.Load(out.Dir); err == nil {
+		fmt.Fprintln(w)
+		_ = sw.Summary().WriteRanking(w)
+	}
+	state := "done"
+	if out.Interrupted {
+		state = "interrupted"
+	}
+	fmt.Fprintf(w, "\nsweep %s: %d passed, %d failed, %d not run — report: %s/summary.md (and report.html)\n",
+		state, out.Passed, out.Failed, out.Skipped, out.Dir)
+	if out.Interrupted {
+		fmt.Fprintf(w, "continue it with: loadgen sweep --resume %s\n", out.Dir)
+	}
+}

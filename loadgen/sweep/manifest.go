@@ -1,0 +1,134 @@
+package sweep
+
+import (
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"sync"
+
+	"loadgen/loadgen/report"
+	"loadgen/profiles"
+)
+
+// manifestState owns manifest.json: every change of status goes through
+// update, which rewrites the file atomically, so the record on disk is
+// accurate whenever loadgen stops.
+type manifestState struct {
+	path string
+	mu   sync.Mutex
+	m    *report.Manifest
+}
+
+// newManifestState starts a new manifest or, with Resume, reopens the one in
+// dir after checking that the profile has not changed since.
+func newManifestState(dir string, o Options, plan *profiles.Plan) (*manifestState, error) {
+	s := &manifestState{path: filepath.Join(dir, report.ManifestFile)}
+	hash := plan.Profile.Hash()
+	if o.Resume {
+		m, err := report.ReadManifest(dir)
+		if err != nil {
+			return nil, fmt.Errorf("%w: --resume: %w", ErrBadInput, err)
+		}
+		if m.ProfileHash != hash {
+			return nil, fmt.Errorf("%w: --resume %s: the profile changed since that sweep (hash %s, now %s); results of different profiles cannot be mixed: start a new sweep",
+				ErrBadInput, dir, m.ProfileHash, hash)
+		}
+		if m.Simulated != o.Simulate {
+			return nil, fmt.Errorf("%w: --resume %s: that sweep ran %s; resume it the same way", ErrBadInput, dir, simOrReal(m.Simulated))
+		}
+		s.m = m
+	} else {
+		resolved, err := json.Marshal(plan.Profile)
+		if err != nil {
+			return nil, fmt.Errorf("encode resolved profile: %w", err)
+		}
+		s.m = &report.Manifest{
+			SchemaVersion:   report.ManifestSchemaVersion,
+			Profile:         plan.Profile.Name,
+			ProfilePath:     plan.Profile.Path,
+			ProfileHash:     hash,
+			ResolvedProfile: resolved,
+			LoadgenVersion:  o.Version,
+			Host:            report.CurrentHost(),
+			Simulated:       o.Simulate,
+			StartedAt:       o.Now(),
+		}
+		if o.Simulate {
+			s.m.Sim = o.Sim.info()
+		}
+	}
+	s.m.Status = report.SweepRunning
+	for _, c := range plan.Configs {
+		if err := addConfig(s.m, c, plan.Profile.Load); err != nil {
+			return nil, err
+		}
+	}
+	return s, s.save()
+}
+
+func simOrReal(sim bool) string {
+	if sim {
+		return "with --simulate"
+	}
+	return "without --simulate"
+}
+
+// update applies fn to the manifest and writes it.
+func (s *manifestState) update(fn func(m *report.Manifest)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	fn(s.m)
+	// A failed write is not fatal to the measurements: the phase files are
+	// written separately and `loadgen report` rebuilds from them.
+	_ = s.saveLocked()
+}
+
+// config applies fn to the named configuration's record and writes it.
+func (s *manifestState) config(name string, fn func(c *report.ConfigStatus)) {
+	s.update(func(m *report.Manifest) { fn(m.Config(name)) })
+}
+
+// snapshot returns a deep copy of the manifest.
+func (s *manifestState) snapshot() report.Manifest {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var c report.Manifest
+	b, _ := json.Marshal(s.m)
+	_ = json.Unmarshal(b, &c)
+	return c
+}
+
+func (s *manifestState) save() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.saveLocked()
+}
+
+func (s *manifestState) saveLocked() error {
+	if err := report.WriteJSONAtomic(s.path, s.m); err != nil {
+		return fmt.Errorf("write manifest: %w", err)
+	}
+	return nil
+}
+
+// addConfig records a configuration of the plan (and its phases) as pending,
+// unless a resumed manifest already has it.
+func addConfig(m *report.Manifest, c profiles.Config, phases []profiles.Phase) error {
+	settings, err := json.Marshal(c.Settings)
+	if err != nil {
+		return fmt.Errorf("encode settings of %s: %w", c.Name, err)
+	}
+	cs := m.Config(c.Name)
+	if cs == nil {
+		m.Configs = append(m.Configs, report.ConfigStatus{Name: c.Name, Status: report.StatusPending})
+		cs = &m.Configs[len(m.Configs)-1]
+	}
+	cs.Settings = settings
+	for _, ph := range phases {
+		if cs.Phase(ph.Name) == nil {
+			cs.Phases = append(cs.Phases, report.PhaseStatus{
+				Name: ph.Name, Status: report.StatusPending, File: report.PhaseFile(c.Name, ph.Name)})
+		}
+	}
+	return nil
+}
