@@ -74,6 +74,9 @@ type dispatcher struct {
 	rateBits     atomic.Uint64
 	capWaits     atomic.Int64 // requests that waited for a slot
 	sourceShort  atomic.Bool  // the source ended before Queries
+
+	afterWarmup func(context.Context) error // Options.AfterWarmup
+	hookErr     error                       // its error, for the result
 }
 
 // prefetch reads up to n items (0: no limit) from src ahead of the

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -198,6 +199,41 @@ func TestDispatcherWarmup(t *testing.T) {
 			t.Errorf("first log line %+v, want warmup sent at -150000 µs", first)
 		}
 	})
+}
+
+// TestDispatcherAfterWarmup: the hook runs once, when every warmup query
+// has finished and before the first measured arrival; its error becomes a
+// warning, and the measured part still runs.
+func TestDispatcherAfterWarmup(t *testing.T) {
+	t.Parallel()
+	for _, fail := range []bool{false, true} {
+		synctest.Test(t, func(t *testing.T) {
+			f := &fakeService{service: fixed(50 * ms)}
+			var calls []time.Duration
+			start := time.Now()
+			ph := Phase{Name: "w", Arrival: ArrivalConstant, Rate: 10, Queries: 2, Warmup: 3}
+			res, s := runFake(t, context.Background(), ph, &testSource{}, f, Options{
+				AfterWarmup: func(context.Context) error {
+					calls = append(calls, time.Since(start))
+					if fail {
+						return errors.New("reset refused")
+					}
+					return nil
+				},
+			})
+			// Three warmup queries of 50 ms, one at a time.
+			if len(calls) != 1 || calls[0] != 150*ms {
+				t.Errorf("hook calls at %v, want one at 150ms", calls)
+			}
+			if got := stamps(s.measured()); len(got) != 2 || got[0].sent != 250*ms {
+				t.Errorf("measured stamps %v", got)
+			}
+			warned := strings.Contains(strings.Join(res.Warnings, "\n"), "after warmup: reset refused")
+			if warned != fail {
+				t.Errorf("warnings %q (hook failed: %v)", res.Warnings, fail)
+			}
+		})
+	}
 }
 
 func TestDispatcherStop(t *testing.T) {

@@ -1,6 +1,7 @@
 package loadgen
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"time"
@@ -78,6 +79,11 @@ type Options struct {
 	OnQuery func(QueryOutcome)
 	// MissingLogprobs overrides MissingLogprobsMessage.
 	MissingLogprobs string
+	// AfterWarmup, when set, is called once the warmup queries have all
+	// finished and before the measured part starts (e.g. to reset the
+	// server's prefix cache so that warmup prompts do not flatter the
+	// measurement). An error is reported as a warning of the result.
+	AfterWarmup func(ctx context.Context) error
 
 	// onResult, when set, sees every request result in the collector
 	// goroutine before it is recycled (measurement helpers).

@@ -3,6 +3,7 @@ package loadgen
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync/atomic"
 	"time"
 
@@ -86,7 +87,7 @@ func run(ctx context.Context, ph Phase, src workload.Source, o *Options, do doer
 	}()
 
 	d := &dispatcher{
-		ph: ph, do: do, now: now, reqCtx: reqCtx, items: items, stop: stop,
+		ph: ph, do: do, now: now, reqCtx: reqCtx, items: items, stop: stop, afterWarmup: o.AfterWarmup,
 		results: make(chan *Result, 1024),
 		work:    make(chan work),
 		idle:    make(chan struct{}),
@@ -151,8 +152,10 @@ func run(ctx context.Context, ph Phase, src workload.Source, o *Options, do doer
 	for range items { // let the prefetcher exit
 	}
 	res := col.result(end, endWall)
-	if err != nil {
-		res.Warnings = append(res.Warnings, err.Error())
+	for _, e := range []error{d.hookErr, err} {
+		if e != nil {
+			res.Warnings = append(res.Warnings, e.Error())
+		}
 	}
 	return res, nil
 }
@@ -167,6 +170,11 @@ func (d *dispatcher) phases(ph Phase, sched *Schedule) (string, error) {
 			return end, err
 		}
 		d.wg.Wait() // every warmup result is queued before the marker
+		if d.afterWarmup != nil {
+			if err := d.afterWarmup(d.reqCtx); err != nil {
+				d.hookErr = fmt.Errorf("after warmup: %w", err)
+			}
+		}
 	}
 	d.begin()
 	if ph.Arrival == ArrivalSync {

@@ -296,12 +296,13 @@ func (s *RerankSource) PromptStats() PromptStats {
 }
 
 // Warnings returns what the phase result should say about the workload: rows
-// padded or skipped, the character fallback, streaming with /tokenize, and
-// cycling (repeated prompts hit the prefix cache).
+// padded or skipped, the character fallback and streaming with /tokenize.
+// Cycling is counted by Cycles; whether it matters (prefix caching on) is
+// for the report to say.
 func (s *RerankSource) Warnings() []string {
 	s.mu.Lock()
 	w := append([]string(nil), s.dsWarn...)
-	queries, streamed := s.queries, s.streamed
+	streamed := s.streamed
 	s.mu.Unlock()
 	if why := s.builder.Fallback(); why != "" {
 		w = append(w, fmt.Sprintf("prompts truncated by the character fallback (~%g characters per token) because %s: token counts are estimates",
@@ -310,10 +311,6 @@ func (s *RerankSource) Warnings() []string {
 	if streamed && s.builder.Method() == TruncationTokenize {
 		w = append(w, fmt.Sprintf("the dataset exceeds the prompt cache (%d queries or %d MiB): prompts are built during the phase, and their /tokenize calls add load to the server",
 			s.o.CacheQueries, s.o.CacheBytes>>20))
-	}
-	if c := s.Cycles(); c > 0 {
-		w = append(w, fmt.Sprintf("the dataset (%d queries) was cycled %d time(s): repeated prompts hit the prefix cache when prefix caching is on, which flatters latency",
-			queries, c))
 	}
 	return w
 }

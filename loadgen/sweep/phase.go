@@ -33,16 +33,10 @@ func (r *configRun) runPhase(ctx context.Context, ph profiles.Phase, wl *builtWo
 	}
 	base := r.proc.BaseURL()
 
-	// Reset the prefix cache so that one phase does not warm the next.
-	supported, err := server.ResetPrefixCache(ctx, base)
-	r.m.config(r.c.Name, func(cs *report.ConfigStatus) {
-		switch {
-		case err == nil && supported && cs.PrefixCacheReset != report.ResetUnsupported:
-			cs.PrefixCacheReset = report.ResetOK
-		case err != nil || !supported:
-			cs.PrefixCacheReset = report.ResetUnsupported
-		}
-	})
+	// Reset the prefix cache so that one phase does not warm the next, and
+	// again after the warmup queries so that they do not warm the measured
+	// part.
+	r.resetPrefixCache(ctx)
 
 	files, err := openPhaseFiles(r.dir, ph.Name, r.o.RequestsLog, wl.scorer != nil)
 	if err != nil {
@@ -65,6 +59,10 @@ func (r *configRun) runPhase(ctx context.Context, ph profiles.Phase, wl *builtWo
 		Config:       r.c.Name,
 		Drain:        r.o.Drain,
 		Rank:         rankQuality,
+		AfterWarmup: func(ctx context.Context) error {
+			r.resetPrefixCache(ctx)
+			return nil
+		},
 	}
 	if files.requests != nil {
 		opts.RequestsLog = files.requests
@@ -86,7 +84,9 @@ func (r *configRun) runPhase(ctx context.Context, ph profiles.Phase, wl *builtWo
 		res.ServerMetrics.Running, res.ServerMetrics.Waiting, res.ServerMetrics.KVCache = running, waiting, kv
 	}
 	res.PromptMethod = wl.method()
-	res.DatasetCycles = wl.cycles()
+	if n := wl.datasetQueries(); n > 0 {
+		res.DatasetCycles = repeats(res.QueriesCompleted+res.QueriesFailed, n)
+	}
 	res.Warnings = append(res.Warnings, wl.warnings()...)
 	if err := files.commit(); err != nil {
 		return res, err
@@ -129,6 +129,30 @@ func toEnginePhase(ph profiles.Phase, wl *builtWorkload) (loadgen.Phase, error) 
 		lph.Queries = n
 	}
 	return lph, lph.Validate()
+}
+
+// repeats is how many times q measured queries wrapped around a dataset of
+// n queries: the measured part repeats prompts only beyond one pass (the
+// warmup's prompts were flushed by the prefix-cache reset after it).
+func repeats(q, n int) int {
+	if q <= 0 || n <= 0 {
+		return 0
+	}
+	return (q - 1) / n
+}
+
+// resetPrefixCache resets the server's prefix cache (vLLM dev mode) and
+// records in the manifest whether the server allowed it.
+func (r *configRun) resetPrefixCache(ctx context.Context) {
+	supported, err := server.ResetPrefixCache(ctx, r.proc.BaseURL())
+	r.m.config(r.c.Name, func(cs *report.ConfigStatus) {
+		switch {
+		case err != nil || !supported:
+			cs.PrefixCacheReset = report.ResetUnsupported
+		case cs.PrefixCacheReset != report.ResetUnsupported:
+			cs.PrefixCacheReset = report.ResetOK
+		}
+	})
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }

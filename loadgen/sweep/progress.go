@@ -86,8 +86,12 @@ func (r *configRun) phaseProgress(phase string) func(loadgen.Progress) {
 		default:
 			done += " queries"
 		}
-		line := fmt.Sprintf("%s: %s %s, %.2f q/s (target %s), TTFT p50 %s p99 %s, %d in flight, %d errors",
-			r.tag(), phase, done, p.AchievedRate, p.TargetRate, fmtMs(p.TTFTP50), fmtMs(p.TTFTP99), p.InFlight, p.Errors)
+		target := "closed loop"
+		if p.TargetRate != 0 {
+			target = "target " + p.TargetRate.String()
+		}
+		line := fmt.Sprintf("%s: %s %s, %.2f q/s (%s), TTFT p50 %s p99 %s, %d in flight, %d errors",
+			r.tag(), phase, done, p.AchievedRate, target, fmtMs(p.TTFTP50), fmtMs(p.TTFTP99), p.InFlight, p.Errors)
 		r.pr.Status(r.withClock(line))
 	}
 }

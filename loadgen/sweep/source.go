@@ -127,11 +127,13 @@ func (b *builtWorkload) method() string {
 	return b.rerank.Method()
 }
 
-func (b *builtWorkload) cycles() int {
-	if b.rerank == nil {
+// datasetQueries is the size of a cached dataset (0 when synthetic or
+// streamed: then the engine's own count of wraps stands).
+func (b *builtWorkload) datasetQueries() int {
+	if b.rerank == nil || !b.rerank.Cached() {
 		return 0
 	}
-	return b.rerank.Cycles()
+	return b.rerank.Queries()
 }
 
 func (b *builtWorkload) close() {
