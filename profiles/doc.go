@@ -20,7 +20,7 @@
 // repeats the checks with the sweep's options and also returns the
 // warnings: what depends on the plugin version or spoils a measurement.
 //
-// The mapping, per configuration (see README.md for every key):
+// The mapping, per configuration (see the top-level README.md for every key):
 //
 //   - vLLM flags: the model, --served-model-name, --host, --port,
 //     --tensor-parallel-size, --dtype, --max-model-len, --max-num-seqs,

@@ -115,15 +115,15 @@ testdata/invalid-synthetic-keys.yaml:11: workload.max_tokens: a synthetic worklo
 		// Sync is closed loop: a rate is meaningless.
 		{"sync-rate", "testdata/invalid-sync-rate.yaml:12: load[0].rate: a sync phase sends the next query when the last one is done, so it has no rate: remove rate"},
 		// Sync has one query in flight.
-		{"sync-concurrency", "testdata/invalid-sync-concurrency.yaml:12: load[0].max_concurrency: a sync phase has one query in flight; for a closed loop of 4 use arrival: inf with max_concurrency: 4"},
+		{"sync-concurrency", "testdata/invalid-sync-concurrency.yaml:12: load[0].max_concurrency: a sync phase has one query in flight; for a closed loop of 4 requests in flight use arrival: inf with max_concurrency: 4"},
 		// Open-loop arrivals need a rate.
 		{"rate-missing", "testdata/invalid-rate-missing.yaml:11: load[0].rate: required for arrival poisson: queries per second, e.g. rate: 2"},
 		// A zero rate never sends.
 		{"rate-zero", "testdata/invalid-rate-zero.yaml:12: load[0].rate: must be positive, got 0"},
 		// Rate: inf without max_concurrency.
-		{"rate-inf", "testdata/invalid-rate-inf.yaml:11: load[0].max_concurrency: required with rate inf: every query is due at once, so cap the queries in flight (e.g. max_concurrency: 4)"},
+		{"rate-inf", "testdata/invalid-rate-inf.yaml:11: load[0].max_concurrency: required with rate inf: every query is due at once, so cap the requests in flight (e.g. max_concurrency: 4)"},
 		// Arrival: inf without max_concurrency.
-		{"inf-concurrency", "testdata/invalid-inf-concurrency.yaml:11: load[0].max_concurrency: required with rate inf: every query is due at once, so cap the queries in flight (e.g. max_concurrency: 4)"},
+		{"inf-concurrency", "testdata/invalid-inf-concurrency.yaml:11: load[0].max_concurrency: required with rate inf: every query is due at once, so cap the requests in flight (e.g. max_concurrency: 4)"},
 		// Arrival inf with a numeric rate.
 		{"inf-rate", "testdata/invalid-inf-rate.yaml:12: load[0].rate: arrival inf sends every query at once: remove rate, or use poisson, gamma or constant"},
 		// Burstiness is gamma's shape only.

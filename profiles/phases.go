@@ -77,7 +77,7 @@ func (p *Profile) phase(path string, ph *Phase) {
 			errorf("rate", "a sync phase sends the next query when the last one is done, so it has no rate: remove rate")
 		}
 		if has("max_concurrency") && ph.MaxConcurrency != 1 {
-			errorf("max_concurrency", "a sync phase has one query in flight; for a closed loop of %d use arrival: inf with max_concurrency: %d", ph.MaxConcurrency, ph.MaxConcurrency)
+			errorf("max_concurrency", "a sync phase has one query in flight; for a closed loop of %d requests in flight use arrival: inf with max_concurrency: %d", ph.MaxConcurrency, ph.MaxConcurrency)
 		}
 	case ArrivalInf:
 		if has("rate") && !ph.Rate.IsInf() {
@@ -85,7 +85,7 @@ func (p *Profile) phase(path string, ph *Phase) {
 		}
 		ph.Rate = InfRate
 		if ph.MaxConcurrency <= 0 && !has("max_concurrency") {
-			errorf("max_concurrency", "required with rate inf: every query is due at once, so cap the queries in flight (e.g. max_concurrency: 4)")
+			errorf("max_concurrency", "required with rate inf: every query is due at once, so cap the requests in flight (e.g. max_concurrency: 4)")
 		}
 	default:
 		switch {

@@ -189,7 +189,8 @@ type Phase struct {
 	Rate Rate `yaml:"rate" json:"rate"`
 	// Burstiness is the gamma shape (default 1; only for gamma).
 	Burstiness float64 `yaml:"burstiness" json:"burstiness"`
-	// MaxConcurrency caps the queries in flight (0 = no cap); required by
+	// MaxConcurrency caps the requests in flight (0 = no cap; a query is
+	// ceil(search_num/batch_size) requests, as vLLM counts --max-concurrency); required by
 	// inf.
 	MaxConcurrency int `yaml:"max_concurrency" json:"max_concurrency,omitempty"`
 	// Queries and Duration end the phase; exactly one is set, except that

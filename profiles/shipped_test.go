@@ -173,7 +173,7 @@ func TestOpenWithoutDataset(t *testing.T) {
 // TestReadmeExample: the rerank.yaml shown in README.md, condensed, is the
 // same profile as the shipped file (same resolved content, same hash).
 func TestReadmeExample(t *testing.T) {
-	b, err := os.ReadFile("README.md")
+	b, err := os.ReadFile("../README.md")
 	if err != nil {
 		t.Fatal(err)
 	}
