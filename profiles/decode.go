@@ -85,6 +85,10 @@ func (d *decoder) decode(n *yaml.Node, path string, v reflect.Value) {
 	defer func() { d.depth-- }()
 
 	if v.CanAddr() {
+		if r, ok := v.Addr().Interface().(*Rate); ok {
+			decodeRate(d, n, path, r)
+			return
+		}
 		if nd, ok := v.Addr().Interface().(nodeDecoder); ok {
 			nd.decodeNode(d, n, path)
 			return

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"loadgen/loadgen"
 )
 
 // Duration is a time.Duration written as a Go duration string ("90s",
@@ -60,53 +62,15 @@ func (d *Duration) decodeNode(dec *decoder, n *yaml.Node, path string) {
 }
 
 // Rate is an arrival rate in queries per second; +Inf means every arrival
-// is due at once. It is written as a number or "inf" in YAML and JSON.
-type Rate float64
+// is due at once. It is the engine's loadgen.Rate (written as a number or
+// "inf" in JSON); in YAML it reads a number or inf (see decodeRate).
+type Rate = loadgen.Rate
 
 // InfRate is the infinite rate.
-var InfRate = Rate(math.Inf(1))
+var InfRate = loadgen.Inf
 
-// IsInf reports whether r is the infinite rate.
-func (r Rate) IsInf() bool { return math.IsInf(float64(r), 1) }
-
-// String renders the rate as vLLM does: "inf" or a plain number.
-func (r Rate) String() string {
-	if r.IsInf() {
-		return "inf"
-	}
-	return strconv.FormatFloat(float64(r), 'g', -1, 64)
-}
-
-// MarshalJSON writes "inf" for the infinite rate and a number otherwise.
-func (r Rate) MarshalJSON() ([]byte, error) {
-	if r.IsInf() {
-		return []byte(`"inf"`), nil
-	}
-	if math.IsNaN(float64(r)) || math.IsInf(float64(r), -1) {
-		return nil, fmt.Errorf("rate %v cannot be written as JSON", float64(r))
-	}
-	return json.Marshal(float64(r))
-}
-
-// UnmarshalJSON accepts a number or the string "inf".
-func (r *Rate) UnmarshalJSON(b []byte) error {
-	var s string
-	if err := json.Unmarshal(b, &s); err == nil {
-		if s != "inf" {
-			return fmt.Errorf("rate %q: want a number or \"inf\"", s)
-		}
-		*r = InfRate
-		return nil
-	}
-	var f float64
-	if err := json.Unmarshal(b, &f); err != nil {
-		return fmt.Errorf("rate: %w", err)
-	}
-	*r = Rate(f)
-	return nil
-}
-
-func (r *Rate) decodeNode(dec *decoder, n *yaml.Node, path string) {
+// decodeRate reads a rate: a non-negative number, or inf.
+func decodeRate(dec *decoder, n *yaml.Node, path string, r *Rate) {
 	if n.Kind == yaml.ScalarNode {
 		switch v := strings.ToLower(n.Value); {
 		case v == "inf" || v == ".inf" || v == "+inf" || v == "+.inf":
