@@ -3,6 +3,9 @@ package profiles
 import (
 	"io/fs"
 	"reflect"
+
+	"loadgen/loadgen"
+	"loadgen/workload"
 )
 
 // Profile is one sweep definition: the model and server to launch, the
@@ -225,40 +228,44 @@ type SLO struct {
 	QueryLatency Duration `yaml:"query_latency" json:"query_latency,omitempty"`
 }
 
+// The vocabularies of phases and workloads are the engine's and the
+// workload package's own, so a profile value always means what the package
+// that runs it means.
+
 // Arrival processes.
 const (
-	ArrivalPoisson  = "poisson"
-	ArrivalGamma    = "gamma"
-	ArrivalConstant = "constant"
-	ArrivalSync     = "sync"
-	ArrivalInf      = "inf"
+	ArrivalPoisson  = loadgen.ArrivalPoisson
+	ArrivalGamma    = loadgen.ArrivalGamma
+	ArrivalConstant = loadgen.ArrivalConstant
+	ArrivalSync     = loadgen.ArrivalSync
+	ArrivalInf      = loadgen.ArrivalInf
 )
 
 // Workload formats.
 const (
-	FormatCSV       = "csv"
-	FormatJSONL     = "jsonl"
+	FormatCSV       = workload.FormatCSV
+	FormatJSONL     = workload.FormatJSONL
 	FormatSynthetic = "synthetic"
 )
 
 // Short-row policies.
 const (
-	ShortRowsError = "error"
-	ShortRowsPad   = "pad"
-	ShortRowsSkip  = "skip"
+	ShortRowsError = workload.ShortRowsError
+	ShortRowsPad   = workload.ShortRowsPad
+	ShortRowsSkip  = workload.ShortRowsSkip
 )
 
 // Truncation methods.
 const (
-	TruncationAuto     = "auto"
-	TruncationTokenize = "tokenize"
-	TruncationChars    = "chars"
+	TruncationAuto     = workload.TruncationAuto
+	TruncationTokenize = workload.TruncationTokenize
+	TruncationChars    = workload.TruncationChars
 )
 
 // Ramp strategies.
 const (
-	RampLinear      = "linear"
-	RampExponential = "exponential"
+	RampLinear      = loadgen.RampLinear
+	RampExponential = loadgen.RampExponential
 )
 
 // OnePass reports whether the phase makes one pass over the dataset (a
