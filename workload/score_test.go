@@ -123,6 +123,21 @@ func TestScoresWriter(t *testing.T) {
 	if err := ReadScores(strings.NewReader(want), func(ScoreRecord) error { return stop }); err != stop {
 		t.Errorf("callback error: %v", err)
 	}
+
+	// A simulated run labels every line, and the label reads back.
+	buf.Reset()
+	sim := NewScoresWriter(&buf)
+	sim.Simulated = true
+	if err := sim.Write(recs[:1]); err != nil {
+		t.Fatal(err)
+	}
+	if got := buf.String(); got != `{"query":4,"cycle":1,"doc":0,"score":0.25,"rank":0,"simulated":true}`+"\n" {
+		t.Errorf("simulated line %q", got)
+	}
+	back = nil
+	if err := ReadScores(strings.NewReader(buf.String()), func(r ScoreRecord) error { back = append(back, r); return nil }); err != nil || len(back) != 1 || !back[0].Simulated {
+		t.Errorf("simulated read back %+v, %v", back, err)
+	}
 }
 
 func TestNoLogprobsMessage(t *testing.T) {

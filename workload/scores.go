@@ -21,6 +21,8 @@ type ScoreRecord struct {
 	// Rank is the 1-based position in the query's ranking, 0 when the
 	// document is not in the top_n.
 	Rank int `json:"rank"`
+	// Simulated is true when the score came from loadgen's simulator.
+	Simulated bool `json:"simulated,omitempty"`
 }
 
 // ScoreRecords returns the records of one query: one per score, in document
@@ -39,6 +41,10 @@ func ScoreRecords(query, cycle int, scores []float64, topN int) []ScoreRecord {
 // ScoresWriter writes ScoreRecords as JSON lines. It is not safe for
 // concurrent use; give it to the goroutine that owns the results.
 type ScoresWriter struct {
+	// Simulated marks every line "simulated":true (scores measured
+	// against loadgen's simulator are labelled as such in every output).
+	Simulated bool
+
 	w   io.Writer
 	buf []byte
 }
@@ -66,6 +72,9 @@ func (s *ScoresWriter) Write(recs []ScoreRecord) error {
 		b = strconv.AppendFloat(b, r.Score, 'g', -1, 64)
 		b = append(b, `,"rank":`...)
 		b = strconv.AppendInt(b, int64(r.Rank), 10)
+		if s.Simulated || r.Simulated {
+			b = append(b, `,"simulated":true`...)
+		}
 		b = append(b, "}\n"...)
 	}
 	s.buf = b

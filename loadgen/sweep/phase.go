@@ -68,7 +68,7 @@ func (r *configRun) runPhase(ctx context.Context, ph profiles.Phase, wl *builtWo
 		opts.RequestsLog = files.requests
 	}
 	if files.scores != nil {
-		opts.OnQuery = scoresWriter(files.scores, wl.wl.TopN)
+		opts.OnQuery = scoresWriter(files.scores, wl.wl.TopN, r.o.Simulate)
 	}
 	res, runErr := loadgen.Run(ctx, lph, src, opts)
 	running, waiting, kv := sampler.Stop()
@@ -163,12 +163,13 @@ func rankQuality(scores []float64, relevant []int, topN int) (ndcg, mrr float64)
 	return workload.NDCG(ranked, relevant, topN), workload.MRR(ranked, relevant)
 }
 
-// scoresWriter writes every measured query's scores and ranks to
-// scores.jsonl.
-func scoresWriter(w io.Writer, topN int) func(loadgen.QueryOutcome) {
+// scoresWriter writes every completed query's scores and ranks to
+// scores.jsonl (a failed query has unscored documents: it is left out).
+func scoresWriter(w io.Writer, topN int, simulated bool) func(loadgen.QueryOutcome) {
 	sw := workload.NewScoresWriter(w)
+	sw.Simulated = simulated
 	return func(q loadgen.QueryOutcome) {
-		if len(q.Scores) == 0 {
+		if q.Failed || len(q.Scores) == 0 {
 			return
 		}
 		_ = sw.Write(workload.ScoreRecords(q.Item.Query, q.Item.Cycle, q.Scores, topN))
