@@ -192,8 +192,10 @@ func printRun(c *cli.Context, out *sweep.Outcome, config, phase string, temp boo
 		return fmt.Errorf("run: no result: %w", err)
 	}
 	if c.Bool("json") {
-		_, err := c.App.Writer.Write(b)
-		return err
+		if _, err := c.App.Writer.Write(b); err != nil {
+			return err
+		}
+		return runStatus(out)
 	}
 	var res loadgen.PhaseResult
 	if err := json.Unmarshal(b, &res); err != nil {
@@ -205,6 +207,11 @@ func printRun(c *cli.Context, out *sweep.Outcome, config, phase string, temp boo
 	if !temp {
 		fmt.Fprintf(c.App.Writer, "\nresults: %s\n", out.Dir)
 	}
+	return runStatus(out)
+}
+
+// runStatus is the exit status of a run whose result was printed.
+func runStatus(out *sweep.Outcome) error {
 	if out.Interrupted {
 		return silentError{exitInterrupted}
 	}
