@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -99,8 +100,11 @@ func runAction(c *cli.Context) error {
 		o.Only = []string{plan.Configs[0].Name}
 	}
 	res, err := sweep.Run(c.Context, o)
-	if err != nil {
+	if errors.Is(err, sweep.ErrBadInput) {
 		return asUsage(err)
+	}
+	if err != nil {
+		return err
 	}
 	return printRun(c, res, o.Only[0], p.Load[0].Name, temp)
 }
