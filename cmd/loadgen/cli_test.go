@@ -94,28 +94,42 @@ func TestBadInput(t *testing.T) {
 		{"bad profile", []string{"sweep", "--dry-run", badProfile}, `^loadgen: .*bad\.yaml:9: base\.max_num_seqz: unknown key; did you mean max_num_seqs\?$`},
 		// The same error when the sweep would run.
 		{"bad profile, no dry run", []string{"sweep", "--simulate", badProfile}, `^loadgen: .*bad\.yaml:9: `},
+		// A profile path that does not exist is named.
 		{"missing profile", []string{"sweep", "--dry-run", filepath.Join(dir, "nope.yaml")}, `^loadgen: .*nope\.yaml`},
+		// urfave's flag error, as one line.
 		{"unknown flag", []string{"sweep", "--bogus", rerankProfile}, `^loadgen: flag provided but not defined: -bogus$`},
 		// A flag after the profile is still checked.
 		{"unknown flag after the profile", []string{"sweep", rerankProfile, "--bogus"}, `-bogus`},
+		// One sweep per run of loadgen.
 		{"two profiles", []string{"sweep", rerankProfile, rerankProfile}, `one profile at a time`},
 		// A value flag without its value must not swallow the profile
 		// (which left the shipped profile to run).
 		{"flag without value after the profile", []string{"sweep", badProfile, "--dry-run", "--out"}, `one profile at a time`},
+		// Alone, urfave names the flag.
 		{"flag without value", []string{"sweep", "--out"}, `flag needs an argument: -out`},
+		// --only names a config the profile does not have.
 		{"--only unknown config", []string{"sweep", "--dry-run", "--only", "nope", rerankProfile}, `--only`},
+		// A directory without manifest.json cannot be resumed.
 		{"--resume without a sweep there", []string{"sweep", "--resume", dir}, `--resume`},
+		// --resume continues in its own directory.
 		{"--resume and --out disagree", []string{"sweep", "--resume", dir, "--out", filepath.Join(dir, "x")}, `disagree`},
 		// run needs a server: a URL, or the simulator.
 		{"run without --url or --simulate", []string{"run"}, `exactly one of --url URL .* or --simulate`},
+		// …not both.
 		{"run with both", []string{"run", "--url", "http://127.0.0.1:1", "--simulate"}, `exactly one of`},
+		// run takes flags only.
 		{"run positional", []string{"run", "--simulate", "x"}, `unexpected argument "x"`},
+		// A rate is positive or inf.
 		{"run bad rate", []string{"run", "--simulate", "--rate", "-1"}, `--rate "-1"`},
+		// The requests log would go into a directory removed at exit.
 		{"run --requests-log without --out", []string{"run", "--simulate", "--requests-log"}, `needs --out`},
+		// report needs the results directory.
 		{"report without a directory", []string{"report"}, `want one results directory`},
+		// compare needs --offline PATH DIR, or two directories.
 		{"compare one directory", []string{"compare", dir}, `two results directories`},
 		// urfave/cli's "No help topic" would exit 3: it is bad input.
 		{"unknown command", []string{"swep"}, `No help topic for 'swep'`},
+		// …also below a command that has subcommands.
 		{"unknown subcommand", []string{"sim", "serv"}, `No help topic for 'serv'`},
 		// The simulator rejects flags as vLLM's argparse does (exit 2).
 		{"simulator argparse error", []string{"sim", "serve", "m", "--bogus"}, `unrecognized arguments: --bogus`},
@@ -146,6 +160,7 @@ func TestInterspersed(t *testing.T) {
 		in   []string
 		want []string
 	}{
+		// Nothing to move.
 		{"no command", []string{"loadgen"}, []string{"loadgen"}},
 		// Flags already first stay as they are.
 		{"flags first", []string{"loadgen", "sweep", "--simulate", "p.yaml"}, []string{"loadgen", "sweep", "--simulate", "p.yaml"}},

@@ -160,12 +160,14 @@ func waitFor(t *testing.T, limit time.Duration, what string, cond func() bool) {
 	}
 }
 
-// Ports between 10000 and 20000: below the kernel's ephemeral range and
-// the server package's test ports; the base is random per test process so
-// that back-to-back runs do not reuse ports lingering in TIME_WAIT.
+// Ports between 15000 and 20000: below the kernel's ephemeral range and
+// the server package's test ports, apart from loadgen/sweep's (10000–15000)
+// whose tests may run at the same time; the base is random per test
+// process so that back-to-back runs do not reuse ports lingering in
+// TIME_WAIT.
 var nextPort atomic.Int32
 
-const portLow, portHigh = 10000, 20000
+const portLow, portHigh = 15000, 20000
 
 func init() { nextPort.Store(int32(portLow + rand.IntN((portHigh-portLow)/10)*10)) }
 

@@ -68,17 +68,18 @@ func simServe(args []string) int {
 	return 1
 }
 
-// nextPort hands out ports between 10000 and 20000: below the kernel's
+// nextPort hands out ports between 10000 and 15000: below the kernel's
 // ephemeral range, so that no outgoing connection takes a port between
-// the sweep's pre-flight check and the simulator binding it, and below the
-// server package's test ports. The base is random per test process, so
-// that back-to-back runs do not reuse ports whose connections linger in
-// TIME_WAIT.
+// the sweep's pre-flight check and the simulator binding it; below the
+// server package's test ports; apart from cmd/loadgen's (15000–20000),
+// whose tests may run at the same time. The base is random per test
+// process, so that back-to-back runs do not reuse ports whose connections
+// linger in TIME_WAIT.
 var nextPort atomic.Int32
 
 func init() { nextPort.Store(int32(portLow + rand.IntN((portHigh-portLow)/10)*10)) }
 
-const portLow, portHigh = 10000, 20000
+const portLow, portHigh = 10000, 15000
 
 // bindExclusive binds 127.0.0.1:port without SO_REUSEADDR, which fails
 // also while connections of an earlier user of the port linger in

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
+	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -329,4 +330,38 @@ load:
 	wantStatuses(t, m, "after", report.StatusOK, map[string]string{"sync": report.StatusOK, "constant-50": report.StatusOK})
 	assertGone(t, o.Out, "crashy")
 	assertGone(t, o.Out, "after")
+}
+
+// TestPortTaken runs a sweep whose port another process holds: the
+// pre-flight check refuses to launch, every config is recorded as failed
+// with address_in_use and the holder named, and nothing is started.
+func TestPortTaken(t *testing.T) {
+	t.Parallel()
+	p := writeProfile(t, "porttaken", twoConfigs+`load:
+  - arrival: sync
+`)
+	o, _ := simOptions(t, p)
+	l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(o.Port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	out := runSweep(t, o)
+	if out.Failed != 2 || out.Passed != 0 {
+		t.Errorf("outcome %+v, want both configs failed", *out)
+	}
+	m := readManifest(t, o.Out)
+	for _, c := range []string{"a", "b"} {
+		cs := wantStatuses(t, m, c, report.StatusFailed, map[string]string{"sync": report.StatusSkipped})
+		if cs.FailureClass != string(server.FailureAddressInUse) || !strings.Contains(cs.Reason, "port "+strconv.Itoa(o.Port)) {
+			t.Errorf("config %s: %q %q, want address_in_use naming the port", c, cs.FailureClass, cs.Reason)
+		}
+		st := readStartup(t, o.Out, c)
+		if st.PID != 0 || st.FailureClass != server.FailureAddressInUse || st.Reason != cs.Reason {
+			t.Errorf("%s/startup.json: pid %d class %q reason %q; want nothing launched and the manifest's failure", c, st.PID, st.FailureClass, st.Reason)
+		}
+		if _, err := os.Stat(filepath.Join(o.Out, c, server.LogFile)); !os.IsNotExist(err) {
+			t.Errorf("%s: a server log exists though nothing was launched (%v)", c, err)
+		}
+	}
 }

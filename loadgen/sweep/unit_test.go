@@ -181,6 +181,7 @@ func TestVoidingFinding(t *testing.T) {
 		ours     bool
 		want     string // the voiding finding's line, "" for none
 	}{
+		// No findings, nothing voided.
 		{"clean start", nil, false, ""},
 		// Artifacts loadgen recorded for exactly this config: the line is
 		// the plugin's normal cache hit.
