@@ -109,6 +109,13 @@ func run(ctx context.Context, ph Phase, src workload.Source, o *Options, do doer
 	}()
 
 	end, err := d.phases(ph, sched)
+	if ctx.Err() != nil && (errors.Is(err, ctx.Err()) || d.sourceShort.Load()) {
+		// The prefetcher saw the cancellation before the dispatcher did:
+		// the source failed with ctx's error or closed early. The phase
+		// was interrupted; it neither failed nor ran out of queries.
+		end, err = EndInterrupted, nil
+		d.sourceShort.Store(false)
+	}
 
 	// Wait for the in-flight requests: all of them, or until the drain
 	// period after an interruption, or not at all once the server is gone.

@@ -84,9 +84,16 @@ func interspersed(app *cli.App, args []string) []string {
 			pos = append(pos, a)
 			continue
 		}
-		flags = append(flags, a)
 		n, _, inline := strings.Cut(name, "=")
-		if takesValue[n] && !inline && i+1 < len(rest) {
+		if takesValue[n] && !inline && i+1 == len(rest) {
+			// No value follows: moved before the positionals, the flag
+			// would take one of them as its value. Left in place, the
+			// command rejects it as an extra argument.
+			pos = append(pos, a)
+			continue
+		}
+		flags = append(flags, a)
+		if takesValue[n] && !inline {
 			flags = append(flags, rest[i+1])
 			i++
 		}

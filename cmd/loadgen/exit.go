@@ -35,6 +35,10 @@ func asUsage(err error) error {
 	return usageError{err}
 }
 
+// urfaveNoHelpTopic is the status urfave/cli gives its "No help topic for
+// 'X'" error: the first argument (or a subcommand) named no command.
+const urfaveNoHelpTopic = 3
+
 // exitCoder is an error that carries its own exit status (the simulator's
 // argparse-style errors exit 2, as vLLM's do).
 type exitCoder interface{ ExitCode() int }
@@ -64,6 +68,8 @@ func exitCode(ctx context.Context, err error, stderr io.Writer) int {
 	switch {
 	case errors.As(err, &ue):
 		return exitUsage
+	case errors.As(err, &ec) && ec.ExitCode() == urfaveNoHelpTopic:
+		return exitUsage // an unknown command or subcommand
 	case errors.As(err, &ec):
 		return ec.ExitCode()
 	case ctx.Err() != nil || errors.Is(err, context.Canceled):

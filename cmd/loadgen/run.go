@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -99,8 +100,11 @@ func runAction(c *cli.Context) error {
 		o.Only = []string{plan.Configs[0].Name}
 	}
 	res, err := sweep.Run(c.Context, o)
-	if err != nil {
+	if errors.Is(err, sweep.ErrBadInput) {
 		return asUsage(err)
+	}
+	if err != nil {
+		return err
 	}
 	return printRun(c, res, o.Only[0], p.Load[0].Name, temp)
 }
@@ -192,8 +196,10 @@ func printRun(c *cli.Context, out *sweep.Outcome, config, phase string, temp boo
 		return fmt.Errorf("run: no result: %w", err)
 	}
 	if c.Bool("json") {
-		_, err := c.App.Writer.Write(b)
-		return err
+		if _, err := c.App.Writer.Write(b); err != nil {
+			return err
+		}
+		return runStatus(out)
 	}
 	var res loadgen.PhaseResult
 	if err := json.Unmarshal(b, &res); err != nil {
@@ -205,6 +211,11 @@ func printRun(c *cli.Context, out *sweep.Outcome, config, phase string, temp boo
 	if !temp {
 		fmt.Fprintf(c.App.Writer, "\nresults: %s\n", out.Dir)
 	}
+	return runStatus(out)
+}
+
+// runStatus is the exit status of a run whose result was printed.
+func runStatus(out *sweep.Outcome) error {
 	if out.Interrupted {
 		return silentError{exitInterrupted}
 	}

@@ -221,6 +221,12 @@ func (r *configRun) stop(ctx context.Context) {
 	if r.proc == nil {
 		return
 	}
+	// Our idle connections first: one the transport dialed but never used
+	// holds a graceful server shutdown (Go's http.Server, the simulator,
+	// waits up to 5 s for it).
+	if r.client != nil {
+		r.client.CloseIdleConnections()
+	}
 	if err := r.proc.Stop(context.WithoutCancel(ctx)); err != nil {
 		r.pr.Eventf("%s: stopping the server: %s", r.tag(), oneLine(err))
 	}
@@ -330,4 +336,11 @@ func (b bearer) RoundTrip(req *http.Request) (*http.Response, error) {
 	req = req.Clone(req.Context())
 	req.Header.Set("Authorization", "Bearer "+b.key)
 	return b.next.RoundTrip(req)
+}
+
+// CloseIdleConnections passes http.Client.CloseIdleConnections through.
+func (b bearer) CloseIdleConnections() {
+	if c, ok := b.next.(interface{ CloseIdleConnections() }); ok {
+		c.CloseIdleConnections()
+	}
 }

@@ -1,0 +1,197 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+)
+
+const rerankProfile = "../../profiles/rerank.yaml"
+
+// TestSweepDryRun checks `sweep --dry-run` on the shipped profile against a
+// golden file (refresh with -update), with the flag before or after the
+// profile, and that it starts nothing.
+func TestSweepDryRun(t *testing.T) {
+	t.Parallel()
+	_, resultsBefore := os.Stat("results")
+	before := runCLI(t, "sweep", "--dry-run", rerankProfile)
+	if before.code != exitOK || before.stderr != "" {
+		t.Fatalf("exit %d, stderr %q", before.code, before.stderr)
+	}
+	after := runCLI(t, "sweep", rerankProfile, "--dry-run")
+	if after.code != exitOK || after.stdout != before.stdout {
+		t.Errorf("sweep PROFILE --dry-run: exit %d, output differs from sweep --dry-run PROFILE:\n%s", after.code, after.stdout)
+	}
+	for _, c := range []string{"cache_on-bucketing_on", "cache_on-bucketing_off", "cache_off-bucketing_on", "cache_off-bucketing_off"} {
+		if !strings.Contains(before.stdout, "config") || !strings.Contains(before.stdout, ": "+c+"\n") {
+			t.Errorf("dry run does not list config %s", c)
+		}
+	}
+	if n := strings.Count(before.stdout, "  vllm serve /models/Qwen3-Reranker-0.6B \\\n"); n != 4 {
+		t.Errorf("dry run prints %d vllm serve commands, want 4", n)
+	}
+	// Nothing ran: no default results directory appeared.
+	if _, err := os.Stat("results"); os.IsNotExist(resultsBefore) && !os.IsNotExist(err) {
+		t.Error("the dry run created a results directory")
+	}
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkGolden(t, "dry-run-rerank.golden", strings.ReplaceAll(before.stdout, root, "$REPO"))
+
+	// With --simulate the commands run loadgen's own simulator.
+	sim := runCLI(t, "sweep", rerankProfile, "--dry-run", "--simulate")
+	if sim.code != exitOK || strings.Count(sim.stdout, " sim serve /models/Qwen3-Reranker-0.6B") != 4 || strings.Contains(sim.stdout, "vllm serve /models") {
+		t.Errorf("--simulate --dry-run: exit %d, output:\n%s", sim.code, sim.stdout)
+	}
+}
+
+func checkGolden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("output differs from %s (run with -update if the change is intended):\n%s", path, got)
+	}
+}
+
+// TestBadInput checks that bad flags, arguments and profiles exit 2 with a
+// one-line message and start nothing.
+func TestBadInput(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	// One error: a typo in a key (line 9).
+	badProfile := writeProfile(t, "bad", "")
+	text, err := os.ReadFile(badProfile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text = []byte(strings.Replace(string(text), "  max_num_seqs: 2\n", "  max_num_seqz: 2\n", 1))
+	if err := os.WriteFile(badProfile, text, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string // regular expression the one stderr line matches
+	}{
+		// A typo in a profile key names the file and line.
+		{"bad profile", []string{"sweep", "--dry-run", badProfile}, `^loadgen: .*bad\.yaml:9: base\.max_num_seqz: unknown key; did you mean max_num_seqs\?$`},
+		// The same error when the sweep would run.
+		{"bad profile, no dry run", []string{"sweep", "--simulate", badProfile}, `^loadgen: .*bad\.yaml:9: `},
+		// A profile path that does not exist is named.
+		{"missing profile", []string{"sweep", "--dry-run", filepath.Join(dir, "nope.yaml")}, `^loadgen: .*nope\.yaml`},
+		// urfave's flag error, as one line.
+		{"unknown flag", []string{"sweep", "--bogus", rerankProfile}, `^loadgen: flag provided but not defined: -bogus$`},
+		// A flag after the profile is still checked.
+		{"unknown flag after the profile", []string{"sweep", rerankProfile, "--bogus"}, `-bogus`},
+		// One sweep per run of loadgen.
+		{"two profiles", []string{"sweep", rerankProfile, rerankProfile}, `one profile at a time`},
+		// A value flag without its value must not swallow the profile
+		// (which left the shipped profile to run).
+		{"flag without value after the profile", []string{"sweep", badProfile, "--dry-run", "--out"}, `one profile at a time`},
+		// Alone, urfave names the flag.
+		{"flag without value", []string{"sweep", "--out"}, `flag needs an argument: -out`},
+		// --only names a config the profile does not have.
+		{"--only unknown config", []string{"sweep", "--dry-run", "--only", "nope", rerankProfile}, `--only`},
+		// A directory without manifest.json cannot be resumed.
+		{"--resume without a sweep there", []string{"sweep", "--resume", dir}, `--resume`},
+		// --resume continues in its own directory.
+		{"--resume and --out disagree", []string{"sweep", "--resume", dir, "--out", filepath.Join(dir, "x")}, `disagree`},
+		// run needs a server: a URL, or the simulator.
+		{"run without --url or --simulate", []string{"run"}, `exactly one of --url URL .* or --simulate`},
+		// …not both.
+		{"run with both", []string{"run", "--url", "http://127.0.0.1:1", "--simulate"}, `exactly one of`},
+		// run takes flags only.
+		{"run positional", []string{"run", "--simulate", "x"}, `unexpected argument "x"`},
+		// A rate is positive or inf.
+		{"run bad rate", []string{"run", "--simulate", "--rate", "-1"}, `--rate "-1"`},
+		// The requests log would go into a directory removed at exit.
+		{"run --requests-log without --out", []string{"run", "--simulate", "--requests-log"}, `needs --out`},
+		// report needs the results directory.
+		{"report without a directory", []string{"report"}, `want one results directory`},
+		// compare needs --offline PATH DIR, or two directories.
+		{"compare one directory", []string{"compare", dir}, `two results directories`},
+		// urfave/cli's "No help topic" would exit 3: it is bad input.
+		{"unknown command", []string{"swep"}, `No help topic for 'swep'`},
+		// …also below a command that has subcommands.
+		{"unknown subcommand", []string{"sim", "serv"}, `No help topic for 'serv'`},
+		// The simulator rejects flags as vLLM's argparse does (exit 2).
+		{"simulator argparse error", []string{"sim", "serve", "m", "--bogus"}, `unrecognized arguments: --bogus`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			r := runCLI(t, tc.args...)
+			if r.code != exitUsage {
+				t.Errorf("exit %d, want %d; stderr:\n%s", r.code, exitUsage, r.stderr)
+			}
+			lines := strings.Split(strings.TrimSpace(r.stderr), "\n")
+			last := lines[len(lines)-1]
+			if !regexp.MustCompile(tc.want).MatchString(last) {
+				t.Errorf("last stderr line %q does not match %q", last, tc.want)
+			}
+			if tc.args[0] != "sim" && len(lines) != 1 {
+				t.Errorf("stderr has %d lines, want one:\n%s", len(lines), r.stderr)
+			}
+		})
+	}
+}
+
+func TestInterspersed(t *testing.T) {
+	t.Parallel()
+	app := newApp(os.Stdout, os.Stderr)
+	for _, tc := range []struct {
+		name string
+		in   []string
+		want []string
+	}{
+		// Nothing to move.
+		{"no command", []string{"loadgen"}, []string{"loadgen"}},
+		// Flags already first stay as they are.
+		{"flags first", []string{"loadgen", "sweep", "--simulate", "p.yaml"}, []string{"loadgen", "sweep", "--simulate", "p.yaml"}},
+		// A boolean flag after the profile moves before it.
+		{"bool after", []string{"loadgen", "sweep", "p.yaml", "--dry-run"}, []string{"loadgen", "sweep", "--dry-run", "p.yaml"}},
+		// A value flag takes its value along.
+		{"value after", []string{"loadgen", "sweep", "p.yaml", "--out", "d", "--simulate"}, []string{"loadgen", "sweep", "--out", "d", "--simulate", "p.yaml"}},
+		// name=value is one argument.
+		{"inline value", []string{"loadgen", "sweep", "p.yaml", "--out=d"}, []string{"loadgen", "sweep", "--out=d", "p.yaml"}},
+		// A single dash works as well as two.
+		{"single dash", []string{"loadgen", "sweep", "p.yaml", "-port", "9"}, []string{"loadgen", "sweep", "-port", "9", "p.yaml"}},
+		// Everything after -- is positional.
+		{"double dash", []string{"loadgen", "sweep", "--simulate", "--", "--odd.yaml", "--dry-run"}, []string{"loadgen", "sweep", "--simulate", "--", "--odd.yaml", "--dry-run"}},
+		// "-" (stdin) is positional.
+		{"lone dash", []string{"loadgen", "report", "-", "--check"}, []string{"loadgen", "report", "--check", "-"}},
+		// A value flag at the end without its value stays behind the
+		// profile: moved before it, it would take the profile as its value.
+		{"missing value", []string{"loadgen", "sweep", "p.yaml", "--dry-run", "--out"}, []string{"loadgen", "sweep", "--dry-run", "p.yaml", "--out"}},
+		// Alone, it is left for urfave to reject.
+		{"missing value, no profile", []string{"loadgen", "sweep", "--out"}, []string{"loadgen", "sweep", "--out"}},
+		// Two positionals keep their order.
+		{"two positionals", []string{"loadgen", "compare", "a", "--json", "b"}, []string{"loadgen", "compare", "--json", "a", "b"}},
+		// The simulator parses vLLM's flags itself: untouched.
+		{"sim serve", []string{"loadgen", "sim", "serve", "m", "--port", "1"}, []string{"loadgen", "sim", "serve", "m", "--port", "1"}},
+		// Unknown commands are left for urfave to report.
+		{"unknown command", []string{"loadgen", "swep", "p.yaml", "--x"}, []string{"loadgen", "swep", "p.yaml", "--x"}},
+		// Unknown flags move like known boolean ones.
+		{"unknown flag", []string{"loadgen", "sweep", "p.yaml", "--bogus"}, []string{"loadgen", "sweep", "--bogus", "p.yaml"}},
+	} {
+		if got := interspersed(app, tc.in); !slices.Equal(got, tc.want) {
+			t.Errorf("%s: interspersed(%q) = %q, want %q", tc.name, tc.in, got, tc.want)
+		}
+	}
+}

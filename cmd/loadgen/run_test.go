@@ -1,0 +1,190 @@
+package main
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"loadgen/loadgen"
+	"loadgen/loadgen/report"
+	"loadgen/loadgen/sweep"
+	"loadgen/profiles"
+	"loadgen/server"
+	"loadgen/server/sim"
+)
+
+// TestRunSimulateJSON runs `loadgen run --simulate --json` (the shipped
+// profile, its first config, its dataset) as a child process and parses
+// the phase result it prints.
+func TestRunSimulateJSON(t *testing.T) {
+	t.Parallel()
+	r := runChild(t, append([]string{"run", "--queries", "3", "--json"}, simArgs...)...)
+	if r.code != exitOK {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	var res loadgen.PhaseResult
+	if err := json.Unmarshal([]byte(r.stdout), &res); err != nil {
+		t.Fatalf("stdout is not a phase result: %v\n%s", err, r.stdout)
+	}
+	if !res.Simulated || res.Phase != "run" || res.Config != "cache_on-bucketing_on" || res.EndReason != loadgen.EndCompleted ||
+		res.QueriesCompleted != 3 || res.Completed != 9 || res.Failed != 0 {
+		t.Errorf("result: simulated %v phase %q config %q end %q, %d queries and %d/%d requests ok/failed; want a SIMULATED sync run of 3 queries × 3 requests",
+			res.Simulated, res.Phase, res.Config, res.EndReason, res.QueriesCompleted, res.Completed, res.Failed)
+	}
+	if !strings.Contains(r.stderr, "(SIMULATED)") {
+		t.Errorf("progress does not say SIMULATED:\n%s", r.stderr)
+	}
+}
+
+// TestRunTable runs `loadgen run --simulate` with --out and checks the
+// compact table and the kept results directory.
+func TestRunTable(t *testing.T) {
+	t.Parallel()
+	profile := writeProfile(t, "runtable", `configs:
+  - name: only
+    enable_prefix_caching: false
+    pa_num_blocks: 2
+`)
+	out := filepath.Join(t.TempDir(), "out")
+	r := runChild(t, append([]string{"run", "--profile", profile, "--rate", "50", "--queries", "4", "--out", out}, simArgs...)...)
+	if r.code != exitOK {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	for _, re := range []string{`^SIMULATED — `, `(?m)^phase run \(poisson, target 50 q/s\) +config only +ended: completed$`,
+		`(?m)^queries +4 ok, 0 failed `, `(?m)^requests +8 ok, 0 failed `, `(?m)^query_latency +[0-9.]+ `, `(?m)^results: ` + regexp.QuoteMeta(out) + `$`} {
+		if !regexp.MustCompile(re).MatchString(r.stdout) {
+			t.Errorf("table does not match %q:\n%s", re, r.stdout)
+		}
+	}
+	var res loadgen.PhaseResult
+	b, err := os.ReadFile(filepath.Join(out, report.PhaseFile("only", "run")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &res); err != nil || res.QueriesCompleted != 4 || res.Arrival != "poisson" {
+		t.Errorf("kept result: %v, %d queries, arrival %q", err, res.QueriesCompleted, res.Arrival)
+	}
+	assertServerGone(t, out, "only")
+}
+
+// TestRunRemote points `loadgen run --url` at an in-process simulated
+// server (zero latency) and checks that it measures it and launches
+// nothing.
+func TestRunRemote(t *testing.T) {
+	t.Parallel()
+	opts, err := sim.ParseArgs([]string{"/models/Qwen3-Reranker-0.6B", "--served-model-name", "qwen3-reranker",
+		"--max-model-len", "2048", "--no-enable-prefix-caching",
+		"--additional-config", `{"override_neuron_config":{"on_device_sampling_config":null}}`},
+		[]string{"LOADGEN_SIM_ZERO_LATENCY=1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := sim.New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var completions atomic.Int64
+	h := s.Handler()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/v1/completions" {
+			completions.Add(1)
+		}
+		h.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "q.csv"), []byte(tinyCSV), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "out")
+	r := runCLI(t, "run", "--url", srv.URL, "--dataset", filepath.Join(dir, "q.csv"), "--search-num", "4", "--batch-size", "2",
+		"--queries", "3", "--json", "--out", out)
+	if r.code != exitOK {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	var res loadgen.PhaseResult
+	if err := json.Unmarshal([]byte(r.stdout), &res); err != nil {
+		t.Fatalf("stdout is not a phase result: %v\n%s", err, r.stdout)
+	}
+	if res.Simulated || res.QueriesCompleted != 3 || res.Completed != 6 || res.Failed != 0 {
+		t.Errorf("result: simulated %v, %d queries, %d/%d requests; want 3 queries × 2 requests, not labelled SIMULATED (loadgen did not launch the simulator)",
+			res.Simulated, res.QueriesCompleted, res.Completed, res.Failed)
+	}
+	if n := completions.Load(); n != 6 {
+		t.Errorf("the remote server got %d completion requests, want 6", n)
+	}
+	// Nothing launched: the startup record is remote, with no process
+	// and no server log.
+	var st server.Startup
+	b, err := os.ReadFile(filepath.Join(out, report.StartupFile("cache_on-bucketing_on")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &st); err != nil {
+		t.Fatal(err)
+	}
+	if !st.Remote || st.PID != 0 || st.URL != srv.URL || !st.Ready {
+		t.Errorf("startup.json: remote %v pid %d url %q ready %v; want remote %s, no pid", st.Remote, st.PID, st.URL, st.Ready, srv.URL)
+	}
+	if _, err := os.Stat(filepath.Join(out, "cache_on-bucketing_on", server.LogFile)); !os.IsNotExist(err) {
+		t.Errorf("a remote run wrote a server log (%v)", err)
+	}
+}
+
+// TestRunFailures checks `run`'s exit status 1 when its config fails: the
+// server crashes mid-phase (with --json too, which prints the partial
+// result), or it does not start.
+func TestRunFailures(t *testing.T) {
+	t.Parallel()
+	profile := writeProfile(t, "runcrash", `configs:
+  - name: crashy
+    enable_prefix_caching: false
+    pa_num_blocks: 2
+    env:
+      LOADGEN_SIM_CRASH_AFTER: "4"
+`)
+	for _, json := range []bool{false, true} {
+		args := append([]string{"run", "--profile", profile, "--rate", "50", "--queries", "100"}, simArgs...)
+		if json {
+			args = append(args, "--json")
+		}
+		r := runChild(t, args...)
+		if r.code != exitFailed {
+			t.Errorf("crash mid-run (--json %v): exit %d, want 1", json, r.code)
+		}
+		if json && !strings.Contains(r.stdout, `"end_reason": "server_exited"`) {
+			t.Errorf("--json does not print the partial result:\n%.400s", r.stdout)
+		}
+		if !json && !strings.Contains(r.stdout, "ended: server_exited") {
+			t.Errorf("the table does not say the server exited:\n%s", r.stdout)
+		}
+	}
+
+	// A config that does not start: stale compiled artifacts (k_shape).
+	path := writeProfile(t, "runkshape", `configs:
+  - name: run-stale
+    enable_prefix_caching: false
+    pa_num_blocks: 2
+`)
+	p, err := profiles.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, err := sweep.Plan(sweep.Options{Profile: p, Simulate: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeStaleArtifacts(t, plan.Configs[0].ArtifactsDir)
+	r := runChild(t, append([]string{"run", "--profile", path, "--queries", "2"}, simArgs...)...)
+	if r.code != exitFailed || !strings.Contains(r.stderr, "loadgen: run: run-stale: k_shape: ") {
+		t.Errorf("config that does not start: exit %d, want 1 with the failure class\n%s", r.code, r.stderr)
+	}
+}

@@ -1,0 +1,194 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"loadgen/loadgen"
+	"loadgen/loadgen/report"
+	"loadgen/server"
+)
+
+// pollClient opens a connection per request and closes it after: a
+// keep-alive connection to the simulator would hold its graceful shutdown.
+var pollClient = &http.Client{Timeout: time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+
+// simMetric sums the samples of a metric on the simulator's /metrics
+// (-1 while it does not answer).
+func simMetric(port int, name string) float64 {
+	resp, err := pollClient.Get("http://127.0.0.1:" + strconv.Itoa(port) + "/metrics")
+	if err != nil {
+		return -1
+	}
+	defer resp.Body.Close()
+	sum := 0.0
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		line := sc.Text()
+		if !strings.HasPrefix(line, name+"{") && !strings.HasPrefix(line, name+" ") {
+			continue
+		}
+		f := strings.Fields(line)
+		if v, err := strconv.ParseFloat(f[len(f)-1], 64); err == nil {
+			sum += v
+		}
+	}
+	return sum
+}
+
+// phaseRunning reports whether the manifest in dir says the phase of the
+// config is running.
+func phaseRunning(dir, config, phase string) bool {
+	m, err := report.ReadManifest(dir)
+	if err != nil {
+		return false
+	}
+	c := m.Config(config)
+	return c != nil && c.Phase(phase) != nil && c.Phase(phase).Status == report.StatusRunning
+}
+
+func readStartup(t *testing.T, dir, config string) server.Startup {
+	t.Helper()
+	var st server.Startup
+	b, err := os.ReadFile(filepath.Join(dir, report.StartupFile(config)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &st); err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+// TestSweepSIGINT interrupts a simulated sweep once, mid-phase: loadgen
+// drains, writes the partial result and the report, stops the server and
+// exits 130.
+func TestSweepSIGINT(t *testing.T) {
+	t.Parallel()
+	profile := writeProfile(t, "sigint", `configs:
+  - name: x
+    enable_prefix_caching: false
+    pa_num_blocks: 2
+load:
+  - arrival: sync
+  - arrival: poisson
+    rate: 100
+    queries: 1000
+    seed: 1
+`)
+	out := filepath.Join(t.TempDir(), "out")
+	port := freePort(t)
+	c := startChild(t, append([]string{"sweep", profile, "--out", out, "--port", strconv.Itoa(port), "--drain", "5s"}, simArgs...)...)
+	waitFor(t, time.Minute, "the poisson phase to start", func() bool { return phaseRunning(out, "x", "poisson-100") })
+	before := simMetric(port, "vllm:request_success_total")
+	waitFor(t, time.Minute, "the poisson phase to send", func() bool { return simMetric(port, "vllm:request_success_total") >= before+8 })
+	pid := readStartup(t, out, "x").PID
+
+	if err := c.cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	r := c.wait(t, time.Minute)
+	if r.code != exitInterrupted {
+		t.Fatalf("exit %d, want 130", r.code)
+	}
+	if !strings.Contains(r.stderr, "interrupt: stopping gracefully") {
+		t.Errorf("stderr does not acknowledge the signal:\n%s", r.stderr)
+	}
+	if !strings.Contains(r.stdout, "sweep interrupted: 0 passed, 0 failed, 1 not run") || !strings.Contains(r.stdout, "continue it with: loadgen sweep --resume "+out) {
+		t.Errorf("stdout lacks the outcome and the resume hint:\n%s", r.stdout)
+	}
+	m, err := report.ReadManifest(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs := m.Config("x")
+	if m.Status != report.SweepInterrupted || cs.Status != report.StatusInterrupted ||
+		cs.Phase("sync").Status != report.StatusOK || cs.Phase("poisson-100").Status != report.StatusInterrupted {
+		t.Errorf("manifest: sweep %q, config %q, phases %+v", m.Status, cs.Status, cs.Phases)
+	}
+	var res loadgen.PhaseResult
+	b, err := os.ReadFile(filepath.Join(out, report.PhaseFile("x", "poisson-100")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &res); err != nil || res.EndReason != loadgen.EndInterrupted || res.QueriesCompleted == 0 || res.QueriesCompleted >= 1000 {
+		t.Errorf("partial result: %v, end %q, %d queries", err, res.EndReason, res.QueriesCompleted)
+	}
+	if _, err := os.Stat(filepath.Join(out, report.SummaryMarkdownFile)); err != nil {
+		t.Errorf("no report after the interrupt: %v", err)
+	}
+	if st := readStartup(t, out, "x"); st.ExitCode == nil {
+		t.Error("startup.json does not record the server's exit")
+	}
+	if alive(pid) || groupHasLive(pid) {
+		t.Errorf("the simulator (pid %d) outlived loadgen", pid)
+	}
+}
+
+// TestSweepSIGINTTwice sends a second SIGINT while loadgen drains requests
+// that would take minutes: it kills the server's process group at once and
+// exits 130 without waiting for the drain.
+func TestSweepSIGINTTwice(t *testing.T) {
+	t.Parallel()
+	// Every request is slowed 100000×: about a minute each at speed 100.
+	profile := writeProfile(t, "sigint2", `configs:
+  - name: slow
+    enable_prefix_caching: false
+    pa_num_blocks: 2
+    env:
+      LOADGEN_SIM_SLOW_RATE: "1"
+      LOADGEN_SIM_SLOW_FACTOR: "100000"
+load:
+  - arrival: poisson
+    rate: 100
+    queries: 1000
+    seed: 1
+`)
+	out := filepath.Join(t.TempDir(), "out")
+	port := freePort(t)
+	c := startChild(t, append([]string{"sweep", profile, "--out", out, "--port", strconv.Itoa(port), "--drain", "10m"}, simArgs...)...)
+	waitFor(t, time.Minute, "requests in the engine", func() bool {
+		return simMetric(port, "vllm:num_requests_running") > 0 && phaseRunning(out, "slow", "poisson-100")
+	})
+	pid := readStartup(t, out, "slow").PID
+
+	if err := c.cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	// Signals of one kind do not queue: wait until loadgen has taken the
+	// first before sending the second.
+	waitFor(t, time.Minute, "the first signal to be acknowledged", func() bool {
+		return strings.Contains(c.stderr.String(), "stopping gracefully")
+	})
+	if err := c.cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	// The drain would take minutes; a minute bounds the test, not the
+	// assertion (the kill path exits within milliseconds).
+	r := c.wait(t, time.Minute)
+	if r.code != exitInterrupted {
+		t.Fatalf("exit %d, want 130", r.code)
+	}
+	if !strings.Contains(r.stderr, "interrupt again: killing the server process group") {
+		t.Errorf("stderr does not report the kill:\n%s", r.stderr)
+	}
+	if strings.Contains(r.stdout, "sweep interrupted") {
+		t.Errorf("the graceful path finished, so the second signal was not what ended loadgen:\n%s", r.stdout)
+	}
+	// SIGKILL is delivered asynchronously; the orphaned simulator is gone
+	// (or a zombie) within moments.
+	waitFor(t, 30*time.Second, "the simulator to die", func() bool { return !alive(pid) && !groupHasLive(pid) })
+	if err := syscall.Kill(pid, 0); err == nil {
+		if state, _, ok := procStat(pid); ok && state != 'Z' && state != 'X' {
+			t.Errorf("simulator pid %d is in state %c", pid, state)
+		}
+	}
+}

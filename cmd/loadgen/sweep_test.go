@@ -1,0 +1,282 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"loadgen/loadgen/report"
+	"loadgen/loadgen/sweep"
+	"loadgen/profiles"
+	"loadgen/server"
+)
+
+// fourConfigs are the offline benchmark's configurations (prefix caching ×
+// bucketing) at the tiny test sizes, so the results join the shipped
+// offline files.
+const fourConfigs = `configs:
+  - name: cache_on-bucketing_on
+    enable_prefix_caching: true
+    enable_bucketing: true
+    pa_num_blocks: 64
+  - name: cache_on-bucketing_off
+    enable_prefix_caching: true
+    enable_bucketing: false
+    pa_num_blocks: 64
+  - name: cache_off-bucketing_on
+    enable_prefix_caching: false
+    enable_bucketing: true
+    pa_num_blocks: 2
+  - name: cache_off-bucketing_off
+    enable_prefix_caching: false
+    enable_bucketing: false
+    pa_num_blocks: 2
+load:
+  - arrival: sync
+  - arrival: poisson
+    rate: 20
+    queries: 4
+    seed: 1
+`
+
+// TestSweepCommand runs `loadgen sweep --simulate` as a child process on a
+// four-config profile, then `report` and `compare` on its results.
+func TestSweepCommand(t *testing.T) {
+	t.Parallel()
+	profile := writeProfile(t, "four", fourConfigs)
+	out := filepath.Join(t.TempDir(), "out")
+	// Flags after the profile, as people type them.
+	r := runChild(t, append([]string{"sweep", profile, "--out", out, "--port", strconv.Itoa(freePort(t))}, simArgs...)...)
+	if r.code != exitOK {
+		t.Fatalf("sweep: exit %d\n%s", r.code, r.stderr)
+	}
+	for _, s := range []string{"SIMULATED", "| 1 | ", "Recommended:", "sweep done: 4 passed, 0 failed, 0 not run — report: " + out + "/summary.md"} {
+		if !strings.Contains(r.stdout, s) {
+			t.Errorf("sweep output lacks %q:\n%s", s, r.stdout)
+		}
+	}
+	if !strings.Contains(r.stderr, "(SIMULATED)") || !strings.Contains(r.stderr, "[4/4] cache_off-bucketing_off: ready in") {
+		t.Errorf("progress on stderr lacks the SIMULATED header or the last config:\n%s", r.stderr)
+	}
+	m, err := report.ReadManifest(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Status != report.SweepCompleted || !m.Simulated || len(m.Configs) != 4 || m.LoadgenVersion != version {
+		t.Errorf("manifest: status %q simulated %v, %d configs, version %q", m.Status, m.Simulated, len(m.Configs), m.LoadgenVersion)
+	}
+	for _, c := range m.Configs {
+		if c.Status != report.StatusOK {
+			t.Errorf("config %s: %s %s", c.Name, c.Status, c.Reason)
+		}
+		assertServerGone(t, out, c.Name)
+	}
+
+	t.Run("report --check", func(t *testing.T) {
+		dir := copyDir(t, out)
+		if err := os.Remove(filepath.Join(dir, report.SummaryMarkdownFile)); err != nil {
+			t.Fatal(err)
+		}
+		r := runCLI(t, "report", dir, "--check")
+		if r.code != exitOK || r.stderr != "" || !strings.Contains(r.stdout, "wrote "+dir+"/summary.md") {
+			t.Errorf("report --check on good results: exit %d\nstdout: %s\nstderr: %s", r.code, r.stdout, r.stderr)
+		}
+		md, err := os.ReadFile(filepath.Join(dir, report.SummaryMarkdownFile))
+		if err != nil || !strings.Contains(string(md), "SIMULATED") {
+			t.Errorf("report did not re-render summary.md: %v", err)
+		}
+	})
+
+	t.Run("report --check damaged", func(t *testing.T) {
+		dir := copyDir(t, out)
+		phase := filepath.Join(dir, report.PhaseFile("cache_off-bucketing_on", "sync"))
+		b, err := os.ReadFile(phase)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(phase, b[:len(b)/2], 0o644); err != nil {
+			t.Fatal(err)
+		}
+		r := runCLI(t, "report", "--check", dir)
+		if r.code != exitFailed {
+			t.Errorf("report --check on a truncated phase result: exit %d, want 1", r.code)
+		}
+		if !strings.Contains(r.stderr, "config cache_off-bucketing_on phase sync") || !strings.Contains(r.stderr, "report --check: 1 problem(s)") {
+			t.Errorf("stderr does not name the damaged file:\n%s", r.stderr)
+		}
+		// Without --check the report is still rendered from the rest.
+		if r := runCLI(t, "report", dir); r.code != exitOK {
+			t.Errorf("report without --check on damaged results: exit %d", r.code)
+		}
+	})
+
+	t.Run("compare --offline", func(t *testing.T) {
+		r := runCLI(t, "compare", "--offline", "../../testdata/offline-inf2-xlarge", out)
+		if r.code != exitOK {
+			t.Fatalf("exit %d: %s", r.code, r.stderr)
+		}
+		for _, s := range []string{"SIMULATED", "## Ranking agreement", "Kendall's τ_b = ", "over 4 configs",
+			"| cache_ON_bucketing_ON | cache_on-bucketing_on |", "| cache_OFF_bucketing_OFF | cache_off-bucketing_off |"} {
+			if !strings.Contains(r.stdout, s) {
+				t.Errorf("compare --offline output lacks %q:\n%s", s, r.stdout)
+			}
+		}
+		js := runCLI(t, "compare", out, "--offline", "../../testdata/offline-inf2-xlarge", "--json")
+		var v map[string]any
+		if js.code != exitOK || json.Unmarshal([]byte(js.stdout), &v) != nil {
+			t.Errorf("compare --offline --json: exit %d, output does not parse:\n%.500s", js.code, js.stdout)
+		}
+	})
+
+	t.Run("compare A B", func(t *testing.T) {
+		r := runCLI(t, "compare", out, copyDir(t, out))
+		if r.code != exitOK || r.stdout == "" {
+			t.Errorf("compare of a sweep with its copy: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+		}
+	})
+}
+
+// TestSweepCommandConfigFails makes the first config fail to start (stale
+// compiled artifacts that make the simulated NxDI raise the k_shape
+// AttributeError; the profile check refuses to write that layout itself)
+// and checks exit status 1, the recorded failure and that the second
+// config ran.
+func TestSweepCommandConfigFails(t *testing.T) {
+	t.Parallel()
+	path := writeProfile(t, "cli-kshape", `configs:
+  - name: cli-stale
+    enable_prefix_caching: false
+    pa_num_blocks: 2
+  - name: cli-fresh
+    enable_prefix_caching: true
+    pa_num_blocks: 64
+load:
+  - arrival: sync
+`)
+	// The artifacts directory the child will use: the same plan, the same
+	// user cache directory (XDG_CACHE_HOME, set for the test process).
+	p, err := profiles.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, err := sweep.Plan(sweep.Options{Profile: p, Simulate: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stale := plan.Configs[0].ArtifactsDir
+	writeStaleArtifacts(t, stale)
+	out := filepath.Join(t.TempDir(), "out")
+	r := runChild(t, append([]string{"sweep", "--out", out, "--port", strconv.Itoa(freePort(t)), path}, simArgs...)...)
+	if r.code != exitFailed {
+		t.Fatalf("exit %d, want 1\n%s", r.code, r.stderr)
+	}
+	if !strings.Contains(r.stdout, "sweep done: 1 passed, 1 failed, 0 not run") {
+		t.Errorf("stdout lacks the outcome:\n%s", r.stdout)
+	}
+	if !strings.Contains(r.stderr, "[1/2] cli-stale: FAILED: k_shape: ") {
+		t.Errorf("progress does not report the failure class:\n%s", r.stderr)
+	}
+	m, err := report.ReadManifest(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := m.Config("cli-stale"); c == nil || c.Status != report.StatusFailed || c.FailureClass != string(server.FailureKShape) || c.Phase("sync").Status != report.StatusSkipped {
+		t.Errorf("manifest record of cli-stale: %+v", c)
+	}
+	if c := m.Config("cli-fresh"); c == nil || c.Status != report.StatusOK {
+		t.Errorf("manifest record of cli-fresh: %+v", c)
+	}
+	if m.Status != report.SweepFailed {
+		t.Errorf("manifest status %q, want failed", m.Status)
+	}
+	assertServerGone(t, out, "cli-stale")
+	assertServerGone(t, out, "cli-fresh")
+
+	// Resuming a simulated sweep for real is refused before anything starts.
+	if r := runCLI(t, "sweep", "--resume", out); r.code != exitUsage || !strings.Contains(r.stderr, "that sweep ran with --simulate") {
+		t.Errorf("--resume without --simulate: exit %d\n%s", r.code, r.stderr)
+	}
+	// The user deletes the stale artifacts and resumes, without naming the
+	// profile again: only cli-stale runs.
+	if err := os.RemoveAll(stale); err != nil {
+		t.Fatal(err)
+	}
+	freshSync, err := os.ReadFile(filepath.Join(out, report.PhaseFile("cli-fresh", "sync")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r = runChild(t, append([]string{"sweep", "--resume", out, "--port", strconv.Itoa(freePort(t))}, simArgs...)...)
+	if r.code != exitOK || !strings.Contains(r.stdout, "sweep done: 2 passed, 0 failed, 0 not run") {
+		t.Errorf("resume: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	if !strings.Contains(r.stderr, "[2/2] cli-fresh: already done (resume)") || strings.Contains(r.stderr, "cli-fresh: starting") {
+		t.Errorf("the resume ran cli-fresh again:\n%s", r.stderr)
+	}
+	if b, err := os.ReadFile(filepath.Join(out, report.PhaseFile("cli-fresh", "sync"))); err != nil || string(b) != string(freshSync) {
+		t.Errorf("the resume rewrote cli-fresh/sync.json (%v)", err)
+	}
+	assertServerGone(t, out, "cli-stale")
+
+	// A failure after the measurements (here: the report cannot be
+	// written) is a runtime error, exit 1, not bad input.
+	plots := filepath.Join(out, report.PlotsDir)
+	if err := os.RemoveAll(plots); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(plots, []byte("in the way"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r = runChild(t, append([]string{"sweep", "--resume", out}, simArgs...)...)
+	if r.code != exitFailed || !strings.Contains(r.stderr, "loadgen: writing the report: ") {
+		t.Errorf("unwritable report: exit %d, want 1\n%s", r.code, r.stderr)
+	}
+}
+
+// assertServerGone checks that no process of the config's server (its pid
+// is its process group) is left.
+func assertServerGone(t *testing.T, dir, config string) {
+	t.Helper()
+	var st server.Startup
+	b, err := os.ReadFile(filepath.Join(dir, report.StartupFile(config)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &st); err != nil {
+		t.Fatal(err)
+	}
+	if st.PID <= 0 {
+		t.Errorf("config %s: startup.json records no pid", config)
+		return
+	}
+	if alive(st.PID) || groupHasLive(st.PID) {
+		t.Errorf("config %s: server process (group) %d is still alive", config, st.PID)
+	}
+}
+
+// copyDir copies a results directory into a new temporary one.
+func copyDir(t *testing.T, src string) string {
+	t.Helper()
+	dst := filepath.Join(t.TempDir(), "copy")
+	if err := os.CopyFS(dst, os.DirFS(src)); err != nil {
+		t.Fatal(err)
+	}
+	return dst
+}
+
+// writeStaleArtifacts leaves the simulator's compiled-artifacts marker of
+// another configuration (block KV layout without prefix caching) in dir:
+// the simulated plugin loads it in place of the override and NxDI raises
+// the k_shape AttributeError.
+func writeStaleArtifacts(t *testing.T, dir string) {
+	t.Helper()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	marker := `{"config_hash":"stale","neuron_config":{"is_block_kv_layout":true,"is_prefix_caching":false,"context_encoding_buckets":[1024],"token_generation_buckets":[1024]}}`
+	if err := os.WriteFile(filepath.Join(dir, "loadgen-sim-artifacts.json"), []byte(marker), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,153 @@
+package sweep
+
+import (
+	"bufio"
+	"context"
+	"net/http"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"loadgen/loadgen"
+	"loadgen/loadgen/report"
+)
+
+// pollClient opens a connection per request and closes it after: an idle
+// or unused keep-alive connection to the simulator would hold its graceful
+// shutdown (Go's http.Server waits up to 5 s for a new connection).
+var pollClient = &http.Client{Timeout: time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+
+// completions returns how many completion requests the simulator on port
+// has finished (vllm:request_success_total), or -1 while it does not
+// answer.
+func completions(port int) int {
+	resp, err := pollClient.Get("http://127.0.0.1:" + strconv.Itoa(port) + "/metrics")
+	if err != nil {
+		return -1
+	}
+	defer resp.Body.Close()
+	n := 0.0
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		line := sc.Text()
+		if !strings.HasPrefix(line, "vllm:request_success_total{") {
+			continue
+		}
+		f := strings.Fields(line)
+		if v, err := strconv.ParseFloat(f[len(f)-1], 64); err == nil {
+			n += v
+		}
+	}
+	return int(n)
+}
+
+// waitFor polls cond every 10 ms until it holds, failing the test after
+// limit (a safety net: the condition normally holds within a second).
+func waitFor(t *testing.T, limit time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestInterruptMidPhase cancels the sweep's context while its second phase
+// is sending, checks the partial results and the stopped server, then
+// resumes the sweep and checks that only the interrupted phase runs again.
+func TestInterruptMidPhase(t *testing.T) {
+	t.Parallel()
+	p := writeProfile(t, "interrupt", `configs:
+  - name: x
+    enable_prefix_caching: false
+    pa_num_blocks: 2
+load:
+  - arrival: sync
+  - arrival: poisson
+    rate: 100
+    queries: 150
+    seed: 1
+`)
+	o, _ := simOptions(t, p)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	type result struct {
+		out *Outcome
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		out, err := Run(ctx, o)
+		done <- result{out, err}
+	}()
+	// Once the manifest says the poisson phase runs, wait until the
+	// simulator has finished more requests than before: the phase is
+	// sending.
+	waitFor(t, time.Minute, "the poisson phase to start", func() bool {
+		m, err := report.ReadManifest(o.Out)
+		return err == nil && m.Config("x").Phase("poisson-100").Status == report.StatusRunning
+	})
+	before := completions(o.Port)
+	waitFor(t, time.Minute, "the poisson phase to send", func() bool { return completions(o.Port) >= before+8 })
+	cancel()
+	var r result
+	select {
+	case r = <-done:
+	case <-time.After(time.Minute):
+		t.Fatal("the sweep did not return within a minute of the interrupt")
+	}
+	if r.err != nil {
+		t.Fatalf("Run: %v", r.err)
+	}
+	if !r.out.Interrupted || r.out.Passed != 0 || r.out.Failed != 0 {
+		t.Errorf("outcome %+v, want interrupted with nothing passed or failed", *r.out)
+	}
+	m := readManifest(t, o.Out)
+	if m.Status != report.SweepInterrupted {
+		t.Errorf("manifest status %q, want interrupted", m.Status)
+	}
+	wantStatuses(t, m, "x", report.StatusInterrupted, map[string]string{"sync": report.StatusOK, "poisson-100": report.StatusInterrupted})
+	var res loadgen.PhaseResult
+	readJSONFile(t, filepath.Join(o.Out, report.PhaseFile("x", "poisson-100")), &res)
+	if res.EndReason != loadgen.EndInterrupted || res.QueriesCompleted == 0 || res.QueriesCompleted >= 150 || !res.Simulated {
+		t.Errorf("partial poisson-100.json: end %q, %d queries, simulated %v; want interrupted with some of the 150", res.EndReason, res.QueriesCompleted, res.Simulated)
+	}
+	if _, err := report.ReadHlogFile(filepath.Join(o.Out, report.HlogFile("x", "poisson-100"))); err != nil {
+		t.Errorf("partial hlog: %v", err)
+	}
+	st := readStartup(t, o.Out, "x")
+	if st.ExitCode == nil || st.FailureClass != "" {
+		t.Errorf("startup.json after the interrupt: exit code %v, class %q; want the server's exit recorded and no failure", st.ExitCode, st.FailureClass)
+	}
+	assertGone(t, o.Out, "x")
+	checkReportFiles(t, o.Out)
+
+	// Resume: the sync phase's files stay, the poisson phase runs again.
+	syncFiles := snapshotDir(t, filepath.Join(o.Out, "x"))
+	for path := range syncFiles {
+		if !strings.HasPrefix(filepath.Base(path), "sync.") {
+			delete(syncFiles, path)
+		}
+	}
+	r2, _ := simOptions(t, p)
+	r2.Out, r2.Resume, r2.Sim.ArtifactsRoot = o.Out, true, o.Sim.ArtifactsRoot
+	out := runSweep(t, r2)
+	if out.Passed != 1 || out.Interrupted {
+		t.Errorf("resumed outcome %+v, want 1 passed", *out)
+	}
+	m = readManifest(t, o.Out)
+	wantStatuses(t, m, "x", report.StatusOK, map[string]string{"sync": report.StatusOK, "poisson-100": report.StatusOK})
+	if m.Status != report.SweepCompleted {
+		t.Errorf("manifest status %q after the resume, want completed", m.Status)
+	}
+	checkPhaseFiles(t, o.Out, "x", "poisson-100", 150)
+	assertUntouched(t, syncFiles)
+	if st := readStartup(t, o.Out, "x"); st.CompiledArtifacts != "hit" {
+		t.Errorf("the resumed server's compiled artifacts: %q, want a cache hit of the first start's", st.CompiledArtifacts)
+	}
+	assertGone(t, o.Out, "x")
+}
