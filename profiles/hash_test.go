@@ -1,6 +1,9 @@
 package profiles
 
 import (
+	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -40,5 +43,41 @@ func TestHash(t *testing.T) {
 		if got := p.Hash(); (got == ref) != tc.same {
 			t.Errorf("%s: hash %s, reference %s, want same=%v", tc.name, got, ref, tc.same)
 		}
+	}
+}
+
+// TestHashMovedCheckout: the same profile and dataset in another directory
+// (a checkout elsewhere, CI) hash the same; a dataset elsewhere does not.
+func TestHashMovedCheckout(t *testing.T) {
+	const src = "name: t\nmodel: ./models/m\ntensor_parallel_size: 2\nworkload:\n  dataset: data/d.csv\nbase:\n  max_model_len: 2048\n"
+	hashIn := func(dir, src string) string {
+		t.Helper()
+		if err := os.MkdirAll(filepath.Join(dir, "data"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		csv := "query,"
+		var cols []string
+		for i := 0; i < 20; i++ {
+			cols = append(cols, fmt.Sprintf("answer_%d", i))
+		}
+		csv += strings.Join(cols, ",") + "\nq" + strings.Repeat(",d", 20) + "\n"
+		if err := os.WriteFile(filepath.Join(dir, "data", "d.csv"), []byte(csv), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		p, err := Parse([]byte(src), filepath.Join(dir, "p.yaml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p.Hash()
+	}
+	a := hashIn(t.TempDir(), src)
+	if b := hashIn(t.TempDir(), src); a != b {
+		t.Errorf("moved checkout: hash %s, then %s", a, b)
+	}
+	other := t.TempDir()
+	hashIn(other, src)
+	abs := strings.Replace(src, "data/d.csv", filepath.Join(other, "data", "d.csv"), 1)
+	if c := hashIn(t.TempDir(), abs); c == a {
+		t.Error("a dataset outside the profile's directory hashes like the relative one")
 	}
 }
