@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -215,5 +216,41 @@ func TestPhaseResultGolden(t *testing.T) {
 	}
 	if !bytes.Equal(append(again, '\n'), want) {
 		t.Errorf("round trip changed the JSON:\n%s", again)
+	}
+}
+
+// TestCollectorLongLag records a schedule lag and a response time of
+// several hours, as a concurrency cap produces in a long inf phase: they
+// must count in every statistic, not fall out of the histogram range.
+func TestCollectorLongLag(t *testing.T) {
+	t.Parallel()
+	ph := Phase{Name: "long", Arrival: ArrivalInf, Queries: 2, MaxConcurrency: 1}
+	f := newFeeder(ph, &Options{})
+	f.c.start()
+	a := f.query(1, 0, nil)
+	f.ok(a, 0, 0, 10*ms, 20*ms, 1, math.NaN())
+	late := 20 * time.Hour
+	b := f.query(1, 0, nil)
+	f.ok(b, 0, late, late+10*ms, late+20*ms, 1, math.NaN())
+	// Far beyond the range (HDR rounds it up to about 38 h): counted and
+	// warned about, never silently lost.
+	c := f.query(1, 0, nil)
+	f.ok(c, 0, 100*time.Hour, 100*time.Hour+10*ms, 100*time.Hour+20*ms, 1, math.NaN())
+	res := f.c.result(EndCompleted, t0.Add(time.Second))
+	for _, m := range []string{MetricScheduleLag, MetricResponseTime} {
+		s := res.Latency[m]
+		if s.Count != 2 {
+			t.Errorf("%s: %d values, want 2 (the 20 h one included)", m, s.Count)
+		}
+		if want := float64(late+20*ms) / 1e6; m == MetricResponseTime && s.Max != want {
+			t.Errorf("%s max %v ms, want %v", m, s.Max, want)
+		}
+		if lo, hi := float64(late)/1e6*0.999, float64(late+20*ms)/1e6; s.P99 < lo || s.P99 > hi {
+			t.Errorf("%s p99 %v ms, want about %v", m, s.P99, float64(late)/1e6)
+		}
+	}
+	want := "1 response_time values outside the histogram range (0 to 24h0m0s) were not recorded"
+	if !slices.Contains(res.Warnings, want) {
+		t.Errorf("warnings %q lack %q", res.Warnings, want)
 	}
 }

@@ -141,7 +141,7 @@ func (c *collector) warnings() []string {
 	}
 	for m, n := range c.rangeErrs {
 		if n > 0 {
-			w = append(w, fmt.Sprintf("%d %s values outside the histogram range (0 to 1 h) were not recorded", n, Metrics[m]))
+			w = append(w, fmt.Sprintf("%d %s values outside the histogram range (0 to %v) were not recorded", n, Metrics[m], histSpan))
 		}
 	}
 	if c.noUsage > 0 {
