@@ -219,6 +219,60 @@ func TestPhaseResultGolden(t *testing.T) {
 	}
 }
 
+// TestCollectorGoodputSLOs checks which goodputs each kind of SLO yields.
+// Two one-request queries: the first meets every SLO below, the second
+// has a 30 ms TTFT, a 40 ms E2E and a 45 ms query latency.
+func TestCollectorGoodputSLOs(t *testing.T) {
+	t.Parallel()
+	none := -1.0
+	cases := []struct {
+		name       string
+		slo        *SLO
+		req, query float64 // good count, none: nil
+	}{
+		// No SLO: neither goodput.
+		{"nil", nil, none, none},
+		// An SLO with no threshold checks nothing.
+		{"empty", &SLO{}, none, none},
+		// Only the query latency: no request-level SLO, so no request
+		// goodput (it would equal the throughput); query goodput counts.
+		{"query latency only", &SLO{QueryLatencyMs: 20}, none, 1},
+		// TTFT only: both; a query is good when all its requests are.
+		{"ttft only", &SLO{TTFTMs: 20}, 1, 1},
+		// E2E only, loose enough for both.
+		{"e2el only", &SLO{E2ELMs: 50}, 2, 2},
+		// A request-level SLO met by both, a query SLO met by one.
+		{"ttft and query", &SLO{TTFTMs: 50, QueryLatencyMs: 20}, 2, 1},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			ph := Phase{Name: "g", Arrival: ArrivalPoisson, Rate: 10, Queries: 2, SLO: tc.slo}
+			f := newFeeder(ph, &Options{})
+			f.c.start()
+			a := f.query(1, 0, nil)
+			f.ok(a, 0, 1*ms, 5*ms, 10*ms, 1, math.NaN())
+			b := f.query(1, 100*ms, nil)
+			f.ok(b, 0, 105*ms, 135*ms, 145*ms, 1, math.NaN())
+			res := f.c.result(EndCompleted, t0.Add(time.Second))
+			for _, g := range []struct {
+				name string
+				got  *float64
+				want float64
+			}{{"request goodput", res.RequestGoodput, tc.req}, {"query goodput", res.QueryGoodput, tc.query}} {
+				switch {
+				case g.want == none && g.got != nil:
+					t.Errorf("%s = %v, want null", g.name, *g.got)
+				case g.want != none && g.got == nil:
+					t.Errorf("%s null, want %v/s", g.name, g.want/res.Duration)
+				case g.want != none && math.Abs(*g.got-g.want/res.Duration) > 1e-9:
+					t.Errorf("%s = %v, want %v", g.name, *g.got, g.want/res.Duration)
+				}
+			}
+		})
+	}
+}
+
 // TestCollectorLongLag records a schedule lag and a response time of
 // several hours, as a concurrency cap produces in a long inf phase: they
 // must count in every statistic, not fall out of the histogram range.

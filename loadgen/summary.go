@@ -99,12 +99,13 @@ func (c *collector) result(end string, endWall time.Time) *PhaseResult {
 		r.TotalTokenThroughput = float64(c.inTok+c.outTok) / r.Duration
 		r.QueryThroughput = float64(c.queriesOK) / r.Duration
 	}
-	if ph.SLO != nil {
-		var rg, qg float64
-		if r.Duration > 0 {
-			rg, qg = float64(c.goodReq)/r.Duration, float64(c.goodQuery)/r.Duration
-		}
-		r.RequestGoodput, r.QueryGoodput = &rg, &qg
+	// Request goodput needs a request-level SLO (as vLLM leaves it null
+	// without one); query goodput needs any SLO.
+	if ph.SLO.requestLevel() {
+		r.RequestGoodput = perSecond(c.goodReq, r.Duration)
+	}
+	if ph.SLO.any() {
+		r.QueryGoodput = perSecond(c.goodQuery, r.Duration)
 	}
 	if span := time.Duration(d.lastDispatch.Load()) - c.origin; span > 0 {
 		r.AchievedRate = float64(d.dispatched.Load()) / span.Seconds()
@@ -123,6 +124,15 @@ func (c *collector) result(end string, endWall time.Time) *PhaseResult {
 	}
 	r.Warnings = c.warnings()
 	return r
+}
+
+// perSecond returns n/duration (0 for an empty phase).
+func perSecond(n int, duration float64) *float64 {
+	var v float64
+	if duration > 0 {
+		v = float64(n) / duration
+	}
+	return &v
 }
 
 // warnings says what the numbers alone would not.
