@@ -112,6 +112,7 @@ func TestCollector(t *testing.T) {
 		{"failed", float64(res.Failed), 1},                                         // the 500
 		{"queries completed", float64(res.QueriesCompleted), 2},                    // query 2 failed
 		{"queries failed", float64(res.QueriesFailed), 1},                          // any failed request fails the query
+		{"queries planned", float64(res.QueriesPlanned), 3},                        // the phase's measured queries, for a partial phase's report
 		{"late", float64(res.LateArrivals), 1},                                     // query 1, 5 ms > 1 ms
 		{"duration", res.Duration, 0.33},                                           // origin to the last end
 		{"request goodput", *res.RequestGoodput, 3 / 0.33},                         // one request missed the TTFT SLO

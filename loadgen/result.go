@@ -181,7 +181,11 @@ type PhaseResult struct {
 	TotalTokenThroughput float64  `json:"total_token_throughput"`
 	QueriesCompleted     int      `json:"queries_completed"`
 	QueriesFailed        int      `json:"queries_failed"`
-	QueryThroughput      float64  `json:"query_throughput"`
+	// QueriesPlanned is the number of measured queries the phase was to
+	// send (0: bounded by its duration only), so that a phase that ended
+	// early says how far it got.
+	QueriesPlanned  int     `json:"queries_planned,omitempty"`
+	QueryThroughput float64 `json:"query_throughput"`
 	// QueryGoodput is queries/s whose latency meets query_latency_ms and
 	// whose every request meets the TTFT and E2E SLOs; null without SLOs.
 	QueryGoodput *float64 `json:"query_goodput"`

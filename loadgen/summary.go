@@ -78,6 +78,7 @@ func (c *collector) result(end string, endWall time.Time) *PhaseResult {
 		TotalOutputTokens: c.outTok,
 		QueriesCompleted:  c.queriesOK,
 		QueriesFailed:     c.queriesBad,
+		QueriesPlanned:    ph.Queries,
 		LateArrivals:      c.late,
 		LateThresholdMs:   float64(c.o.lateThreshold()) / 1e6,
 		WarmupQueries:     ph.Warmup,
