@@ -110,6 +110,10 @@ func TestSummaryPartial(t *testing.T) {
 		{"cache_ON_bucketing_OFF", 0, "k_shape", "k_shape"},
 		// Interrupted after its sync phase: ranked.
 		{"cache_OFF_bucketing_OFF", 3, "", "interrupted"},
+		// Crashed in its sync phase: the fastest numbers, but partial, so
+		// not ranked, and the reason says how far it got.
+		{"cache_OFF_bucketing_ON_seqs2", 0, "crashed_mid_run",
+			"the server exited during phase sync; phase sync not ranked (failed (server_exited): 3 of 10 queries completed)"},
 		// Never started.
 		{"cache_OFF_bucketing_ON_seqs8", 0, "", "pending"},
 	} {
@@ -125,7 +129,7 @@ func TestSummaryPartial(t *testing.T) {
 	}
 	mustContain(t, "reasons", strings.Join(rec.Reasons, "\n"), "Ranked higher but failed", "cache_ON_bucketing_ON")
 	mustContain(t, "warnings", strings.Join(sum.Warnings, "\n"),
-		"logprobs missing", "invalid-config finding", "refused to reset its prefix cache", "no results for phase stress (interrupted)")
+		"logprobs missing", "invalid-config finding", "refused to reset its prefix cache", "phase stress: ended early (interrupted)", "no results for phase stress (skipped)")
 	if strings.Contains(strings.Join(sum.Warnings, "\n"), "arrivals were sent") {
 		t.Error("late arrivals at rate inf are by design and must not be a warning")
 	}
