@@ -187,9 +187,10 @@ func partialFixture() fixture {
 	// Interrupted during its rate-inf phase, which wrote a partial result.
 	interrupted.phases[1].upTo, interrupted.phases[1].end = 12, loadgen.EndInterrupted
 	// The server died during the sync phase, which wrote a partial result;
-	// the rate-inf phase was skipped.
+	// the prefix-cache reset it was sent failed; the rate-inf phase was
+	// skipped.
 	crashed := fxConfig{status: ConfigStatus{Name: "cache_OFF_bucketing_ON_seqs2", Status: StatusFailed, FailureClass: string(server.FailureCrashed),
-		Reason: "the server exited during phase sync", Settings: fxSettings(false, true), PrefixCacheReset: ResetOK},
+		Reason: "the server exited during phase sync", Settings: fxSettings(false, true), PrefixCacheReset: ResetFailed},
 		startup: fxStartup("cache_OFF_bucketing_ON_seqs2", true, fxStart.Add(70*time.Minute)), service: 0.25, phases: two(true)}
 	crashed.phases[0].upTo, crashed.phases[0].end = 3, loadgen.EndServerExited
 	crashed.phases[1].done = false

@@ -60,7 +60,7 @@ func recommend(s *Sweep, sum *Summary) *Recommendation {
 	rec.Reasons = append(rec.Reasons, capacityReason(s, c))
 	rec.Reasons = append(rec.Reasons, latencyReasons(s, c)...)
 	for _, w := range s.warningList() {
-		if w.config == "" || w.config == best.Config {
+		if !w.note && (w.config == "" || w.config == best.Config) {
 			rec.Warnings = append(rec.Warnings, w.text)
 		}
 	}

@@ -28,6 +28,7 @@ func (s *Sweep) Summary() *Summary {
 		Startup:        []StartupRow{},
 		Server:         []ServerRow{},
 		Warnings:       []string{},
+		Notes:          []string{},
 	}
 	if sum.Simulated {
 		sum.Banner = simulatedBanner(m.Sim)
@@ -43,7 +44,7 @@ func (s *Sweep) Summary() *Summary {
 			}
 		}
 	}
-	sum.Warnings = s.warnings()
+	sum.Warnings, sum.Notes = s.warnings()
 	sum.Recommendation = recommend(s, sum)
 	return sum
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -71,6 +72,11 @@ func TestSummaryOrderAndBanner(t *testing.T) {
 	}
 	if got := sum.Recommendation.Config; got != want[0] {
 		t.Errorf("recommended %q, want %q", got, want[0])
+	}
+	// The recommended config's dataset wrapped with prefix caching off:
+	// a note, not one of the recommendation's warnings.
+	if len(sum.Recommendation.Warnings) != 0 || !slices.Contains(sum.Notes, "config prefix-off_bucketing-on: phase stress: dataset wrapped 3 times: prompts repeated") {
+		t.Errorf("recommendation warnings %q, notes %q", sum.Recommendation.Warnings, sum.Notes)
 	}
 	if *sum.Ranking[0].SharePct != 100 || *sum.Ranking[3].SharePct >= 30 {
 		t.Errorf("shares %v %v", *sum.Ranking[0].SharePct, *sum.Ranking[3].SharePct)
