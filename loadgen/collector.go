@@ -238,7 +238,7 @@ func (c *collector) success(r *Result, q *queryState) {
 	}
 	c.inTok += r.PromptTokens
 	c.outTok += out
-	if s := c.ph.SLO; s != nil {
+	if s := c.ph.SLO; s.requestLevel() {
 		if within(ttft, s.TTFTMs) && within(e2e, s.E2ELMs) {
 			c.goodReq++
 		} else {
@@ -289,7 +289,7 @@ func (c *collector) finishQuery(q *queryState) {
 	} else {
 		c.queriesOK++
 		c.record(mQuery, lat)
-		if c.ph.SLO != nil && !q.bad && within(lat, c.ph.SLO.QueryLatencyMs) {
+		if c.ph.SLO.any() && !q.bad && within(lat, c.ph.SLO.QueryLatencyMs) {
 			c.goodQuery++
 		}
 		if c.o.Scorer != nil && q.item.Documents > 0 {

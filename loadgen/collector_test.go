@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -111,6 +112,7 @@ func TestCollector(t *testing.T) {
 		{"failed", float64(res.Failed), 1},                                         // the 500
 		{"queries completed", float64(res.QueriesCompleted), 2},                    // query 2 failed
 		{"queries failed", float64(res.QueriesFailed), 1},                          // any failed request fails the query
+		{"queries planned", float64(res.QueriesPlanned), 3},                        // the phase's measured queries, for a partial phase's report
 		{"late", float64(res.LateArrivals), 1},                                     // query 1, 5 ms > 1 ms
 		{"duration", res.Duration, 0.33},                                           // origin to the last end
 		{"request goodput", *res.RequestGoodput, 3 / 0.33},                         // one request missed the TTFT SLO
@@ -215,5 +217,95 @@ func TestPhaseResultGolden(t *testing.T) {
 	}
 	if !bytes.Equal(append(again, '\n'), want) {
 		t.Errorf("round trip changed the JSON:\n%s", again)
+	}
+}
+
+// TestCollectorGoodputSLOs checks which goodputs each kind of SLO yields.
+// Two one-request queries: the first meets every SLO below, the second
+// has a 30 ms TTFT, a 40 ms E2E and a 45 ms query latency.
+func TestCollectorGoodputSLOs(t *testing.T) {
+	t.Parallel()
+	none := -1.0
+	cases := []struct {
+		name       string
+		slo        *SLO
+		req, query float64 // good count, none: nil
+	}{
+		// No SLO: neither goodput.
+		{"nil", nil, none, none},
+		// An SLO with no threshold checks nothing.
+		{"empty", &SLO{}, none, none},
+		// Only the query latency: no request-level SLO, so no request
+		// goodput (it would equal the throughput); query goodput counts.
+		{"query latency only", &SLO{QueryLatencyMs: 20}, none, 1},
+		// TTFT only: both; a query is good when all its requests are.
+		{"ttft only", &SLO{TTFTMs: 20}, 1, 1},
+		// E2E only, loose enough for both.
+		{"e2el only", &SLO{E2ELMs: 50}, 2, 2},
+		// A request-level SLO met by both, a query SLO met by one.
+		{"ttft and query", &SLO{TTFTMs: 50, QueryLatencyMs: 20}, 2, 1},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			ph := Phase{Name: "g", Arrival: ArrivalPoisson, Rate: 10, Queries: 2, SLO: tc.slo}
+			f := newFeeder(ph, &Options{})
+			f.c.start()
+			a := f.query(1, 0, nil)
+			f.ok(a, 0, 1*ms, 5*ms, 10*ms, 1, math.NaN())
+			b := f.query(1, 100*ms, nil)
+			f.ok(b, 0, 105*ms, 135*ms, 145*ms, 1, math.NaN())
+			res := f.c.result(EndCompleted, t0.Add(time.Second))
+			for _, g := range []struct {
+				name string
+				got  *float64
+				want float64
+			}{{"request goodput", res.RequestGoodput, tc.req}, {"query goodput", res.QueryGoodput, tc.query}} {
+				switch {
+				case g.want == none && g.got != nil:
+					t.Errorf("%s = %v, want null", g.name, *g.got)
+				case g.want != none && g.got == nil:
+					t.Errorf("%s null, want %v/s", g.name, g.want/res.Duration)
+				case g.want != none && math.Abs(*g.got-g.want/res.Duration) > 1e-9:
+					t.Errorf("%s = %v, want %v", g.name, *g.got, g.want/res.Duration)
+				}
+			}
+		})
+	}
+}
+
+// TestCollectorLongLag records a schedule lag and a response time of
+// several hours, as a concurrency cap produces in a long inf phase: they
+// must count in every statistic, not fall out of the histogram range.
+func TestCollectorLongLag(t *testing.T) {
+	t.Parallel()
+	ph := Phase{Name: "long", Arrival: ArrivalInf, Queries: 2, MaxConcurrency: 1}
+	f := newFeeder(ph, &Options{})
+	f.c.start()
+	a := f.query(1, 0, nil)
+	f.ok(a, 0, 0, 10*ms, 20*ms, 1, math.NaN())
+	late := 20 * time.Hour
+	b := f.query(1, 0, nil)
+	f.ok(b, 0, late, late+10*ms, late+20*ms, 1, math.NaN())
+	// Far beyond the range (HDR rounds it up to about 38 h): counted and
+	// warned about, never silently lost.
+	c := f.query(1, 0, nil)
+	f.ok(c, 0, 100*time.Hour, 100*time.Hour+10*ms, 100*time.Hour+20*ms, 1, math.NaN())
+	res := f.c.result(EndCompleted, t0.Add(time.Second))
+	for _, m := range []string{MetricScheduleLag, MetricResponseTime} {
+		s := res.Latency[m]
+		if s.Count != 2 {
+			t.Errorf("%s: %d values, want 2 (the 20 h one included)", m, s.Count)
+		}
+		if want := float64(late+20*ms) / 1e6; m == MetricResponseTime && s.Max != want {
+			t.Errorf("%s max %v ms, want %v", m, s.Max, want)
+		}
+		if lo, hi := float64(late)/1e6*0.999, float64(late+20*ms)/1e6; s.P99 < lo || s.P99 > hi {
+			t.Errorf("%s p99 %v ms, want about %v", m, s.P99, float64(late)/1e6)
+		}
+	}
+	want := "1 response_time values outside the histogram range (0 to 24h0m0s) were not recorded"
+	if !slices.Contains(res.Warnings, want) {
+		t.Errorf("warnings %q lack %q", res.Warnings, want)
 	}
 }

@@ -71,7 +71,8 @@ type Phase struct {
 	// RequestTimeout bounds each request, from send to the end of its
 	// stream (0: no timeout).
 	RequestTimeout time.Duration
-	// SLO holds the goodput thresholds (nil: goodput is not computed).
+	// SLO holds the goodput thresholds (nil: goodput is not computed; request
+	// goodput needs a TTFT or E2E threshold).
 	SLO *SLO
 }
 

@@ -126,6 +126,12 @@ type SLO struct {
 	QueryLatencyMs float64 `json:"query_latency_ms,omitempty"`
 }
 
+// requestLevel reports whether s checks single requests (TTFT or E2E).
+func (s *SLO) requestLevel() bool { return s != nil && (s.TTFTMs > 0 || s.E2ELMs > 0) }
+
+// any reports whether s checks anything at all.
+func (s *SLO) any() bool { return s.requestLevel() || s != nil && s.QueryLatencyMs > 0 }
+
 // Quality holds reranking results: how well the server ranked documents
 // (when the dataset has relevance labels) and how often "yes"/"no" were
 // missing from the returned logprobs.
@@ -162,19 +168,27 @@ type PhaseResult struct {
 	EndReason string `json:"end_reason"`
 	// Duration is from the first scheduled arrival to the last completion,
 	// in seconds (excluding warmup).
-	Duration             float64  `json:"duration"`
-	Completed            int      `json:"completed"`
-	Failed               int      `json:"failed"`
-	TotalInputTokens     int64    `json:"total_input_tokens"`
-	TotalOutputTokens    int64    `json:"total_output_tokens"`
-	RequestThroughput    float64  `json:"request_throughput"`
+	Duration          float64 `json:"duration"`
+	Completed         int     `json:"completed"`
+	Failed            int     `json:"failed"`
+	TotalInputTokens  int64   `json:"total_input_tokens"`
+	TotalOutputTokens int64   `json:"total_output_tokens"`
+	RequestThroughput float64 `json:"request_throughput"`
+	// RequestGoodput is requests/s meeting the TTFT and E2E SLOs; null
+	// unless one of them is set (as vLLM leaves it).
 	RequestGoodput       *float64 `json:"request_goodput"`
 	OutputThroughput     float64  `json:"output_throughput"`
 	TotalTokenThroughput float64  `json:"total_token_throughput"`
 	QueriesCompleted     int      `json:"queries_completed"`
 	QueriesFailed        int      `json:"queries_failed"`
-	QueryThroughput      float64  `json:"query_throughput"`
-	QueryGoodput         *float64 `json:"query_goodput"`
+	// QueriesPlanned is the number of measured queries the phase was to
+	// send (0: bounded by its duration only), so that a phase that ended
+	// early says how far it got.
+	QueriesPlanned  int     `json:"queries_planned,omitempty"`
+	QueryThroughput float64 `json:"query_throughput"`
+	// QueryGoodput is queries/s whose latency meets query_latency_ms and
+	// whose every request meets the TTFT and E2E SLOs; null without SLOs.
+	QueryGoodput *float64 `json:"query_goodput"`
 	// AchievedRate is the arrival rate actually dispatched (queries/s).
 	AchievedRate float64 `json:"achieved_rate"`
 	// LateArrivals counts arrivals sent more than LateThresholdMs after

@@ -78,6 +78,7 @@ func (c *collector) result(end string, endWall time.Time) *PhaseResult {
 		TotalOutputTokens: c.outTok,
 		QueriesCompleted:  c.queriesOK,
 		QueriesFailed:     c.queriesBad,
+		QueriesPlanned:    ph.Queries,
 		LateArrivals:      c.late,
 		LateThresholdMs:   float64(c.o.lateThreshold()) / 1e6,
 		WarmupQueries:     ph.Warmup,
@@ -99,12 +100,13 @@ func (c *collector) result(end string, endWall time.Time) *PhaseResult {
 		r.TotalTokenThroughput = float64(c.inTok+c.outTok) / r.Duration
 		r.QueryThroughput = float64(c.queriesOK) / r.Duration
 	}
-	if ph.SLO != nil {
-		var rg, qg float64
-		if r.Duration > 0 {
-			rg, qg = float64(c.goodReq)/r.Duration, float64(c.goodQuery)/r.Duration
-		}
-		r.RequestGoodput, r.QueryGoodput = &rg, &qg
+	// Request goodput needs a request-level SLO (as vLLM leaves it null
+	// without one); query goodput needs any SLO.
+	if ph.SLO.requestLevel() {
+		r.RequestGoodput = perSecond(c.goodReq, r.Duration)
+	}
+	if ph.SLO.any() {
+		r.QueryGoodput = perSecond(c.goodQuery, r.Duration)
 	}
 	if span := time.Duration(d.lastDispatch.Load()) - c.origin; span > 0 {
 		r.AchievedRate = float64(d.dispatched.Load()) / span.Seconds()
@@ -125,6 +127,15 @@ func (c *collector) result(end string, endWall time.Time) *PhaseResult {
 	return r
 }
 
+// perSecond returns n/duration (0 for an empty phase).
+func perSecond(n int, duration float64) *float64 {
+	var v float64
+	if duration > 0 {
+		v = float64(n) / duration
+	}
+	return &v
+}
+
 // warnings says what the numbers alone would not.
 func (c *collector) warnings() []string {
 	var w []string
@@ -141,7 +152,7 @@ func (c *collector) warnings() []string {
 	}
 	for m, n := range c.rangeErrs {
 		if n > 0 {
-			w = append(w, fmt.Sprintf("%d %s values outside the histogram range (0 to 1 h) were not recorded", n, Metrics[m]))
+			w = append(w, fmt.Sprintf("%d %s values outside the histogram range (0 to %v) were not recorded", n, Metrics[m], histSpan))
 		}
 	}
 	if c.noUsage > 0 {

@@ -55,17 +55,22 @@ type OfflineRow struct {
 	Offline string     `json:"offline"`
 	Online  string     `json:"online"`
 	OffStat QueryStats `json:"offline_stats"`
-	// SyncPhase and Sync are the online sync phase (nil without one);
-	// Overhead compares each statistic.
+	// SyncPhase and Sync are the online sync phase (nil without a
+	// finished one); Overhead compares each statistic. SyncNote says why
+	// an unfinished sync phase (interrupted, crashed) is left out.
 	SyncPhase string      `json:"sync_phase,omitempty"`
 	Sync      *QueryStats `json:"online_sync"`
 	Overhead  []Delta     `json:"overhead"`
+	SyncNote  string      `json:"sync_note,omitempty"`
 	// CapacityPhase and Capacity are the online rate-inf phase's query
-	// throughput; CapacityRatio is Capacity / offline throughput.
+	// throughput (nil without a finished one); CapacityRatio is Capacity /
+	// offline throughput. CapacityNote says why an unfinished rate-inf
+	// phase is left out.
 	CapacityPhase  string   `json:"capacity_phase,omitempty"`
 	MaxConcurrency *int     `json:"max_concurrency,omitempty"`
 	Capacity       *float64 `json:"online_capacity_qps"`
 	CapacityRatio  *float64 `json:"capacity_over_offline"`
+	CapacityNote   string   `json:"capacity_note,omitempty"`
 }
 
 // RankAgreement compares the offline ranking with an online one over the
@@ -82,7 +87,9 @@ type RankAgreement struct {
 	Note       string      `json:"note"`
 }
 
-// CompareOffline joins off to s (see MatchOffline) and compares them.
+// CompareOffline joins off to s (see MatchOffline) and compares them. Only
+// finished phases count: a sync or rate-inf phase that was interrupted or
+// crashed is left out of the rows' numbers and of Kendall's τ, with a note.
 func CompareOffline(off []OfflineResult, s *Sweep) *OfflineComparison {
 	c := &OfflineComparison{
 		Simulated: s.Simulated(), Profile: s.manifest().Profile, Dir: s.Dir,
@@ -126,7 +133,11 @@ func offlineRow(o OfflineResult, c *ConfigResult) OfflineRow {
 	m := o.Metrics
 	row := OfflineRow{Offline: o.Name, Online: c.Name,
 		OffStat: QueryStats{m.ThroughputQueriesPerSec, m.AvgTimePerQuery, m.P50Time, m.P95Time, m.P99Time}, Overhead: []Delta{}}
-	if p := c.syncPhase(); p != nil && p.Result.QueriesCompleted > 0 {
+	p, unfinished := c.syncPhase()
+	if unfinished != nil {
+		row.SyncNote = notRanked(unfinished)
+	}
+	if p != nil && p.Result.QueriesCompleted > 0 {
 		r := p.Result
 		q := r.Latency[loadgen.MetricQueryLatency]
 		st := QueryStats{round(r.QueryThroughput, 6), msToS(q.Mean), msToS(q.P50), msToS(q.P95), msToS(q.P99)}
@@ -146,7 +157,11 @@ func offlineRow(o OfflineResult, c *ConfigResult) OfflineRow {
 				Abs: round(d.on-d.off, d.decimals), Pct: round(relPct(d.on, d.off), 2)})
 		}
 	}
-	if p := c.infPhase(); p != nil && p.Result.QueriesCompleted > 0 {
+	p, unfinished = c.infPhase()
+	if unfinished != nil {
+		row.CapacityNote = notRanked(unfinished)
+	}
+	if p != nil && p.Result.QueriesCompleted > 0 {
 		row.CapacityPhase, row.MaxConcurrency = p.Name, p.Result.MaxConcurrency
 		row.Capacity = f64(round(p.Result.QueryThroughput, 6))
 		row.CapacityRatio = f64(round(p.Result.QueryThroughput/m.ThroughputQueriesPerSec, 4))

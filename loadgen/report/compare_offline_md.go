@@ -65,7 +65,11 @@ func (c *OfflineComparison) writeOverhead(b *strings.Builder) {
 	t.cols("config", "stat", ">offline", ">online sync", ">online − offline", ">Δ %")
 	for _, r := range c.Rows {
 		if r.Sync == nil {
-			t.rows = append(t.rows, []string{r.Offline, "(no online sync phase)", dash, dash, dash, dash})
+			why := "(no online sync phase)"
+			if r.SyncNote != "" {
+				why = "(" + r.SyncNote + ")"
+			}
+			t.rows = append(t.rows, []string{r.Offline, why, dash, dash, dash, dash})
 			continue
 		}
 		for _, d := range r.Overhead {
@@ -92,8 +96,12 @@ func (c *OfflineComparison) writeCapacity(b *strings.Builder) {
 		if r.CapacityRatio != nil {
 			ratio = strconv.FormatFloat(*r.CapacityRatio, 'f', 2, 64) + "×"
 		}
+		phase := orDash(r.CapacityPhase)
+		if r.CapacityNote != "" {
+			phase = "(" + r.CapacityNote + ")"
+		}
 		t.rows = append(t.rows, []string{r.Offline, strconv.FormatFloat(r.OffStat.QueriesPerSec, 'f', 4, 64),
-			orDash(r.CapacityPhase), mc, fmtF(r.Capacity, 4), ratio})
+			phase, mc, fmtF(r.Capacity, 4), ratio})
 	}
 	writeMarkdownTable(b, t)
 	b.WriteByte('\n')

@@ -103,6 +103,8 @@ func TestCompareRunsGolden(t *testing.T) {
 	a, b := loadFixture(t, partialDir), loadFixture(t, partialDir)
 	scaleLatency(b, "cache_OFF_bucketing_ON", "sync", 1.3)
 	b.Config("cache_OFF_bucketing_ON").Phase("stress").Result.QueryThroughput *= 1.1
+	// A phase with results only in B (A's interrupted phase left none).
+	a.Config("cache_OFF_bucketing_OFF").Phase("stress").Result = nil
 	b.Config("cache_OFF_bucketing_OFF").Phase("stress").Result = b.Config("cache_OFF_bucketing_ON").Phase("stress").Result
 	a.Dir, b.Dir = "results/a", "results/b"
 	c := CompareRuns(a, b)

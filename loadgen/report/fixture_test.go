@@ -65,6 +65,10 @@ type fxPhase struct {
 	failed      int // failed requests
 	missingYes  int
 	lateArrival bool
+	// upTo > 0 ends the phase after upTo of its queries, with end reason
+	// end (an interrupted or crashed phase that still wrote its result).
+	upTo int
+	end  string
 }
 
 var fxStart = time.Date(2026, 1, 20, 10, 0, 0, 0, time.UTC)
@@ -141,7 +145,8 @@ func simFixture() fixture {
 
 // partialFixture is an interrupted real (not simulated) sweep: one config
 // passed, one ran but was voided by an invalid-config finding, one failed
-// at startup, one was interrupted mid-phase and one never started.
+// at startup, one was interrupted in its rate-inf phase, one crashed in its
+// sync phase and one never started.
 func partialFixture() fixture {
 	f := fixture{manifest: Manifest{
 		SchemaVersion: ManifestSchemaVersion, Profile: "rerank-inf2", ProfilePath: "profiles/rerank.yaml",
@@ -179,10 +184,19 @@ func partialFixture() fixture {
 	interrupted := fxConfig{status: ConfigStatus{Name: "cache_OFF_bucketing_OFF", Status: StatusInterrupted, Reason: "interrupted by the user (SIGINT)",
 		Settings: fxSettings(false, false), PrefixCacheReset: ResetOK},
 		startup: fxStartup("cache_OFF_bucketing_OFF", true, fxStart.Add(50*time.Minute)), service: 1.2, phases: two(true)}
-	interrupted.phases[1].done = false
+	// Interrupted during its rate-inf phase, which wrote a partial result.
+	interrupted.phases[1].upTo, interrupted.phases[1].end = 12, loadgen.EndInterrupted
+	// The server died during the sync phase, which wrote a partial result;
+	// the prefix-cache reset it was sent failed; the rate-inf phase was
+	// skipped.
+	crashed := fxConfig{status: ConfigStatus{Name: "cache_OFF_bucketing_ON_seqs2", Status: StatusFailed, FailureClass: string(server.FailureCrashed),
+		Reason: "the server exited during phase sync", Settings: fxSettings(false, true), PrefixCacheReset: ResetFailed},
+		startup: fxStartup("cache_OFF_bucketing_ON_seqs2", true, fxStart.Add(70*time.Minute)), service: 0.25, phases: two(true)}
+	crashed.phases[0].upTo, crashed.phases[0].end = 3, loadgen.EndServerExited
+	crashed.phases[1].done = false
 	pending := fxConfig{status: ConfigStatus{Name: "cache_OFF_bucketing_ON_seqs8", Status: StatusPending, Settings: fxSettings(false, true)},
 		phases: two(false)}
-	f.configs = []fxConfig{ok, voided, kshape, interrupted, pending}
+	f.configs = []fxConfig{ok, voided, kshape, interrupted, crashed, pending}
 	return f
 }
 
@@ -209,8 +223,14 @@ func (f fixture) write(dir string) error {
 			for _, p := range c.phases {
 				ps := PhaseStatus{Name: p.name, Status: StatusOK, File: PhaseFile(cs.Name, p.name)}
 				switch {
+				case p.end == loadgen.EndInterrupted:
+					ps.Status, ps.Reason = StatusInterrupted, "interrupted: partial results"
+				case p.end == loadgen.EndServerExited:
+					ps.Status, ps.Reason = StatusFailed, cs.Reason
 				case !p.done && cs.Status == StatusInterrupted:
 					ps.Status, ps.File, ps.Reason = StatusInterrupted, "", "interrupted by the user (SIGINT)"
+				case !p.done && cs.Status == StatusFailed:
+					ps.Status, ps.File, ps.Reason = StatusSkipped, "", "not run: the server failed earlier"
 				case !p.done:
 					ps.Status, ps.File = StatusPending, ""
 				}
@@ -271,7 +291,11 @@ func simulatePhase(config string, service float64, p fxPhase, simulated bool, st
 	var queueWaits []float64
 	var ends []float64
 	good := 0
-	for i := 0; i < p.queries; i++ {
+	n := p.queries
+	if p.upTo > 0 {
+		n = p.upTo
+	}
+	for i := 0; i < n; i++ {
 		s := service * math.Exp(0.08*rng.NormFloat64())
 		if rng.IntN(20) == 0 {
 			s *= 1.25
@@ -295,7 +319,7 @@ func simulatePhase(config string, service float64, p fxPhase, simulated bool, st
 		busyUntil = end
 		ends = append(ends, end)
 		t = end + 0.001
-		half := min(1, 2*i/p.queries)
+		half := min(1, 2*i/n)
 		for j := 1; j <= 3; j++ {
 			wait := begin - sent
 			hists.record(loadgen.MetricTTFT, half, wait+s*float64(j)/3*0.95)
@@ -311,14 +335,17 @@ func simulatePhase(config string, service float64, p fxPhase, simulated bool, st
 		}
 	}
 	duration := ends[len(ends)-1]
-	n := p.queries
+	end := loadgen.EndCompleted
+	if p.end != "" {
+		end = p.end
+	}
 	r := &loadgen.PhaseResult{
 		SchemaVersion: loadgen.SchemaVersion, Simulated: simulated, Config: config, Phase: p.name,
 		ModelID: "Qwen3-Reranker-0.6B", Arrival: p.arrival, RequestRate: p.rate, MaxConcurrency: p.maxConc, Seed: 42,
-		StartedAt: start, EndedAt: start.Add(time.Duration(duration * float64(time.Second))), EndReason: "completed",
+		StartedAt: start, EndedAt: start.Add(time.Duration(duration * float64(time.Second))), EndReason: end,
 		Duration: round(duration, 6), Completed: 3*n - p.failed, Failed: p.failed,
 		TotalInputTokens: int64(n * 20 * 412), TotalOutputTokens: int64(n * 20),
-		QueriesCompleted: n - (p.failed+2)/3, QueriesFailed: (p.failed + 2) / 3,
+		QueriesCompleted: n - (p.failed+2)/3, QueriesFailed: (p.failed + 2) / 3, QueriesPlanned: p.queries,
 		LateThresholdMs: 10, WarmupQueries: 2, DatasetCycles: (n - 1) / 10, PromptMethod: "tokenize",
 		Errors: map[string]loadgen.ErrorCount{}, SLO: &loadgen.SLO{QueryLatencyMs: 1000},
 		Quality: &loadgen.Quality{ScoredDocuments: int64(n * 20), TopN: 6, MissingYes: int64(p.missingYes)},

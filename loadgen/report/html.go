@@ -20,7 +20,7 @@ type htmlPage struct {
 	Simulated           bool
 	Sections            []htmlSection
 	Rec                 *Recommendation
-	Warnings            []string
+	Warnings, Notes     []string
 }
 
 // WriteHTML writes report.html: the summary's tables and the plots inline,
@@ -33,6 +33,7 @@ func (s *Summary) WriteHTML(w io.Writer, plots []Plot) error {
 		Simulated: s.Simulated,
 		Rec:       s.Recommendation,
 		Warnings:  s.Warnings,
+		Notes:     s.Notes,
 	}
 	if s.Simulated {
 		page.Title = "SIMULATED " + page.Title
@@ -122,6 +123,8 @@ code { background: #f4f6f8; padding: 1px 4px; border-radius: 3px; font-size: 12p
 <ul>{{range .Rec.Reasons}}<li>{{.}}</li>{{end}}</ul>
 {{if .Warnings}}<h3>Warnings</h3>
 <ul>{{range .Warnings}}<li>{{.}}</li>{{end}}</ul>{{end}}
+{{if .Notes}}<h3>Notes</h3>
+<ul>{{range .Notes}}<li>{{.}}</li>{{end}}</ul>{{end}}
 </section>
 {{if .Simulated}}<section id="simulated">
 <h2>6. SIMULATED</h2>

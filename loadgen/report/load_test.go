@@ -55,8 +55,10 @@ func TestLoadPartial(t *testing.T) {
 		{"cache_OFF_bucketing_ON", true, 2, "", StatusOK},
 		// Failed at startup: startup.json, no results, phases skipped.
 		{"cache_ON_bucketing_OFF", true, 0, "k_shape", StatusSkipped},
-		// Interrupted: one result of two.
-		{"cache_OFF_bucketing_OFF", true, 1, "", StatusOK},
+		// Interrupted in its second phase, which left a partial result.
+		{"cache_OFF_bucketing_OFF", true, 2, "", StatusOK},
+		// Crashed in its first phase (partial result); the second skipped.
+		{"cache_OFF_bucketing_ON_seqs2", true, 1, "crashed_mid_run", StatusFailed},
 		// Pending: nothing on disk.
 		{"cache_OFF_bucketing_ON_seqs8", false, 0, "", StatusPending},
 	} {

@@ -37,7 +37,8 @@ const (
 // Prefix-cache reset outcomes (ConfigStatus.PrefixCacheReset).
 const (
 	ResetOK          = "ok"          // POST /reset_prefix_cache succeeded before every phase
-	ResetUnsupported = "unsupported" // the server refused it (no VLLM_SERVER_DEV_MODE, remote server, …)
+	ResetUnsupported = "unsupported" // the server refused it (no VLLM_SERVER_DEV_MODE: 404/405, remote server, …)
+	ResetFailed      = "failed"      // a reset did not get an answer (transient error, server gone)
 )
 
 // Manifest is manifest.json: what was run, where, when, and the status of
@@ -102,7 +103,9 @@ type ConfigStatus struct {
 	Settings json.RawMessage `json:"settings,omitempty"`
 	Phases   []PhaseStatus   `json:"phases"`
 	// PrefixCacheReset says whether the prefix cache was reset between
-	// phases: ResetOK, ResetUnsupported or "" (not attempted).
+	// phases and after each warmup: ResetOK, ResetUnsupported, ResetFailed
+	// or "" (not attempted). Manifests written before ResetFailed existed
+	// read the same.
 	PrefixCacheReset string `json:"prefix_cache_reset,omitempty"`
 }
 

@@ -9,8 +9,8 @@ import (
 // WriteMarkdown writes summary.md: a title with the SIMULATED banner when
 // simulated, the sweep's metadata, then (1) the offline benchmark's ranking
 // table, (2) the online table per config × phase, (3) startup, (4)
-// server-side metrics, (5) the recommendation with its reasons and
-// warnings, and (6) the SIMULATED banner again.
+// server-side metrics, (5) the recommendation with its reasons, warnings
+// and notes, and (6) the SIMULATED banner again.
 func (s *Summary) WriteMarkdown(w io.Writer) error {
 	var b strings.Builder
 	title := "loadgen sweep report: " + s.Profile
@@ -81,12 +81,17 @@ func (s *Summary) writeRecommendation(b *strings.Builder) {
 		fmt.Fprintf(b, "- %s\n", reason)
 	}
 	b.WriteByte('\n')
-	if len(s.Warnings) > 0 {
-		b.WriteString("Warnings:\n\n")
-		for _, w := range s.Warnings {
-			fmt.Fprintf(b, "- %s\n", w)
+	for _, l := range []struct {
+		title string
+		items []string
+	}{{"Warnings", s.Warnings}, {"Notes", s.Notes}} {
+		if len(l.items) > 0 {
+			fmt.Fprintf(b, "%s:\n\n", l.title)
+			for _, w := range l.items {
+				fmt.Fprintf(b, "- %s\n", w)
+			}
+			b.WriteByte('\n')
 		}
-		b.WriteByte('\n')
 	}
 }
 

@@ -16,7 +16,7 @@ func throughputPlot(sum *Summary) Plot {
 	}
 	capacity := map[string]*float64{}
 	for _, r := range sum.Phases {
-		if r.TargetRate != nil && r.TargetRate.IsInf() && capacity[r.Config] == nil {
+		if r.TargetRate != nil && r.TargetRate.IsInf() && capacity[r.Config] == nil && r.finished() {
 			capacity[r.Config] = r.QueryThroughput
 		}
 	}

@@ -134,7 +134,8 @@ func TestRender(t *testing.T) {
 }
 
 // checkHTML checks that report.html is self-contained: no scripts, no
-// external resources, every plot inline, the banner when simulated.
+// external resources, every plot inline, the banner when simulated, and
+// the notes (both fixtures have a dataset that wrapped with caching off).
 func checkHTML(t *testing.T, page string, simulated bool) {
 	t.Helper()
 	for _, bad := range []string{"<script", "<link", "src=", "@import", "url(", "https://", "http://cdn"} {
@@ -149,7 +150,7 @@ func checkHTML(t *testing.T, page string, simulated bool) {
 		t.Errorf("%d inline SVGs", got)
 	}
 	mustContain(t, "report.html", page, "<!DOCTYPE html>", "1. Ranking", "2. Online phases", "3. Startup",
-		"4. Server-side metrics", "5. Recommendation")
+		"4. Server-side metrics", "5. Recommendation", "<h3>Notes</h3>", "dataset wrapped 3 times: prompts repeated")
 	if strings.Contains(page, "6. SIMULATED") != simulated || strings.Contains(page, `class="banner"`) != simulated {
 		t.Errorf("SIMULATED banner present = %t, want %t", !simulated, simulated)
 	}

@@ -46,7 +46,7 @@ func recommend(s *Sweep, sum *Summary) *Recommendation {
 		reason += fmt.Sprintf(", %.2f× the runner-up %s (%.4f queries/s).", *best.QueriesPerSec / *runnerUp.QueriesPerSec,
 			runnerUp.Config, *runnerUp.QueriesPerSec)
 	} else {
-		reason += "; it is the only config that passed with a sync result."
+		reason += "; it is the only config that passed with a completed sync phase."
 	}
 	rec.Reasons = append(rec.Reasons, reason)
 	if len(higherFailed) > 0 {
@@ -60,7 +60,7 @@ func recommend(s *Sweep, sum *Summary) *Recommendation {
 	rec.Reasons = append(rec.Reasons, capacityReason(s, c))
 	rec.Reasons = append(rec.Reasons, latencyReasons(s, c)...)
 	for _, w := range s.warningList() {
-		if w.config == "" || w.config == best.Config {
+		if !w.note && (w.config == "" || w.config == best.Config) {
 			rec.Warnings = append(rec.Warnings, w.text)
 		}
 	}
@@ -68,10 +68,13 @@ func recommend(s *Sweep, sum *Summary) *Recommendation {
 }
 
 // capacityReason compares the config's throughput at rate inf with the
-// other passed configs'.
+// other passed configs', finished rate-inf phases only.
 func capacityReason(s *Sweep, c *ConfigResult) string {
-	p := c.infPhase()
-	if p == nil {
+	p, unfinished := c.infPhase()
+	switch {
+	case p == nil && unfinished != nil:
+		return fmt.Sprintf("Capacity was not measured: %s.", notRanked(unfinished))
+	case p == nil:
 		return "Capacity was not measured: the config has no rate-inf phase."
 	}
 	r := p.Result
@@ -82,7 +85,7 @@ func capacityReason(s *Sweep, c *ConfigResult) string {
 		if o.Name == c.Name || !o.passed() {
 			continue
 		}
-		if op := o.infPhase(); op != nil && op.Result.QueryThroughput > bestOther {
+		if op, _ := o.infPhase(); op != nil && op.Result.QueryThroughput > bestOther {
 			bestOther, bestName = op.Result.QueryThroughput, o.Name
 		}
 	}

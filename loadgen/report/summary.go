@@ -37,6 +37,9 @@ type Summary struct {
 	// Warnings are everything a reader should know before trusting the
 	// numbers, config by config.
 	Warnings []string `json:"warnings"`
+	// Notes are informational: worth knowing, but they put no number in
+	// doubt (a dataset that wrapped without prefix caching).
+	Notes []string `json:"notes"`
 }
 
 // RankRow is a row of the offline benchmark's table: a config's query
@@ -116,7 +119,8 @@ type ServerRow struct {
 	Phase  string `json:"phase"`
 	// PrefixCaching is the config's enable_prefix_caching setting.
 	PrefixCaching *bool `json:"prefix_caching"`
-	// PrefixCacheReset is "ok", "unsupported" or "" (not attempted).
+	// PrefixCacheReset is "ok", "unsupported" (refused by the server),
+	// "failed" (transient error, server gone) or "" (not attempted).
 	PrefixCacheReset   string   `json:"prefix_cache_reset"`
 	QueueMeanMs        *float64 `json:"queue_time_mean_ms"`
 	QueueP99Ms         *float64 `json:"queue_time_p99_ms"`

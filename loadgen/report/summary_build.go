@@ -28,6 +28,7 @@ func (s *Sweep) Summary() *Summary {
 		Startup:        []StartupRow{},
 		Server:         []ServerRow{},
 		Warnings:       []string{},
+		Notes:          []string{},
 	}
 	if sum.Simulated {
 		sum.Banner = simulatedBanner(m.Sim)
@@ -43,7 +44,7 @@ func (s *Sweep) Summary() *Summary {
 			}
 		}
 	}
-	sum.Warnings = s.warnings()
+	sum.Warnings, sum.Notes = s.warnings()
 	sum.Recommendation = recommend(s, sum)
 	return sum
 }
@@ -64,24 +65,65 @@ func isOpenLoop(r *loadgen.PhaseResult) bool {
 	return !isSync(r) && !isInf(r) && r.RequestRate > 0
 }
 
-// syncPhase is the config's first phase with a sync result, or nil.
-func (c *ConfigResult) syncPhase() *Phase {
-	for _, p := range c.Phases {
-		if p.Result != nil && isSync(p.Result) {
-			return p
-		}
-	}
-	return nil
+// finished reports whether a phase's result counts as a measurement of
+// the config: the manifest says the phase ended ok and the engine says it
+// ran to its end (all its queries, or its duration). Rankings, the
+// recommendation, capacity and the offline comparison use only such
+// phases; an interrupted or crashed phase's numbers cover part of it.
+func finished(p *Phase) bool {
+	return p.Result != nil && p.Status == StatusOK && ranToEnd(p.Result)
 }
 
-// infPhase is the config's first phase with a rate-inf result, or nil.
-func (c *ConfigResult) infPhase() *Phase {
-	for _, p := range c.Phases {
-		if p.Result != nil && isInf(p.Result) {
-			return p
+func ranToEnd(r *loadgen.PhaseResult) bool {
+	return r.EndReason == loadgen.EndCompleted || r.EndReason == loadgen.EndDuration
+}
+
+// syncPhase is the config's first finished sync phase; when it has none,
+// unfinished is its first sync phase with a result, if any.
+func (c *ConfigResult) syncPhase() (p, unfinished *Phase) { return c.phaseOf(isSync) }
+
+// infPhase is the config's first finished rate-inf phase; when it has
+// none, unfinished is its first rate-inf phase with a result, if any.
+func (c *ConfigResult) infPhase() (p, unfinished *Phase) { return c.phaseOf(isInf) }
+
+func (c *ConfigResult) phaseOf(kind func(*loadgen.PhaseResult) bool) (p, unfinished *Phase) {
+	for _, ph := range c.Phases {
+		if ph.Result == nil || !kind(ph.Result) {
+			continue
+		}
+		if finished(ph) {
+			return ph, nil
+		}
+		if unfinished == nil {
+			unfinished = ph
 		}
 	}
-	return nil
+	return nil, unfinished
+}
+
+// howFar says why a phase is not finished and how far it got: its status,
+// its end reason when that differs, and its completed queries, e.g.
+// "interrupted: 3 of 12 queries completed".
+func howFar(p *Phase) string {
+	r := p.Result
+	what := orUnknown(p.Status)
+	switch {
+	case ranToEnd(r) || r.EndReason == p.Status:
+	case p.Status == StatusOK:
+		what = orUnknown(r.EndReason)
+	default:
+		what += " (" + orUnknown(r.EndReason) + ")"
+	}
+	n := fmt.Sprint(r.QueriesCompleted)
+	if r.QueriesPlanned > 0 {
+		n += fmt.Sprintf(" of %d", r.QueriesPlanned)
+	}
+	return fmt.Sprintf("%s: %s queries completed", what, n)
+}
+
+// notRanked says why a sync or rate-inf phase with a result is left out.
+func notRanked(p *Phase) string {
+	return fmt.Sprintf("phase %s not ranked (%s)", p.Name, howFar(p))
 }
 
 // passed reports whether the config finished without failure.
@@ -100,9 +142,12 @@ func (s *Sweep) ranking() ([]RankRow, string) {
 		if !c.passed() {
 			row.Reason = c.FailureReason()
 		}
-		p := c.syncPhase()
+		p, unfinished := c.syncPhase()
 		if p == nil || p.Result.QueriesCompleted == 0 || p.Result.QueryThroughput <= 0 {
-			if row.Reason == "" {
+			switch {
+			case unfinished != nil: // its numbers cover part of the phase
+				row.Reason = joinReasons(row.Reason, notRanked(unfinished))
+			case row.Reason == "":
 				row.Reason = noSyncReason(c, p)
 			}
 			unranked = append(unranked, row)
@@ -134,7 +179,19 @@ func (s *Sweep) ranking() ([]RankRow, string) {
 	return append(ranked, unranked...), name
 }
 
-// noSyncReason says why a config without a failure has no rank.
+// joinReasons joins the non-empty reasons with "; ".
+func joinReasons(reasons ...string) string {
+	var out []string
+	for _, r := range reasons {
+		if r != "" {
+			out = append(out, r)
+		}
+	}
+	return strings.Join(out, "; ")
+}
+
+// noSyncReason says why a config without a finished sync phase has no
+// rank.
 func noSyncReason(c *ConfigResult, p *Phase) string {
 	if p != nil {
 		return fmt.Sprintf("sync phase %s completed no queries", p.Name)
@@ -180,6 +237,12 @@ func phaseRow(c *ConfigResult, p *Phase) PhaseRow {
 	row.DurationS = f64(round(r.Duration, 6))
 	row.EndReason = r.EndReason
 	return row
+}
+
+// finished reports whether the row's phase counts as a measurement: status
+// ok and run to its end (see finished for phases).
+func (r PhaseRow) finished() bool {
+	return r.Status == StatusOK && (r.EndReason == loadgen.EndCompleted || r.EndReason == loadgen.EndDuration)
 }
 
 // stat is percentile q (50 or 99) of a metric in ms, nil when the phase

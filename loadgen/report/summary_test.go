@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -72,6 +73,11 @@ func TestSummaryOrderAndBanner(t *testing.T) {
 	if got := sum.Recommendation.Config; got != want[0] {
 		t.Errorf("recommended %q, want %q", got, want[0])
 	}
+	// The recommended config's dataset wrapped with prefix caching off:
+	// a note, not one of the recommendation's warnings.
+	if len(sum.Recommendation.Warnings) != 0 || !slices.Contains(sum.Notes, "config prefix-off_bucketing-on: phase stress: dataset wrapped 3 times: prompts repeated") {
+		t.Errorf("recommendation warnings %q, notes %q", sum.Recommendation.Warnings, sum.Notes)
+	}
 	if *sum.Ranking[0].SharePct != 100 || *sum.Ranking[3].SharePct >= 30 {
 		t.Errorf("shares %v %v", *sum.Ranking[0].SharePct, *sum.Ranking[3].SharePct)
 	}
@@ -110,6 +116,10 @@ func TestSummaryPartial(t *testing.T) {
 		{"cache_ON_bucketing_OFF", 0, "k_shape", "k_shape"},
 		// Interrupted after its sync phase: ranked.
 		{"cache_OFF_bucketing_OFF", 3, "", "interrupted"},
+		// Crashed in its sync phase: the fastest numbers, but partial, so
+		// not ranked, and the reason says how far it got.
+		{"cache_OFF_bucketing_ON_seqs2", 0, "crashed_mid_run",
+			"the server exited during phase sync; phase sync not ranked (failed (server_exited): 3 of 10 queries completed)"},
 		// Never started.
 		{"cache_OFF_bucketing_ON_seqs8", 0, "", "pending"},
 	} {
@@ -125,7 +135,7 @@ func TestSummaryPartial(t *testing.T) {
 	}
 	mustContain(t, "reasons", strings.Join(rec.Reasons, "\n"), "Ranked higher but failed", "cache_ON_bucketing_ON")
 	mustContain(t, "warnings", strings.Join(sum.Warnings, "\n"),
-		"logprobs missing", "invalid-config finding", "refused to reset its prefix cache", "no results for phase stress (interrupted)")
+		"logprobs missing", "invalid-config finding", "refused to reset its prefix cache", "phase stress: ended early (interrupted)", "no results for phase stress (skipped)")
 	if strings.Contains(strings.Join(sum.Warnings, "\n"), "arrivals were sent") {
 		t.Error("late arrivals at rate inf are by design and must not be a warning")
 	}

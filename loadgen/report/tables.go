@@ -113,18 +113,27 @@ func (s *Summary) serverTable() table {
 	t.cols("config", "phase", "prefix caching", "cache reset", ">queue mean", ">queue p99", ">prefix-cache hits",
 		">preemptions", ">waiting max", ">KV cache max")
 	for _, r := range s.Server {
-		reset := dash
-		switch r.PrefixCacheReset {
-		case ResetOK:
-			reset = "yes"
-		case ResetUnsupported:
-			reset = "no (refused)"
-		}
-		t.rows = append(t.rows, []string{r.Config, r.Phase, fmtOnOff(r.PrefixCaching), reset,
+		t.rows = append(t.rows, []string{r.Config, r.Phase, fmtOnOff(r.PrefixCaching), resetCell(r.PrefixCacheReset),
 			fmtF(r.QueueMeanMs, 1), fmtF(r.QueueP99Ms, 1), fmtPct(r.PrefixCacheHitRate),
 			fmtF(r.Preemptions, 0), fmtF(r.WaitingMax, 0), fmtPct(r.KVCacheUsageMax)})
 	}
 	return t
+}
+
+// resetCell renders a prefix-cache reset status: whether the cache was
+// reset, and if not, whether the server refused or the reset failed.
+func resetCell(status string) string {
+	switch status {
+	case "":
+		return dash
+	case ResetOK:
+		return "yes"
+	case ResetUnsupported:
+		return "no (refused by the server)"
+	case ResetFailed:
+		return "no (failed)"
+	}
+	return "no (" + status + ")"
 }
 
 // tables are sections 1–4 in order.

@@ -9,23 +9,26 @@ import (
 	"loadgen/loadgen"
 )
 
-// warning is one caveat; config is "" for sweep-wide ones.
+// warning is one caveat; config is "" for sweep-wide ones. A note is
+// informational and puts no number in doubt.
 type warning struct {
 	config string
 	text   string
+	note   bool
 }
 
 // warnings collects, config by config and phase by phase, what a reader
-// must know before trusting the numbers.
-func (s *Sweep) warnings() []string {
-	var out []string
+// must know before trusting the numbers, and the informational notes.
+func (s *Sweep) warnings() (warnings, notes []string) {
+	warnings, notes = []string{}, []string{}
 	for _, w := range s.warningList() {
-		out = append(out, w.text)
+		if w.note {
+			notes = append(notes, w.text)
+		} else {
+			warnings = append(warnings, w.text)
+		}
 	}
-	if out == nil {
-		out = []string{}
-	}
-	return out
+	return warnings, notes
 }
 
 func (s *Sweep) warningList() []warning {
@@ -64,8 +67,11 @@ func configWarnings(c *ConfigResult) []warning {
 			}
 		}
 	}
-	if c.Status.PrefixCacheReset == ResetUnsupported {
+	switch c.Status.PrefixCacheReset {
+	case ResetUnsupported:
 		add("the server refused to reset its prefix cache between phases, so each phase after the first started with a warm cache")
+	case ResetFailed:
+		add("resetting the prefix cache failed (transient error or the server was gone), so a phase may have started with a warm cache")
 	}
 	var missing []string
 	for _, p := range c.Phases {
@@ -75,6 +81,9 @@ func configWarnings(c *ConfigResult) []warning {
 		}
 		for _, t := range phaseWarnings(c, p) {
 			add("phase %s: %s", p.Name, t)
+		}
+		for _, t := range phaseNotes(c, p) {
+			ws = append(ws, warning{config: c.Name, text: fmt.Sprintf("config %s: phase %s: %s", c.Name, p.Name, t), note: true})
 		}
 	}
 	if len(missing) > 0 {
@@ -102,15 +111,27 @@ func phaseWarnings(c *ConfigResult, p *Phase) []string {
 		ws = append(ws, fmt.Sprintf("%d arrivals were sent more than %g ms late (concurrency cap reached or client stalled); "+
 			"see schedule lag and response time", r.LateArrivals, r.LateThresholdMs))
 	}
-	if r.DatasetCycles > 0 {
-		if pc := c.Settings.Bool(KeyPrefixCaching); pc != nil && *pc {
-			hit := ""
-			if sm := r.ServerMetrics; sm != nil && sm.PrefixCacheHitRate != nil {
-				hit = fmt.Sprintf(" (prefix-cache hit rate %.1f%%)", 100**sm.PrefixCacheHitRate)
-			}
-			ws = append(ws, fmt.Sprintf("the dataset wrapped %d times with prefix caching on, so repeated prompts hit the cache%s "+
-				"and flatter its latency", r.DatasetCycles, hit))
+	pc := c.Settings.Bool(KeyPrefixCaching)
+	cacheOff := pc != nil && !*pc
+	switch {
+	case r.DatasetCycles == 0, cacheOff: // with caching off, a note (phaseNotes)
+	case pc != nil && *pc:
+		hit := ""
+		if sm := r.ServerMetrics; sm != nil && sm.PrefixCacheHitRate != nil {
+			hit = fmt.Sprintf(" (prefix-cache hit rate %.1f%%)", 100**sm.PrefixCacheHitRate)
 		}
+		ws = append(ws, fmt.Sprintf("the dataset wrapped %s with prefix caching on, so repeated prompts hit the cache%s "+
+			"and flatter its latency", times(r.DatasetCycles), hit))
+	default:
+		ws = append(ws, fmt.Sprintf("dataset wrapped %s: prompts repeated (prefix caching not recorded: if it was on, "+
+			"repeats hit the cache)", times(r.DatasetCycles)))
+	}
+	// The sweep resets the cache after the warmup; without that reset what
+	// the warmup cached (the shared instruction prefix, and its prompts
+	// once the dataset wraps) can be hit by the measured part.
+	if r.WarmupQueries > 0 && c.Status.PrefixCacheReset != ResetOK && !cacheOff {
+		ws = append(ws, fmt.Sprintf("the prefix cache was not reset after the %d warmup queries (%s), so warmup prompts "+
+			"may have warmed the cache for the measured part", r.WarmupQueries, resetWhy(c.Status.PrefixCacheReset)))
 	}
 	if isOpenLoop(r) && r.AchievedRate < (1-rateTolerance(r))*float64(r.RequestRate) {
 		ws = append(ws, fmt.Sprintf("achieved rate %.2f queries/s is below the target %s by more than the schedule's randomness explains "+
@@ -118,6 +139,37 @@ func phaseWarnings(c *ConfigResult, p *Phase) []string {
 	}
 	ws = append(ws, r.Warnings...)
 	return ws
+}
+
+// phaseNotes are the informational notes of one phase result.
+func phaseNotes(c *ConfigResult, p *Phase) []string {
+	r := p.Result
+	if pc := c.Settings.Bool(KeyPrefixCaching); r.DatasetCycles > 0 && pc != nil && !*pc {
+		return []string{fmt.Sprintf("dataset wrapped %s: prompts repeated", times(r.DatasetCycles))}
+	}
+	return nil
+}
+
+// times renders a repeat count: "1 time", "3 times".
+func times(n int) string {
+	if n == 1 {
+		return "1 time"
+	}
+	return fmt.Sprintf("%d times", n)
+}
+
+// resetWhy says why the prefix cache was not reset, from the config's
+// reset status.
+func resetWhy(status string) string {
+	switch status {
+	case "":
+		return "no reset was attempted"
+	case ResetUnsupported:
+		return "refused by the server"
+	case ResetFailed:
+		return "the reset failed"
+	}
+	return "reset status " + status
 }
 
 // rateTolerance is how far below its target an open-loop phase's achieved

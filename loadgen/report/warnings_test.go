@@ -38,32 +38,105 @@ func TestPhaseWarnings(t *testing.T) {
 		name     string
 		settings Settings
 		r        loadgen.PhaseResult
-		want     string // "" = no warning
+		want     string // "" = no warning or note
+		note     bool   // want is a note, not a warning
 	}{
 		// The dataset wrapped with prefix caching on: hits flatter latency.
-		{"cycling, cache on", on, loadgen.PhaseResult{Arrival: "sync", DatasetCycles: 2}, "wrapped 2 times"},
-		// Without prefix caching, wrapping is harmless.
-		{"cycling, cache off", off, loadgen.PhaseResult{Arrival: "sync", DatasetCycles: 2}, ""},
+		{"cycling, cache on", on, loadgen.PhaseResult{Arrival: "sync", DatasetCycles: 2}, "wrapped 2 times", false},
+		// Without prefix caching, wrapping only repeats prompts: a note.
+		{"cycling, cache off", off, loadgen.PhaseResult{Arrival: "sync", DatasetCycles: 2}, "dataset wrapped 2 times: prompts repeated", true},
+		// One wrap reads as such.
+		{"cycling once, cache off", off, loadgen.PhaseResult{Arrival: "sync", DatasetCycles: 1}, "dataset wrapped 1 time: prompts repeated", true},
+		// The setting is not recorded: it may have been on, so a warning
+		// that says what caching would do.
+		{"cycling, cache unknown", Settings{}, loadgen.PhaseResult{Arrival: "sync", DatasetCycles: 3}, "wrapped 3 times: prompts repeated (prefix caching not recorded", false},
+		// No wrap, no note.
+		{"no cycling", off, loadgen.PhaseResult{Arrival: "sync"}, "", false},
 		// Late arrivals in an open loop.
-		{"late", off, loadgen.PhaseResult{Arrival: "poisson", RequestRate: 1, AchievedRate: 1, LateArrivals: 4, LateThresholdMs: 10}, "4 arrivals were sent more than 10 ms late"},
+		{"late", off, loadgen.PhaseResult{Arrival: "poisson", RequestRate: 1, AchievedRate: 1, LateArrivals: 4, LateThresholdMs: 10}, "4 arrivals were sent more than 10 ms late", false},
 		// At rate inf, waiting for the cap is the point.
-		{"late at inf", off, loadgen.PhaseResult{Arrival: "inf", RequestRate: loadgen.Inf, LateArrivals: 40}, ""},
+		{"late at inf", off, loadgen.PhaseResult{Arrival: "inf", RequestRate: loadgen.Inf, LateArrivals: 40}, "", false},
 		// Ended by the server dying.
-		{"ended early", off, loadgen.PhaseResult{Arrival: "sync", EndReason: "server_exited"}, "ended early (server_exited)"},
+		{"ended early", off, loadgen.PhaseResult{Arrival: "sync", EndReason: "server_exited"}, "ended early (server_exited)", false},
 		// Far below the target, beyond the schedule's randomness.
-		{"below target", off, loadgen.PhaseResult{Arrival: "constant", RequestRate: 10, AchievedRate: 8, QueriesCompleted: 1000}, "below the target 10"},
+		{"below target", off, loadgen.PhaseResult{Arrival: "constant", RequestRate: 10, AchievedRate: 8, QueriesCompleted: 1000}, "below the target 10", false},
 		// Missing logprobs.
-		{"logprobs", off, loadgen.PhaseResult{Arrival: "sync", Quality: &loadgen.Quality{ScoredDocuments: 20, MissingNo: 20}}, "20 lacked \"no\""},
+		{"logprobs", off, loadgen.PhaseResult{Arrival: "sync", Quality: &loadgen.Quality{ScoredDocuments: 20, MissingNo: 20}}, "20 lacked \"no\"", false},
 		// The engine's own warnings are passed on.
-		{"engine", off, loadgen.PhaseResult{Arrival: "sync", Warnings: []string{"prompts truncated by characters"}}, "prompts truncated"},
+		{"engine", off, loadgen.PhaseResult{Arrival: "sync", Warnings: []string{"prompts truncated by characters"}}, "prompts truncated", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			c := &ConfigResult{Name: "c", Settings: tc.settings}
-			ws := strings.Join(phaseWarnings(c, &Phase{Name: "p", Result: &tc.r}), "\n")
-			if tc.want == "" && ws != "" || !strings.Contains(ws, tc.want) {
-				t.Errorf("warnings %q, want %q", ws, tc.want)
+			c := &ConfigResult{Name: "c", Settings: tc.settings, Status: ConfigStatus{PrefixCacheReset: ResetOK}}
+			p := &Phase{Name: "p", Result: &tc.r}
+			ws, notes := strings.Join(phaseWarnings(c, p), "\n"), strings.Join(phaseNotes(c, p), "\n")
+			got := ws
+			if tc.note {
+				got = notes
+			}
+			if tc.want == "" && ws+notes != "" || !strings.Contains(got, tc.want) {
+				t.Errorf("warnings %q, notes %q; want %q in the %s", ws, notes, tc.want, map[bool]string{true: "notes", false: "warnings"}[tc.note])
 			}
 		})
+	}
+}
+
+// TestResetWarnings checks the prefix-cache reset caveats: refused and
+// failed resets read differently, and warmup queries may have warmed the
+// cache unless it was reset after them.
+func TestResetWarnings(t *testing.T) {
+	on, off := Settings{KeyPrefixCaching: true}, Settings{KeyPrefixCaching: false}
+	warmup := loadgen.PhaseResult{Arrival: "sync", WarmupQueries: 2}
+	for _, tc := range []struct {
+		name     string
+		reset    string
+		settings Settings
+		want     []string // substrings of the config's warnings
+		not      string   // a substring that must be absent ("" = none)
+	}{
+		// Reset after the warmup: nothing to say.
+		{"ok", ResetOK, on, nil, "warm"},
+		// Refused by the server (no dev mode): every phase after the first
+		// and every measured part after a warmup may hit the cache.
+		{"refused", ResetUnsupported, on, []string{"the server refused to reset its prefix cache",
+			"the prefix cache was not reset after the 2 warmup queries (refused by the server), so warmup prompts may have warmed the cache for the measured part"}, "failed"},
+		// Failed (transient error, server gone): said differently.
+		{"failed", ResetFailed, on, []string{"resetting the prefix cache failed (transient error or the server was gone)",
+			"not reset after the 2 warmup queries (the reset failed)"}, "refused"},
+		// Never attempted (an old manifest, a remote server).
+		{"not attempted", "", on, []string{"not reset after the 2 warmup queries (no reset was attempted)"}, ""},
+		// Prefix caching off: no cache for the warmup to warm.
+		{"cache off", ResetFailed, off, []string{"resetting the prefix cache failed"}, "warmup"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := warmup
+			c := &ConfigResult{Name: "c", Settings: tc.settings, Status: ConfigStatus{Status: StatusOK, PrefixCacheReset: tc.reset},
+				Phases: []*Phase{{Name: "p", Status: StatusOK, Result: &r}}}
+			var ws []string
+			for _, w := range configWarnings(c) {
+				ws = append(ws, w.text)
+			}
+			got := strings.Join(ws, "\n")
+			mustContain(t, "warnings", got, tc.want...)
+			if tc.not != "" && strings.Contains(got, tc.not) {
+				t.Errorf("warnings %q contain %q", got, tc.not)
+			}
+		})
+	}
+}
+
+// TestResetCell checks the server table's cache-reset column, including
+// the values of manifests written before "failed" existed.
+func TestResetCell(t *testing.T) {
+	for _, tc := range []struct{ status, want string }{
+		{ResetOK, "yes"}, // reset before every phase
+		{ResetUnsupported, "no (refused by the server)"}, // no dev mode: 404/405
+		{ResetFailed, "no (failed)"},                     // transient error, server gone
+		{"", dash},                                       // not attempted (old manifests, too)
+		{"timeout", "no (timeout)"},                      // a status from a newer loadgen is shown as is
+	} {
+		if got := resetCell(tc.status); got != tc.want {
+			t.Errorf("resetCell(%q) = %q, want %q", tc.status, got, tc.want)
+		}
 	}
 }
 
