@@ -85,11 +85,26 @@ func TestBadInput(t *testing.T) {
 	if err := os.WriteFile(badProfile, text, 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// A dataset row with 2 of the 4 documents the profile scores (line 3).
+	shortRows := writeProfile(t, "short", "")
+	short := strings.Replace(tinyCSV, "How do claims work?,You file a claim with your insurer.,Claims need documentation.,An adjuster reviews the claim.,Payment follows approval.",
+		"How do claims work?,You file a claim with your insurer.,Claims need documentation.,,", 1)
+	if err := os.WriteFile(filepath.Join(filepath.Dir(shortRows), "q.csv"), []byte(short), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		name string
 		args []string
 		want string // regular expression the one stderr line matches
 	}{
+		// A bad dataset row is found before any server starts (no compile
+		// wasted), named by file and line.
+		{"short dataset row", append([]string{"sweep", shortRows}, simArgs...), `q\.csv:3: .*2 of 4 documents`},
+		// The phase built from run's flags is checked before anything
+		// starts: inf needs a cap.
+		{"run inf without a cap", []string{"run", "--simulate", "--arrival", "inf", "--queries", "3"}, `max_concurrency|MaxConcurrency|concurrency`},
+		// A sync phase has no rate.
+		{"run sync with a rate", []string{"run", "--simulate", "--arrival", "sync", "--rate", "5"}, `closed loop and has no rate`},
 		// A typo in a profile key names the file and line.
 		{"bad profile", []string{"sweep", "--dry-run", badProfile}, `^loadgen: .*bad\.yaml:9: base\.max_num_seqz: unknown key; did you mean max_num_seqs\?$`},
 		// The same error when the sweep would run.

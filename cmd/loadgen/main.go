@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 
 	"loadgen/server"
@@ -22,22 +23,29 @@ func main() {
 // run owns the process-level concerns: signals, the last-resort cleanup of
 // server process groups, and mapping errors to exit codes.
 //
-// The first SIGINT/SIGTERM cancels the context: commands stop sending,
-// drain, write partial results and stop their server. The second kills every
-// process group loadgen started, at once, and exits 130.
+// The first SIGINT, SIGTERM or SIGHUP (an ssh session that dropped)
+// cancels the context: commands stop sending, drain, write partial results
+// and stop their server. The second kills every process group loadgen
+// started, at once, and exits 130. SIGPIPE (`loadgen … | tee log` after tee
+// died) is caught so that a write to a closed pipe fails instead of killing
+// loadgen before it has cleaned up.
 func run(args []string, stdout, stderr io.Writer) (code int) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 
 	sigs := make(chan os.Signal, 2)
-	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
 	defer signal.Stop(sigs)
+	pipes := make(chan os.Signal, 1)
+	signal.Notify(pipes, syscall.SIGPIPE)
+	defer signal.Stop(pipes)
+	note := interruptNote(args)
 	go func() {
 		first := true
 		for s := range sigs {
 			if first {
 				first = false
-				fmt.Fprintf(stderr, "\nloadgen: %s: stopping gracefully (partial results are kept); send it again to kill the server now\n", s)
+				fmt.Fprintf(stderr, "\nloadgen: %s: %s\n", s, note)
 				cancel()
 				continue
 			}
@@ -47,16 +55,32 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 		}
 	}()
 
-	// Whatever happens below, no process group we started outlives us.
+	// Whatever happens below, no process group we started outlives us. (A
+	// panic in another goroutine runs none of this: the server package's
+	// watchdog kills the groups then.)
 	defer server.KillAll()
 	defer func() {
 		if r := recover(); r != nil {
 			server.KillAll()
-			panic(r)
+			fmt.Fprintf(stderr, "loadgen: internal error: %v\n%s", r, debug.Stack())
+			code = exitFailed
 		}
 	}()
 
 	app := newApp(stdout, stderr)
 	err := app.RunContext(ctx, interspersed(app, args))
 	return exitCode(ctx, err, stderr)
+}
+
+// interruptNote is what the first signal prints: commands that run load
+// keep partial results and stop their server; the others (the simulator,
+// whose log this lands in) just stop.
+func interruptNote(args []string) string {
+	if len(args) > 1 {
+		switch args[1] {
+		case "sweep", "run", "selftest":
+			return "stopping gracefully (partial results are kept); send it again to kill the server now"
+		}
+	}
+	return "stopping"
 }

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -47,6 +48,7 @@ func runCommand() *cli.Command {
 			&cli.IntFlag{Name: "max-length", Usage: "token budget of one prompt"},
 			&cli.IntFlag{Name: "max-tokens", Usage: "max_tokens of each request"},
 			&cli.DurationFlag{Name: "request-timeout", Usage: "per-request timeout"},
+			&cli.DurationFlag{Name: "ready-timeout", Usage: "how long to wait for the server to be ready (default: the profile's; 2m with --url)"},
 			&cli.StringFlag{Name: "out", Usage: "keep the result directory in `DIR` (default: a temporary one, removed)"},
 			&cli.BoolFlag{Name: "json", Usage: "print the phase result JSON to stdout"},
 			&cli.BoolFlag{Name: "requests-log", Usage: "write every request to requests.jsonl (needs --out)"},
@@ -109,6 +111,9 @@ func runAction(c *cli.Context) error {
 	return printRun(c, res, o.Only[0], p.Load[0].Name, temp)
 }
 
+// remoteReadyTimeout bounds the wait for a server given by --url.
+const remoteReadyTimeout = 2 * time.Minute
+
 // applyRunFlags overrides the profile's workload and load with the flags.
 func applyRunFlags(c *cli.Context, p *profiles.Profile) error {
 	if c.IsSet("url") {
@@ -146,14 +151,14 @@ func applyRunFlags(c *cli.Context, p *profiles.Profile) error {
 		ph.RequestTimeout = p.Load[0].RequestTimeout
 	}
 	if s := c.String("rate"); s != "" {
+		if ph.Arrival == profiles.ArrivalSync && c.IsSet("arrival") {
+			return fmt.Errorf("--rate %s with --arrival sync: a sync phase is a closed loop and has no rate", s)
+		}
 		if s == "inf" {
-			ph.Rate = profiles.Rate(math.Inf(1))
-			if ph.Arrival != profiles.ArrivalSync {
-				ph.Arrival = profiles.ArrivalInf
-			}
+			ph.Rate, ph.Arrival = profiles.InfRate, profiles.ArrivalInf
 		} else {
 			r, err := strconv.ParseFloat(s, 64)
-			if err != nil || r <= 0 {
+			if err != nil || r <= 0 || math.IsInf(r, 0) {
 				return fmt.Errorf("--rate %q: want a positive number of queries/s, or inf", s)
 			}
 			ph.Rate = profiles.Rate(r)
@@ -163,10 +168,13 @@ func applyRunFlags(c *cli.Context, p *profiles.Profile) error {
 		}
 	}
 	if ph.Arrival == profiles.ArrivalInf {
-		ph.Rate = profiles.Rate(math.Inf(1))
+		ph.Rate = profiles.InfRate
 	}
-	if ph.Arrival == profiles.ArrivalSync {
-		ph.Rate = 0
+	if c.IsSet("ready-timeout") {
+		p.Server.ReadyTimeout = profiles.Duration(c.Duration("ready-timeout"))
+	} else if p.Server.URL != "" {
+		// Somebody else's server is up or it is not: no compile to wait for.
+		p.Server.ReadyTimeout = profiles.Duration(remoteReadyTimeout)
 	}
 	ph.SLO = p.SLO
 	p.Load = []profiles.Phase{ph}

@@ -102,7 +102,7 @@ load:
 	if !strings.Contains(r.stderr, "interrupt: stopping gracefully") {
 		t.Errorf("stderr does not acknowledge the signal:\n%s", r.stderr)
 	}
-	if !strings.Contains(r.stdout, "sweep interrupted: 0 passed, 0 failed, 1 not run") || !strings.Contains(r.stdout, "continue it with: loadgen sweep --resume "+out) {
+	if !strings.Contains(r.stdout, "sweep interrupted: 0 passed, 0 failed, 1 interrupted, 0 not run") || !strings.Contains(r.stdout, "continue it with: loadgen sweep --resume "+out) {
 		t.Errorf("stdout lacks the outcome and the resume hint:\n%s", r.stdout)
 	}
 	m, err := report.ReadManifest(out)

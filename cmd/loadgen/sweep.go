@@ -120,8 +120,12 @@ func printOutcome(c *cli.Context, out *sweep.Outcome) {
 	if out.Interrupted {
 		state = "interrupted"
 	}
-	fmt.Fprintf(w, "\nsweep %s: %d passed, %d failed, %d not run — report: %s/summary.md (and report.html)\n",
-		state, out.Passed, out.Failed, out.Skipped, out.Dir)
+	counts := fmt.Sprintf("%d passed, %d failed", out.Passed, out.Failed)
+	if out.InterruptedConfigs > 0 {
+		counts += fmt.Sprintf(", %d interrupted", out.InterruptedConfigs)
+	}
+	fmt.Fprintf(w, "\nsweep %s: %s, %d not run — report: %s/summary.md (and report.html)\n",
+		state, counts, out.Skipped, out.Dir)
 	if out.Interrupted {
 		fmt.Fprintf(w, "continue it with: loadgen sweep --resume %s\n", out.Dir)
 	}

@@ -49,9 +49,13 @@ func (s *sweeper) run(ctx context.Context) {
 	}
 }
 
-// needsRun reports whether any phase of the config is not done.
+// needsRun reports whether any phase of the config is not done, or its
+// results were voided (they all run again).
 func (s *sweeper) needsRun(config string) bool {
 	m := s.m.snapshot()
+	if cs := m.Config(config); cs != nil && cs.FailureClass == string(server.FailureInvalidConfig) {
+		return true
+	}
 	for _, ph := range s.plan.Profile.Load {
 		if m.NeedsRun(config, ph.Name) {
 			return true
@@ -67,8 +71,14 @@ type configRun struct {
 	idx    int
 	dir    string
 	proc   *server.Process
-	client *http.Client
+	client *http.Client // the load: no timeout (streams), per-request timeouts
+	aux    *http.Client // tokenize, metrics: bounded by AuxTimeout
 }
+
+// AuxTimeout bounds each out-of-band call to the server (tokenize,
+// /metrics), so that a server that accepts connections but never answers
+// cannot hang the sweep.
+const AuxTimeout = 30 * time.Second
 
 func (r *configRun) tag() string {
 	return fmt.Sprintf("[%d/%d] %s", r.idx+1, len(r.plan.Configs), r.c.Name)
@@ -84,8 +94,16 @@ func (r *configRun) run(ctx context.Context) {
 	}
 	r.c.Server.Dir = r.dir
 	r.m.config(r.c.Name, func(cs *report.ConfigStatus) {
+		if cs.FailureClass == string(server.FailureInvalidConfig) {
+			// The previous attempt's results were void: none of them stands.
+			for i := range cs.Phases {
+				cs.Phases[i].Status, cs.Phases[i].Reason = report.StatusPending, ""
+			}
+		}
 		cs.Status, cs.FailureClass, cs.Reason = report.StatusRunning, "", ""
+		cs.PrefixCacheReset = "" // this attempt's
 	})
+	keepPreviousLog(r.dir)
 	for _, w := range r.c.Warnings {
 		r.pr.Eventf("%s: warning: %s", r.tag(), w)
 	}
@@ -132,13 +150,17 @@ func (r *configRun) run(ctx context.Context) {
 	if key := r.c.Server.APIKey; key != "" {
 		r.client.Transport = bearer{key: key, next: r.client.Transport}
 	}
-	wl, err := buildWorkload(ctx, r.plan.Profile.Workload, r.c.Server.ServedModel, proc.BaseURL(), r.client)
+	// Out-of-band calls (tokenize, metrics) must never hang a sweep on a
+	// wedged server: they share the transport but are bounded.
+	r.aux = &http.Client{Transport: r.client.Transport, Timeout: AuxTimeout}
+	wl, err := buildWorkload(ctx, r.plan.Profile.Workload, r.c.Server.ServedModel, proc.BaseURL(), r.aux)
 	if err != nil {
 		if ctx.Err() != nil {
 			r.interrupt("interrupted while building the workload")
 			return
 		}
-		r.fail(r.crashOr(server.FailureNone), "workload: "+oneLine(err))
+		r.failKeep(r.crashOr(server.FailureNone), oneLine(err))
+		r.skipPending("not run: the workload could not be built")
 		return
 	}
 	defer wl.close()
@@ -174,7 +196,7 @@ func (r *configRun) runPhases(ctx context.Context, wl *builtWorkload) {
 		r.setPhase(ph.Name, report.StatusRunning, "")
 		res, err := r.runPhase(ctx, ph, wl)
 		switch {
-		case res != nil && res.EndReason == "server_exited":
+		case res != nil && res.EndReason == loadgen.EndServerExited:
 			class, reason := r.proc.Failure()
 			if class == server.FailureNone {
 				class, reason = server.FailureCrashed, "the server exited during phase "+ph.Name
@@ -192,6 +214,11 @@ func (r *configRun) runPhases(ctx context.Context, wl *builtWorkload) {
 				failed = true
 			}
 		default:
+			if why := phaseFailure(res); why != "" {
+				r.setPhase(ph.Name, report.StatusFailed, why)
+				r.pr.Eventf("%s: phase %s FAILED: %s", r.tag(), ph.Name, why)
+				continue
+			}
 			r.setPhase(ph.Name, report.StatusOK, "")
 			r.pr.Eventf("%s: %s", r.tag(), phaseLine(ph.Name, res))
 		}
@@ -253,13 +280,19 @@ func (r *configRun) crashOr(def server.FailureClass) server.FailureClass {
 	return def
 }
 
-// fail records the config as failed and says so in one line.
+// fail records that the server did not start, says so in one line, and
+// marks the phases not run.
 func (r *configRun) fail(class server.FailureClass, reason string) {
 	r.failKeep(class, reason)
+	r.skipPending("not run: the server did not start")
+}
+
+// skipPending marks every phase that did not run as skipped, with why.
+func (r *configRun) skipPending(why string) {
 	r.m.config(r.c.Name, func(cs *report.ConfigStatus) {
 		for i := range cs.Phases {
 			if cs.Phases[i].Status == report.StatusPending || cs.Phases[i].Status == report.StatusRunning {
-				cs.Phases[i].Status, cs.Phases[i].Reason = report.StatusSkipped, "not run: the server did not start"
+				cs.Phases[i].Status, cs.Phases[i].Reason = report.StatusSkipped, why
 			}
 		}
 	})
@@ -342,5 +375,22 @@ func (b bearer) RoundTrip(req *http.Request) (*http.Response, error) {
 func (b bearer) CloseIdleConnections() {
 	if c, ok := b.next.(interface{ CloseIdleConnections() }); ok {
 		c.CloseIdleConnections()
+	}
+}
+
+// keepPreviousLog renames the server.log of an earlier attempt (a resumed
+// sweep) to server.<n>.log, so that the log that explained a failure is not
+// overwritten by the retry.
+func keepPreviousLog(dir string) {
+	old := filepath.Join(dir, server.LogFile)
+	if _, err := os.Stat(old); err != nil {
+		return
+	}
+	for n := 1; ; n++ {
+		kept := filepath.Join(dir, fmt.Sprintf("server.%d.log", n))
+		if _, err := os.Stat(kept); os.IsNotExist(err) {
+			_ = os.Rename(old, kept)
+			return
+		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"sync"
 
 	"loadgen/loadgen/report"
@@ -36,6 +37,10 @@ func newManifestState(dir string, o Options, plan *profiles.Plan) (*manifestStat
 		if m.Simulated != o.Simulate {
 			return nil, fmt.Errorf("%w: --resume %s: that sweep ran %s; resume it the same way", ErrBadInput, dir, simOrReal(m.Simulated))
 		}
+		if speed := o.Sim.withDefaults().Speed; m.Sim != nil && o.Simulate && m.Sim.SpeedFactor != speed {
+			return nil, fmt.Errorf("%w: --resume %s: that sweep ran the simulator at --sim-speed %g, not %g; latencies of different speeds cannot be mixed",
+				ErrBadInput, dir, m.Sim.SpeedFactor, speed)
+		}
 		s.m = m
 	} else {
 		resolved, err := json.Marshal(plan.Profile)
@@ -45,7 +50,7 @@ func newManifestState(dir string, o Options, plan *profiles.Plan) (*manifestStat
 		s.m = &report.Manifest{
 			SchemaVersion:   report.ManifestSchemaVersion,
 			Profile:         plan.Profile.Name,
-			ProfilePath:     plan.Profile.Path,
+			ProfilePath:     absProfilePath(plan.Profile.Path),
 			ProfileHash:     hash,
 			ResolvedProfile: resolved,
 			LoadgenVersion:  o.Version,
@@ -131,4 +136,16 @@ func addConfig(m *report.Manifest, c profiles.Config, phases []profiles.Phase) e
 		}
 	}
 	return nil
+}
+
+// absProfilePath makes a profile file's path absolute, so that `sweep
+// --resume DIR` finds it from any directory ("shipped:…" stays as it is).
+func absProfilePath(path string) string {
+	if path == "" || strings.HasPrefix(path, "shipped:") {
+		return path
+	}
+	if abs, err := filepath.Abs(path); err == nil {
+		return abs
+	}
+	return path
 }

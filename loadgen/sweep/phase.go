@@ -2,8 +2,10 @@ package sweep
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"time"
@@ -44,8 +46,10 @@ func (r *configRun) runPhase(ctx context.Context, ph profiles.Phase, wl *builtWo
 	}
 	defer files.abort()
 
-	before, scrapeErr := server.Scrape(ctx, r.client, base)
-	sampler := server.StartSampler(ctx, r.client, base, MetricsInterval)
+	// The server's own metrics cover the measured part only: the "before"
+	// scrape and the gauge sampler start once the warmup is over (and the
+	// prefix cache has been reset again).
+	var m serverMeasure
 	opts := loadgen.Options{
 		BaseURL:      base,
 		APIKey:       r.c.Server.APIKey,
@@ -61,8 +65,12 @@ func (r *configRun) runPhase(ctx context.Context, ph profiles.Phase, wl *builtWo
 		Rank:         rankQuality,
 		AfterWarmup: func(ctx context.Context) error {
 			r.resetPrefixCache(ctx)
+			m.start(ctx, r.aux, base)
 			return nil
 		},
+	}
+	if lph.Warmup == 0 {
+		m.start(ctx, r.aux, base)
 	}
 	if files.requests != nil {
 		opts.RequestsLog = files.requests
@@ -71,38 +79,83 @@ func (r *configRun) runPhase(ctx context.Context, ph profiles.Phase, wl *builtWo
 		opts.OnQuery = scoresWriter(files.scores, wl.wl.TopN, r.o.Simulate)
 	}
 	res, runErr := loadgen.Run(ctx, lph, src, opts)
-	running, waiting, kv := sampler.Stop()
 	if res == nil {
+		m.stop(ctx, r.aux, base)
 		return nil, runErr
 	}
-	if scrapeErr == nil {
-		if after, err := server.Scrape(context.WithoutCancel(ctx), r.client, base); err == nil {
-			res.ServerMetrics = after.Since(before)
-		}
-	}
-	if res.ServerMetrics != nil {
-		res.ServerMetrics.Running, res.ServerMetrics.Waiting, res.ServerMetrics.KVCache = running, waiting, kv
-	}
+	res.ServerMetrics = m.stop(ctx, r.aux, base)
 	res.PromptMethod = wl.method()
 	if n := wl.datasetQueries(); n > 0 {
 		res.DatasetCycles = repeats(res.QueriesCompleted+res.QueriesFailed, n)
 	}
 	res.Warnings = append(res.Warnings, wl.warnings()...)
-	if err := files.commit(); err != nil {
+	// The phase result first: it is small and it is what matters; then the
+	// streamed logs.
+	if err := report.WriteJSONAtomic(filepath.Join(r.sweeper.dir, report.PhaseFile(r.c.Name, ph.Name)), res); err != nil {
 		return res, err
 	}
-	if err := report.WriteJSONAtomic(filepath.Join(r.sweeper.dir, report.PhaseFile(r.c.Name, ph.Name)), res); err != nil {
+	if err := files.commit(); err != nil {
 		return res, err
 	}
 	return res, runErr
 }
 
-// toEnginePhase converts a profile phase to the engine's.
+// serverMeasure is the server side of a phase: a /metrics scrape when the
+// measured part starts, gauges sampled during it, and a scrape at its end.
+type serverMeasure struct {
+	started bool
+	before  *server.Snapshot
+	err     error
+	sampler *server.Sampler
+}
+
+func (m *serverMeasure) start(ctx context.Context, client *http.Client, base string) {
+	m.started = true
+	m.before, m.err = server.Scrape(ctx, client, base)
+	m.sampler = server.StartSampler(ctx, client, base, MetricsInterval)
+}
+
+// stop ends the sampling and returns what the server reported over the
+// measured part (nil when it has no /metrics). The final scrape is made even
+// after an interrupt, bounded by the client's timeout.
+func (m *serverMeasure) stop(ctx context.Context, client *http.Client, base string) *server.PhaseMetrics {
+	if !m.started {
+		return nil
+	}
+	running, waiting, kv := m.sampler.Stop()
+	if m.err != nil {
+		return nil
+	}
+	after, err := server.Scrape(context.WithoutCancel(ctx), client, base)
+	if err != nil {
+		return nil
+	}
+	pm := after.Since(m.before)
+	pm.Running, pm.Waiting, pm.KVCache = running, waiting, kv
+	return pm
+}
+
+// toEnginePhase converts a profile phase to the engine's and validates it;
+// a one-pass phase gets the dataset's query count.
 func toEnginePhase(ph profiles.Phase, wl *builtWorkload) (loadgen.Phase, error) {
+	n := 0
+	if ph.OnePass() {
+		var err error
+		if n, err = wl.onePassQueries(); err != nil {
+			return loadgen.Phase{}, fmt.Errorf("phase %s: %w", ph.Name, err)
+		}
+	}
+	lph := enginePhase(ph, n)
+	return lph, lph.Validate()
+}
+
+// enginePhase converts a profile phase to the engine's; onePass is the
+// query count of a phase that makes one pass over the dataset.
+func enginePhase(ph profiles.Phase, onePass int) loadgen.Phase {
 	lph := loadgen.Phase{
 		Name:           ph.Name,
 		Arrival:        ph.Arrival,
-		Rate:           loadgen.Rate(ph.Rate),
+		Rate:           ph.Rate,
 		Burstiness:     ph.Burstiness,
 		MaxConcurrency: ph.MaxConcurrency,
 		Queries:        ph.Queries,
@@ -122,13 +175,21 @@ func toEnginePhase(ph profiles.Phase, wl *builtWorkload) (loadgen.Phase, error) 
 		}
 	}
 	if ph.OnePass() {
-		n, err := wl.onePassQueries()
-		if err != nil {
-			return lph, fmt.Errorf("phase %s: %w", ph.Name, err)
-		}
-		lph.Queries = n
+		lph.Queries = onePass
 	}
-	return lph, lph.Validate()
+	return lph
+}
+
+// checkPhases validates every phase as the engine will run it, before any
+// server starts (a one-pass phase is checked with a stand-in count).
+func checkPhases(p *profiles.Profile) error {
+	var errs []error
+	for _, ph := range p.Load {
+		if err := enginePhase(ph, 1).Validate(); err != nil {
+			errs = append(errs, err) // it names the phase
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // repeats is how many times q measured queries wrapped around a dataset of
@@ -142,14 +203,21 @@ func repeats(q, n int) int {
 }
 
 // resetPrefixCache resets the server's prefix cache (vLLM dev mode) and
-// records in the manifest whether the server allowed it.
+// records in the manifest whether it worked: "ok" while every reset
+// worked, "unsupported" once the server refused one (no dev mode), "failed"
+// once one failed otherwise (an error, a server going away). A refusal is
+// the more telling of the two and is kept over a failure.
 func (r *configRun) resetPrefixCache(ctx context.Context) {
 	supported, err := server.ResetPrefixCache(ctx, r.proc.BaseURL())
 	r.m.config(r.c.Name, func(cs *report.ConfigStatus) {
 		switch {
-		case err != nil || !supported:
+		case err != nil:
+			if cs.PrefixCacheReset != report.ResetUnsupported {
+				cs.PrefixCacheReset = report.ResetFailed
+			}
+		case !supported:
 			cs.PrefixCacheReset = report.ResetUnsupported
-		case cs.PrefixCacheReset != report.ResetUnsupported:
+		case cs.PrefixCacheReset == "":
 			cs.PrefixCacheReset = report.ResetOK
 		}
 	})
@@ -237,4 +305,43 @@ func (f *phaseFiles) abort() {
 		os.Remove(tmp.Name())
 	}
 	f.final = map[*os.File]string{}
+}
+
+// MaxFailedFraction is the share of failed requests above which a phase
+// counts as failed: its latencies would describe the requests that
+// survived, not the server.
+const MaxFailedFraction = 0.01
+
+// phaseFailure says why a phase that ran to its end still failed ("" when
+// it did not): it ended on an error, no query completed, or more than
+// MaxFailedFraction of its requests failed.
+func phaseFailure(res *loadgen.PhaseResult) string {
+	total := res.Completed + res.Failed
+	switch {
+	case res.EndReason == loadgen.EndError:
+		why := "the phase ended on an error"
+		if n := len(res.Warnings); n > 0 {
+			why += ": " + res.Warnings[n-1]
+		}
+		return why
+	case res.QueriesCompleted == 0:
+		return fmt.Sprintf("no query completed (%d requests failed%s)", res.Failed, topError(res))
+	case total > 0 && float64(res.Failed) > MaxFailedFraction*float64(total):
+		return fmt.Sprintf("%d of %d requests failed%s", res.Failed, total, topError(res))
+	}
+	return ""
+}
+
+// topError names the most frequent error kind with its sample message.
+func topError(res *loadgen.PhaseResult) string {
+	kind, best := "", 0
+	for k, e := range res.Errors {
+		if e.Count > best || e.Count == best && k < kind {
+			kind, best = k, e.Count
+		}
+	}
+	if kind == "" {
+		return ""
+	}
+	return fmt.Sprintf("; mostly %s: %s", kind, res.Errors[kind].Sample)
 }

@@ -63,6 +63,9 @@ func (r *configRun) startupProgress(p server.Progress) {
 		phase = "starting"
 	}
 	line := fmt.Sprintf("%s: %s %s", r.tag(), phase, FormatDuration(p.Elapsed))
+	if p.Probe != "" {
+		line += " (/health: " + clip(p.Probe, 40) + ")"
+	}
 	if p.LastLine != "" {
 		line += " | " + clip(p.LastLine, 60)
 	}

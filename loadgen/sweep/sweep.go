@@ -20,6 +20,7 @@ import (
 
 	"loadgen/loadgen/report"
 	"loadgen/profiles"
+	"loadgen/workload"
 )
 
 // Options configure a sweep.
@@ -64,8 +65,9 @@ const DefaultDrain = 10 * time.Second
 type Outcome struct {
 	// Dir is the results directory.
 	Dir string
-	// Passed, Failed and Skipped count configurations.
-	Passed, Failed, Skipped int
+	// Passed, Failed, Interrupted and Skipped count configurations
+	// (Skipped: never started).
+	Passed, Failed, InterruptedConfigs, Skipped int
 	// Interrupted is set when the sweep was stopped by the context.
 	Interrupted bool
 	// Problems lists what the report loader could not read.
@@ -89,6 +91,11 @@ func Run(ctx context.Context, o Options) (*Outcome, error) {
 	plan, err := Plan(o)
 	if err != nil {
 		return nil, err
+	}
+	// The dataset is read once before any server starts: a bad row must not
+	// wait for a 30-minute compile to be found.
+	if err := errors.Join(checkPhases(plan.Profile), checkDataset(plan.Profile)); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrBadInput, err)
 	}
 	dir, err := resultsDir(o)
 	if err != nil {
@@ -192,6 +199,8 @@ func (s *sweeper) finish(ctx context.Context) (*Outcome, error) {
 				}
 			case report.StatusFailed:
 				out.Failed++
+			case report.StatusInterrupted:
+				out.InterruptedConfigs++
 			default:
 				out.Skipped++
 			}
@@ -216,4 +225,39 @@ func (s *sweeper) finish(ctx context.Context) (*Outcome, error) {
 		return out, fmt.Errorf("writing the report: %w", err)
 	}
 	return out, nil
+}
+
+// checkDataset reads the workload's dataset once, whole, and returns the
+// first problem (file:line), so that it is bad input found before anything
+// starts. A one-pass sync phase also needs the dataset to fit the cache.
+func checkDataset(p *profiles.Profile) error {
+	if p.Workload.IsSynthetic() {
+		return nil
+	}
+	ds, err := openDataset(p.Workload)
+	if err != nil {
+		return err
+	}
+	defer ds.Close()
+	n := 0
+	for {
+		_, err := ds.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		n++
+	}
+	if n == 0 {
+		return fmt.Errorf("dataset %s holds no query", p.Workload.Dataset)
+	}
+	for _, ph := range p.Load {
+		if ph.OnePass() && n > workload.DefaultCacheQueries {
+			return fmt.Errorf("phase %s makes one pass over a dataset of %d queries (more than %d): set its queries or duration",
+				ph.Name, n, workload.DefaultCacheQueries)
+		}
+	}
+	return nil
 }

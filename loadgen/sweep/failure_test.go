@@ -1,0 +1,189 @@
+package sweep
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"loadgen/loadgen"
+	"loadgen/loadgen/report"
+	"loadgen/profiles"
+)
+
+// TestPhaseFailure: a phase that ran to its end still fails when its
+// numbers would describe the survivors rather than the server.
+func TestPhaseFailure(t *testing.T) {
+	t.Parallel()
+	errs := map[string]loadgen.ErrorCount{
+		"missing_logprobs": {Count: 9, Sample: "set on_device_sampling_config: null"},
+		"timeout":          {Count: 1, Sample: "deadline"},
+	}
+	for _, tc := range []struct {
+		name string
+		res  loadgen.PhaseResult
+		want string // substring of the reason; "" = not failed
+	}{
+		// Every request answered: ok.
+		{"clean", loadgen.PhaseResult{Completed: 300, QueriesCompleted: 100, EndReason: loadgen.EndCompleted}, ""},
+		// 1 failure in 300 requests is within the 1% allowance.
+		{"one in three hundred", loadgen.PhaseResult{Completed: 299, Failed: 1, QueriesCompleted: 99, EndReason: loadgen.EndCompleted,
+			Errors: map[string]loadgen.ErrorCount{"timeout": {Count: 1}}}, ""},
+		// Nothing completed (e.g. on-device sampling: no logprobs): the
+		// reason names the dominant error and its hint.
+		{"nothing completed", loadgen.PhaseResult{Failed: 10, EndReason: loadgen.EndCompleted, Errors: errs},
+			"no query completed (10 requests failed; mostly missing_logprobs: set on_device_sampling_config: null)"},
+		// 10% failures.
+		{"ten percent", loadgen.PhaseResult{Completed: 90, Failed: 10, QueriesCompleted: 30, EndReason: loadgen.EndCompleted, Errors: errs},
+			"10 of 100 requests failed; mostly missing_logprobs"},
+		// The engine ended the phase on an error: its last warning says why.
+		{"error end", loadgen.PhaseResult{Completed: 3, QueriesCompleted: 1, EndReason: loadgen.EndError, Warnings: []string{"x", "workload: broken"}},
+			"the phase ended on an error: workload: broken"},
+	} {
+		got := phaseFailure(&tc.res)
+		if tc.want == "" && got != "" || tc.want != "" && !strings.Contains(got, tc.want) {
+			t.Errorf("%s: phaseFailure = %q, want %q", tc.name, got, tc.want)
+		}
+	}
+}
+
+// TestCheckPhases: every phase is checked as the engine will run it, and
+// all problems come back together.
+func TestCheckPhases(t *testing.T) {
+	t.Parallel()
+	p := &profiles.Profile{Load: []profiles.Phase{
+		{Name: "ok", Arrival: profiles.ArrivalSync},
+		{Name: "nocap", Arrival: profiles.ArrivalInf, Rate: profiles.InfRate, Queries: 3},
+		{Name: "norate", Arrival: profiles.ArrivalPoisson, Queries: 3},
+	}}
+	err := checkPhases(p)
+	if err == nil {
+		t.Fatal("no error")
+	}
+	for _, want := range []string{`"nocap"`, "max_concurrency", `"norate"`} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q lacks %q", err, want)
+		}
+	}
+	if strings.Contains(err.Error(), `"ok"`) {
+		t.Errorf("the valid one-pass sync phase is reported: %v", err)
+	}
+}
+
+// TestCheckDataset: the dataset is read whole before anything starts.
+func TestCheckDataset(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	write := func(name, text string) string {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	good := write("good.csv", "query,answer_0,answer_1\nq1,a,b\nq2,c,d\n")
+	short := write("short.csv", "query,answer_0,answer_1\nq1,a,b\nq2,c\n")
+	for _, tc := range []struct {
+		name, dataset, want string
+	}{
+		{"good", good, ""},
+		// The row and line are named.
+		{"short row", short, "short.csv:3"},
+	} {
+		p := &profiles.Profile{
+			Workload: profiles.Workload{Dataset: tc.dataset, Format: profiles.FormatCSV, SearchNum: 2},
+			Load:     []profiles.Phase{{Name: "sync", Arrival: profiles.ArrivalSync}},
+		}
+		err := checkDataset(p)
+		if tc.want == "" && err != nil || tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)) {
+			t.Errorf("%s: checkDataset = %v, want %q", tc.name, err, tc.want)
+		}
+	}
+	// A synthetic workload has no dataset to read.
+	if err := checkDataset(&profiles.Profile{Workload: profiles.Workload{Format: profiles.FormatSynthetic}}); err != nil {
+		t.Errorf("synthetic: %v", err)
+	}
+}
+
+// TestKeepPreviousLog: a retried config keeps the log of the earlier
+// attempt.
+func TestKeepPreviousLog(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	keepPreviousLog(dir) // nothing to keep
+	for i, text := range []string{"first", "second"} {
+		if err := os.WriteFile(filepath.Join(dir, "server.log"), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		keepPreviousLog(dir)
+		b, err := os.ReadFile(filepath.Join(dir, []string{"server.1.log", "server.2.log"}[i]))
+		if err != nil || string(b) != text {
+			t.Errorf("attempt %d: kept %q, %v", i+1, b, err)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "server.log")); !os.IsNotExist(err) {
+		t.Errorf("server.log still there: %v", err)
+	}
+}
+
+// TestResumeRerunsVoidedConfig: a config whose run was voided by stale
+// compiled artifacts (the plugin ignored its overrides) finished all its
+// phases, yet none of them stands: --resume runs them all again and keeps
+// the earlier server log.
+func TestResumeRerunsVoidedConfig(t *testing.T) {
+	t.Parallel()
+	p := writeProfile(t, "voided", `configs:
+  - name: one
+    enable_prefix_caching: false
+    pa_num_blocks: 2
+`+resumeLoad)
+	o, _ := simOptions(t, p)
+	plan, err := Plan(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stale := plan.Configs[0].ArtifactsDir
+	writeValidStaleArtifacts(t, stale)
+	first := runSweep(t, o)
+	if first.Failed != 1 {
+		t.Fatalf("first sweep: %+v, want the voided config counted as failed", *first)
+	}
+	cs := wantStatuses(t, readManifest(t, o.Out), "one", report.StatusOK, map[string]string{"sync": report.StatusOK})
+	if cs.FailureClass != "invalid_config" {
+		t.Fatalf("failure class %q, want invalid_config", cs.FailureClass)
+	}
+
+	if err := os.RemoveAll(stale); err != nil {
+		t.Fatal(err)
+	}
+	r, _ := simOptions(t, p)
+	r.Out, r.Resume, r.Sim.ArtifactsRoot = o.Out, true, o.Sim.ArtifactsRoot
+	second := runSweep(t, r)
+	if second.Passed != 1 || second.Failed != 0 {
+		t.Errorf("resumed sweep: %+v, want it passed", *second)
+	}
+	cs = wantStatuses(t, readManifest(t, o.Out), "one", report.StatusOK, map[string]string{"sync": report.StatusOK, "poisson-20": report.StatusOK})
+	if cs.FailureClass != "" {
+		t.Errorf("failure class %q after the resume", cs.FailureClass)
+	}
+	if _, err := os.Stat(filepath.Join(o.Out, "one", "server.1.log")); err != nil {
+		t.Errorf("the voided attempt's log was not kept: %v", err)
+	}
+	assertGone(t, o.Out, "one")
+}
+
+// writeValidStaleArtifacts leaves compiled artifacts of another (valid)
+// configuration where a config will look: the simulator loads them and logs
+// that the override is ignored, as vllm-neuron does.
+func writeValidStaleArtifacts(t *testing.T, dir string) {
+	t.Helper()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	marker := `{"simulator":"loadgen sim (stale marker written by the test)","config_hash":"fedcba9876543210fedcba9876543210",` +
+		`"model":"/models/Qwen3-Reranker-0.6B","neuron_config":{"tp_degree":1,"batch_size":2,"max_context_length":1024,"seq_len":1024,` +
+		`"pa_num_blocks":2,"pa_block_size":32,"context_encoding_buckets":[1024],"token_generation_buckets":[1024]}}`
+	if err := os.WriteFile(filepath.Join(dir, "loadgen-sim-artifacts.json"), []byte(marker), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
