@@ -109,7 +109,6 @@ func (r *configRun) run(ctx context.Context) {
 	}
 	_ = report.WriteFileAtomic(filepath.Join(r.dir, "command.txt"), []byte(r.c.Server.CommandLine()))
 
-	artifactsOurs := artifactsMatch(r.c)
 	r.pr.Eventf("%s: starting %s", r.tag(), serverWhat(r.c.Server))
 	proc, err := server.Start(ctx, r.c.Server)
 	if err != nil {
@@ -139,11 +138,11 @@ func (r *configRun) run(ctx context.Context) {
 	st := proc.Startup()
 	r.writeStartup(st)
 	r.pr.Eventf("%s: ready in %s%s", r.tag(), FormatDuration(time.Duration(st.ReadySeconds*float64(time.Second))), cacheNote(st.CompiledArtifacts))
-	voided := voidingFinding(st, artifactsOurs)
+	voided := voidingFinding(st, artifactsMatch(r.c, st.Version))
 	if voided != nil {
 		r.pr.Eventf("%s: WARNING: %s: %s", r.tag(), voided.Class, voided.Message)
 	} else {
-		recordArtifacts(r.c)
+		recordArtifacts(r.c, st.Version)
 	}
 
 	r.client = &http.Client{Transport: loadgen.NewTransport(64)}

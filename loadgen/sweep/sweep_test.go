@@ -226,8 +226,9 @@ load:
 	wantStatuses(t, m, "fresh", report.StatusOK, map[string]string{"sync": report.StatusOK, "poisson-20": report.StatusOK})
 	checkPhaseFiles(t, o.Out, "fresh", "sync", 3)
 	// Only a config that became ready records its artifacts as loadgen's.
-	if !artifactsMatch(plan.Configs[1]) || artifactsMatch(plan.Configs[0]) {
-		t.Errorf("artifacts records: fresh %v stale %v, want true and false", artifactsMatch(plan.Configs[1]), artifactsMatch(plan.Configs[0]))
+	v := readStartup(t, o.Out, "fresh").Version
+	if !artifactsMatch(plan.Configs[1], v) || artifactsMatch(plan.Configs[0], v) {
+		t.Errorf("artifacts records: fresh %v stale %v, want true and false", artifactsMatch(plan.Configs[1], v), artifactsMatch(plan.Configs[0], v))
 	}
 	assertGone(t, o.Out, "stale")
 	assertGone(t, o.Out, "fresh")

@@ -210,36 +210,53 @@ func TestArtifactsRecord(t *testing.T) {
 	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "cfg-0123abcd")
 	c := profiles.Config{Name: "cfg", ArtifactsDir: dir, AdditionalConfig: `{"override_neuron_config":{"enable_bucketing":true}}`}
-	if artifactsMatch(c) {
+	const v = "0.10.2"
+	if artifactsMatch(c, v) {
 		t.Error("an empty artifacts directory matches")
 	}
-	recordArtifacts(c)
-	if !artifactsMatch(c) {
+	recordArtifacts(c, v)
+	if !artifactsMatch(c, v) {
 		t.Fatal("the record just written does not match")
+	}
+	// Compiled under another vLLM/vllm-neuron: the record does not vouch.
+	if artifactsMatch(c, "0.11.0") {
+		t.Error("the record matches another server version")
+	}
+	// Another compiler environment changes the graphs too.
+	flags := c
+	flags.Server.Env = []string{"NEURON_CC_FLAGS=--optlevel 1"}
+	if artifactsMatch(flags, v) {
+		t.Error("the record matches another NEURON_CC_FLAGS")
+	}
+	// The runtime's variables do not.
+	cores := c
+	cores.Server.Env = []string{"NEURON_RT_VISIBLE_CORES=2-3"}
+	if !artifactsMatch(cores, v) {
+		t.Error("NEURON_RT_VISIBLE_CORES voids the record")
 	}
 	// A config whose override differs (same directory, e.g. shared by
 	// hand) is not the one the artifacts were compiled for.
 	other := c
 	other.AdditionalConfig = `{"override_neuron_config":{"enable_bucketing":false}}`
-	if artifactsMatch(other) {
+	if artifactsMatch(other, v) {
 		t.Error("the record matches a config with another override")
 	}
 	renamed := c
 	renamed.Name = "other"
-	if artifactsMatch(renamed) {
+	if artifactsMatch(renamed, v) {
 		t.Error("the record matches another config's name")
 	}
 	// A damaged record is not ours.
 	if err := os.WriteFile(filepath.Join(dir, artifactsRecordFile), []byte("{"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if artifactsMatch(c) {
+	if artifactsMatch(c, v) {
 		t.Error("a damaged record matches")
 	}
 	// Remote servers have no artifacts directory: nothing is written.
 	remote := profiles.Config{Name: "remote"}
-	recordArtifacts(remote)
-	if artifactsMatch(remote) {
+	recordArtifacts(remote, v)
+	if artifactsMatch(remote, v) {
 		t.Error("a config without an artifacts directory matches")
 	}
 }
