@@ -21,9 +21,18 @@ import (
 // when fakeEnv is set, and the value picks a behaviour.
 const (
 	fakeEnv     = "LOADGEN_FAKE_VLLM"
-	fakeLines   = "FAKE_VLLM_LINES"   // lines "exit" prints before it exits
-	fakeGate    = "FAKE_VLLM_GATE"    // "gated" waits for this file before it compiles
-	fakePIDFile = "FAKE_VLLM_PIDFILE" // "grandchild" writes its child's pid here
+	fakeLines   = "FAKE_VLLM_LINES"    // lines "exit" prints before it exits
+	fakeGate    = "FAKE_VLLM_GATE"     // "gated" waits for this file before it compiles
+	fakePIDFile = "FAKE_VLLM_PIDFILE"  // "grandchild" writes its child's pid here
+	fakeDeath   = "FAKE_LOADGEN_DEATH" // how "launcher" dies: deathPanic, deathExit, deathKilled
+	fakeShell   = "FAKE_LOADGEN_SHELL" // "launcher" runs watchdogs with this shell
+)
+
+// How a fake loadgen ("launcher") dies once its server is ready.
+const (
+	deathPanic  = "panic"  // a goroutine other than main panics
+	deathExit   = "exit"   // os.Exit without Stop or KillAll
+	deathKilled = "killed" // it waits for the test's SIGKILL
 )
 
 // Fake behaviours.
@@ -40,7 +49,7 @@ const (
 	modeCrash      = "crash"       // ready; the first completion kills it
 	modeWarn       = "warn"        // cache hit with warnings that void the run
 	modeWrongModel = "wrong-model" // ready, but serves another model name
-	modeLauncher   = "launcher"    // loadgen itself: Starts a "never" fake, then dies without Stop
+	modeLauncher   = "launcher"    // loadgen itself: Starts a "grandchild" fake, then dies without Stop
 )
 
 // coldStart is a vllm-neuron cold start (neuron.md §5), up to the point
@@ -120,7 +129,7 @@ func fakeVLLM(mode string, args []string) int {
 		say("2025-Nov-05 20:21:02.0888 2215:2215 ERROR  NRT:nrt_allocate_neuron_cores  NeuronCore(s) not available - Requested:nc0-nc1 Available:0")
 		sleepForever()
 	case modeLauncher:
-		return launchAndDie(port)
+		return launchAndDie(port, os.Getenv(fakeDeath))
 	case modeSleeper:
 		signal.Ignore(syscall.SIGTERM)
 		fmt.Println("sleeper up")
@@ -235,20 +244,26 @@ func fakeServe(addr, model, mode string, say func(...string)) int {
 	}
 }
 
-// launchAndDie plays a loadgen that crashes: it starts a fake server
-// through Start, waits until it is ready (and silent, so that no write to
-// the dead log pipe kills it with SIGPIPE), records its pid and exits
-// without stopping it. Only Pdeathsig can take the server down with it.
-func launchAndDie(port int) int {
+// launchAndDie plays a loadgen that dies without running any cleanup: it
+// starts a "grandchild" fake server through Start, waits until it is
+// ready (and silent, so that no write to the dead log pipe kills it with
+// SIGPIPE), prints "pids <server> <grandchild> <watchdog>" and dies the
+// way death says. Only the watchdog (and Pdeathsig, for the server alone)
+// can take the group down with it.
+func launchAndDie(port int, death string) int {
 	exe, err := os.Executable()
 	if err != nil {
 		return 2
 	}
+	if sh := os.Getenv(fakeShell); sh != "" {
+		watchdogShell = sh
+	}
 	p, err := Start(context.Background(), Config{
-		Argv:        []string{exe, "--port", strconv.Itoa(port)},
-		Env:         []string{fakeEnv + "=" + modeReady},
-		Port:        port,
-		ServedModel: "qwen3-reranker",
+		Argv:         []string{exe, "--port", strconv.Itoa(port)},
+		Env:          []string{fakeEnv + "=" + modeGrandchild},
+		Port:         port,
+		ServedModel:  "qwen3-reranker",
+		ReadyTimeout: time.Minute,
 	})
 	if err == nil {
 		err = p.WaitReady(context.Background(), nil)
@@ -257,8 +272,18 @@ func launchAndDie(port int) int {
 		fmt.Println(err)
 		return 2
 	}
-	if err := os.WriteFile(os.Getenv(fakePIDFile), []byte(strconv.Itoa(p.PID())), 0o644); err != nil {
+	b, err := os.ReadFile(os.Getenv(fakePIDFile))
+	if err != nil {
+		fmt.Println(err)
 		return 2
+	}
+	fmt.Printf("pids %d %s %d\n", p.PID(), strings.TrimSpace(string(b)), p.wd.pid())
+	switch death {
+	case deathPanic:
+		go func() { panic("fake loadgen: panic in a goroutine") }()
+		select {}
+	case deathKilled:
+		sleepForever()
 	}
 	os.Exit(0)
 	return 0

@@ -46,12 +46,21 @@ func checkPort(host string, port int) error {
 		c.Close()
 		return portInUse(host, port, "something accepts connections there", nil)
 	}
-	l, err := net.Listen("tcp", where)
+	// A child that another goroutine forks while our probe sockets are
+	// open holds them until it execs, and the exclusive bind would then
+	// fail on our own probe; holding ForkLock for reading keeps forks out
+	// meanwhile (what it is for: Go forks with it held for writing).
+	syscall.ForkLock.RLock()
+	err := listenOnce(where)
+	var berr error
+	if err == nil {
+		berr = bindExclusive(where)
+	}
+	syscall.ForkLock.RUnlock()
 	if err != nil {
 		return portInUse(host, port, "", err)
 	}
-	l.Close()
-	if err := bindExclusive(where); err != nil {
+	if err := berr; err != nil {
 		// A bind without SO_REUSEADDR also fails on connections lingering in
 		// TIME_WAIT, which are harmless; only blame a silent socket when
 		// the kernel lists no connection on the port.
@@ -60,6 +69,15 @@ func checkPort(host string, port int) error {
 		}
 	}
 	return nil
+}
+
+// listenOnce listens on addr and closes the listener again.
+func listenOnce(addr string) error {
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	return l.Close()
 }
 
 // bindExclusive binds addr without SO_REUSEADDR and closes it again.

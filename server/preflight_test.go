@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"os/exec"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -79,5 +81,35 @@ func TestStart_cancelledContext(t *testing.T) {
 	cancel()
 	if _, err := Start(ctx, fakeConfig(t, modeReady)); ClassOf(err) != FailureInterrupted {
 		t.Fatalf("Start with a cancelled context = %v, want class %q", err, FailureInterrupted)
+	}
+}
+
+// TestCheckPort_whileForking checks that checkPort does not trip over its
+// own probe sockets when other goroutines start processes meanwhile (as
+// parallel Starts and their watchdogs do): a child forked while a probe is
+// open would hold it until it execs, and the exclusive bind would fail.
+func TestCheckPort_whileForking(t *testing.T) {
+	t.Parallel()
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for range 2 {
+		wg.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+					_ = exec.Command("/bin/true").Run()
+				}
+			}
+		})
+	}
+	defer wg.Wait()
+	defer close(stop)
+	for range 200 {
+		port := freePort(t) // it may skip ports; the second check may not fail
+		if err := checkPort("127.0.0.1", port); err != nil {
+			t.Fatalf("checkPort on a free port while forking: %v", err)
+		}
 	}
 }

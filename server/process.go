@@ -24,9 +24,9 @@ const LogFile = "server.log"
 const drainWait = 2 * time.Second
 
 // Process is one server: a `vllm serve` child process that Start launched
-// in its own process group, or (Config.URL set) a server somebody else
-// runs. It goes through started → ready → stopping → exited; its methods
-// are safe for concurrent use.
+// in its own process group, watched by a watchdog (watchdog.go), or
+// (Config.URL set) a server somebody else runs. It goes through started →
+// ready → stopping → exited; its methods are safe for concurrent use.
 type Process struct {
 	cfg     Config
 	baseURL string
@@ -37,6 +37,10 @@ type Process struct {
 
 	cmd *exec.Cmd
 	pid int // also the process group id
+	// wd kills the group if loadgen dies (nil if none could be started:
+	// noWatchdog says why).
+	wd         *watchdog
+	noWatchdog error
 	// exited is closed when the child has exited (never for remote);
 	// settled when, after that, its output is drained (or drainWait passed);
 	// logDone when the output pipe reached EOF and server.log is closed.
@@ -50,9 +54,16 @@ type Process struct {
 	// line to exit on its own before giving up on it.
 	fatalGrace time.Duration
 
+	// reapMu guards leaderReaped and released. Every signal loadgen sends
+	// to the group is sent under it, so none can reach a recycled group id.
+	reapMu       sync.Mutex
+	leaderReaped bool // the leader is reaped: its id is free once the group is empty
+	released     bool // reap ran: loadgen signals the group no more
+	reapOnce     sync.Once
+
 	mu         sync.Mutex
-	exitState  *os.ProcessState
-	exitErr    error
+	exitStatus syscall.WaitStatus // valid once exitAt is set, if exitErr is nil
+	exitErr    error              // waiting for the exit failed
 	exitAt     time.Time
 	exitByStop bool // the group was being stopped when the child exited
 	ready      bool
@@ -95,9 +106,12 @@ func withDefaults(cfg Config) Config {
 // and FailureAddressInUse. The child runs in its own process group with
 // the inherited environment overridden by cfg.Env; its stdout and stderr go
 // to cfg.Dir/server.log (when Dir is set) and to the log watch. Start
-// writes no other file. With cfg.URL set it launches nothing and returns a
-// remote Process. Start does not tie the child to ctx: cancelling ctx never
-// kills the server, Stop does.
+// writes no other file. On Linux a watchdog process SIGKILLs the whole
+// group if loadgen dies without stopping it, by any means (watchdog.go);
+// without /bin/sh the server runs without one and Startup.Findings says
+// so. With cfg.URL set it launches nothing and returns a remote Process.
+// Start does not tie the child to ctx: cancelling ctx never kills the
+// server, Stop does.
 func Start(ctx context.Context, cfg Config) (*Process, error) {
 	cfg = withDefaults(cfg)
 	p := &Process{
@@ -160,14 +174,18 @@ func Start(ctx context.Context, cfg Config) (*Process, error) {
 			Reason: fmt.Sprintf("cannot run %s: %v; on a machine without Inferentia, use --simulate", path, err)}
 	}
 	p.pid = p.cmd.Process.Pid
+	if watchdogs {
+		p.wd, p.noWatchdog = startWatchdog(p.pid)
+	}
 	register(p)
 	go p.copyLog(r, logFile)
 	return p, nil
 }
 
-// run starts the child and is the one goroutine that waits for it. It
-// stays locked to its OS thread so that Pdeathsig (sysproc_linux.go) fires
-// only when loadgen itself dies; the thread is discarded with it.
+// run starts the child and is the one goroutine that waits for it to
+// exit; on Linux it leaves it unreaped (awaitExit), for reap. It stays
+// locked to its OS thread so that Pdeathsig (sysproc_linux.go) fires only
+// when loadgen itself dies; the thread is discarded with it.
 func (p *Process) run(started chan<- error) {
 	runtime.LockOSThread()
 	err := p.cmd.Start()
@@ -175,9 +193,14 @@ func (p *Process) run(started chan<- error) {
 	if err != nil {
 		return
 	}
-	werr := p.cmd.Wait()
+	ws, reaped, werr := awaitExit(p.cmd)
+	if reaped {
+		p.reapMu.Lock()
+		p.leaderReaped = true
+		p.reapMu.Unlock()
+	}
 	p.mu.Lock()
-	p.exitState, p.exitErr, p.exitAt = p.cmd.ProcessState, werr, time.Now()
+	p.exitStatus, p.exitErr, p.exitAt = ws, werr, time.Now()
 	p.exitByStop = p.stopping.Load()
 	p.mu.Unlock()
 	close(p.exited)
@@ -188,9 +211,16 @@ func (p *Process) run(started chan<- error) {
 	}
 	t.Stop()
 	close(p.settled)
-	if !groupAlive(p.pid) {
-		unregister(p.pid)
+}
+
+// reapNow waits for and reaps the child cmd started.
+func reapNow(cmd *exec.Cmd) (ws syscall.WaitStatus, reaped bool, err error) {
+	err = cmd.Wait()
+	if cmd.ProcessState == nil {
+		return 0, true, err
 	}
+	ws, _ = cmd.ProcessState.Sys().(syscall.WaitStatus)
+	return ws, true, nil
 }
 
 // copyLog copies the child's output to the log file and the log watch
@@ -289,7 +319,7 @@ func (p *Process) failureLocked() (FailureClass, string) {
 	}
 	cause, hasCause := p.watch.cause()
 	if !p.exitAt.IsZero() && !p.exitByStop {
-		how := describeExit(p.exitState, p.exitErr)
+		how := describeExit(p.exitStatus, p.exitErr)
 		switch {
 		case p.ready && hasCause:
 			return FailureCrashed, fmt.Sprintf("the server died after it was ready (%s): %s: %s", how, cause.Class, cause.Message)
@@ -311,21 +341,25 @@ func (p *Process) failureLocked() (FailureClass, string) {
 }
 
 // describeExit says how a process ended: "exit status 1", "killed by
-// SIGKILL (out of host memory?)".
-func describeExit(st *os.ProcessState, err error) string {
-	if st == nil {
-		if err != nil {
-			return err.Error()
-		}
-		return "unknown exit"
-	}
-	if ws, ok := st.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-		if ws.Signal() == syscall.SIGKILL {
-			return "killed by SIGKILL, maybe by the kernel for lack of host memory"
-		}
+// SIGKILL (out of host memory?)"; err is the failure to find out.
+func describeExit(ws syscall.WaitStatus, err error) string {
+	switch {
+	case err != nil:
+		return err.Error()
+	case ws.Signaled() && ws.Signal() == syscall.SIGKILL:
+		return "killed by SIGKILL, maybe by the kernel for lack of host memory"
+	case ws.Signaled():
 		return "killed by signal " + ws.Signal().String()
 	}
-	return fmt.Sprintf("exit status %d", st.ExitCode())
+	return fmt.Sprintf("exit status %d", exitCode(ws))
+}
+
+// exitCode is the exit code of ws, or -1 when a signal ended the process.
+func exitCode(ws syscall.WaitStatus) int {
+	if !ws.Exited() {
+		return -1
+	}
+	return ws.ExitStatus()
 }
 
 // Startup returns a snapshot of the startup record for
@@ -360,12 +394,15 @@ func (p *Process) Startup() Startup {
 	if p.ready {
 		s.ReadySeconds = roundSeconds(p.readyAt.Sub(p.started))
 	}
-	if p.exitState != nil {
-		code := p.exitState.ExitCode()
+	if !p.exitAt.IsZero() && p.exitErr == nil {
+		code := exitCode(p.exitStatus)
 		s.ExitCode = &code
-		if ws, ok := p.exitState.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-			s.Signal = ws.Signal().String()
+		if p.exitStatus.Signaled() {
+			s.Signal = p.exitStatus.Signal().String()
 		}
+	}
+	if p.noWatchdog != nil {
+		s.Findings = append(s.Findings, noWatchdogFinding(p.noWatchdog))
 	}
 	s.FailureClass, s.Reason = p.failureLocked()
 	return s

@@ -78,8 +78,11 @@ func TestRemote(t *testing.T) {
 				return
 			}
 			st := p.Startup()
-			if !st.Remote || !st.Ready || st.Version != "0.11.0" || st.PID != 0 || st.URL != srv.URL {
+			if !st.Remote || !st.Ready || st.Version != "0.11.0" || st.PID != 0 || st.URL != srv.URL || len(st.Findings) != 0 {
 				t.Errorf("startup = %+v", st)
+			}
+			if p.wd != nil || p.noWatchdog != nil {
+				t.Errorf("remote server has a watchdog (%v)", p.noWatchdog)
 			}
 			if err := p.Stop(context.Background()); err != nil {
 				t.Errorf("Stop: %v", err)

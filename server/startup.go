@@ -32,6 +32,11 @@ const (
 	FailureMetaTensor       FailureClass = "meta_tensor"        // Cannot copy out of meta tensor (Hub ID + tied embeddings)
 	FailureRuntimeAbort     FailureClass = "runtime_abort"      // terminate … c10::Error (TP larger than the cores)
 	FailureUnsupportedModel FailureClass = "unsupported_model"  // Model … is not supported on Neuron
+
+	// WarningNoWatchdog is not a failure of the server: loadgen could not
+	// start the watchdog that kills the server if loadgen dies (watchdog.go).
+	// The run stays valid; its Startup.Findings carry it as a non-fatal finding.
+	WarningNoWatchdog FailureClass = "no_watchdog"
 )
 
 // StartupPhase is one recognised step of server startup (loading,

@@ -16,8 +16,8 @@ const (
 	goneTick = 20 * time.Millisecond
 )
 
-// live holds every process group Start created that may still have
-// members, by process group id, for KillAll.
+// live holds every process group Start created that loadgen has not given
+// up yet (Process.reap), by process group id, for KillAll.
 var live = struct {
 	sync.Mutex
 	m map[int]*Process
@@ -35,16 +35,21 @@ func unregister(pgid int) {
 	live.Unlock()
 }
 
-// KillAll sends SIGKILL to every process group this package started that
-// may still be alive, without waiting. It is for main's second-signal and
-// panic paths; after it, call Stop on each Process (or exit).
+// KillAll sends SIGKILL to every process group this package started and
+// has not stopped yet, then disposes of their watchdogs, which have
+// nothing left to do. It waits only for the watchdogs to die, not for the
+// servers. It is for main's exit, second-signal and panic paths; after it,
+// call Stop on each Process (or exit).
 func KillAll() {
 	live.Lock()
-	defer live.Unlock()
-	for pgid, p := range live.m {
-		p.stopping.Store(true)
-		if groupAlive(pgid) { // an emptied group's id may be reused
-			_ = signalGroup(pgid, syscall.SIGKILL)
+	ps := make([]*Process, 0, len(live.m))
+	for _, p := range live.m {
+		ps = append(ps, p)
+	}
+	live.Unlock()
+	for _, p := range ps {
+		if p.kill() == nil {
+			p.wd.dispose()
 		}
 	}
 }
@@ -68,19 +73,54 @@ func (p *Process) Kill() {
 	if p.remote {
 		return
 	}
+	_ = p.kill()
+}
+
+// kill marks the server as being stopped and SIGKILLs its group.
+func (p *Process) kill() error {
 	p.stopping.Store(true)
-	if !p.gone() {
-		_ = signalGroup(p.pid, syscall.SIGKILL)
+	return p.signal(syscall.SIGKILL)
+}
+
+// signal sends sig to the server's process group, unless loadgen has given
+// the group id up (reap) or, where the leader is reaped already, no live
+// process is left to keep the id ours.
+func (p *Process) signal(sig syscall.Signal) error {
+	p.reapMu.Lock()
+	defer p.reapMu.Unlock()
+	if p.released || (p.leaderReaped && !groupAlive(p.pid)) {
+		return nil
 	}
+	return signalGroup(p.pid, sig)
+}
+
+// reap gives the server's process group up once no live process is left
+// in it: it disposes of the watchdog, then reaps the leader, whose zombie
+// kept the group id ours until now (watchdog.go), and forgets the group.
+// Call it only after the leader has exited.
+func (p *Process) reap() {
+	p.reapOnce.Do(func() {
+		p.wd.dispose()
+		p.reapMu.Lock()
+		if !p.leaderReaped {
+			_ = p.cmd.Wait() // returns at once: the leader is a zombie
+			p.leaderReaped = true
+		}
+		p.released = true
+		p.reapMu.Unlock()
+		unregister(p.pid)
+	})
 }
 
 // Stop ends the server: SIGTERM to its process group, up to
 // Config.StopGrace for every member to exit (vLLM tears down its engine
-// and releases the NeuronCores), then SIGKILL to the group. It returns
-// once no process of the group remains, the log is complete and the port
-// is free again, each wait bounded; the error says what remained. A
-// cancelled ctx skips the rest of the grace period. Stop is idempotent
-// (later calls return the first result) and a no-op for a remote server.
+// and releases the NeuronCores), then SIGKILL to the group. Once no
+// process of the group remains, it disposes of the watchdog and reaps the
+// server. It returns once the log is complete and the port is free again,
+// each wait bounded; the error says what remained (a group that outlives
+// SIGKILL keeps its watchdog). A cancelled ctx skips the rest of the grace
+// period. Stop is idempotent (later calls return the first result) and a
+// no-op for a remote server.
 func (p *Process) Stop(ctx context.Context) error {
 	if p.remote {
 		return nil
@@ -93,11 +133,11 @@ func (p *Process) stop(ctx context.Context) error {
 	p.stopping.Store(true)
 	var errs []error
 	if !p.gone() {
-		if err := signalGroup(p.pid, syscall.SIGTERM); err != nil {
+		if err := p.signal(syscall.SIGTERM); err != nil {
 			errs = append(errs, err)
 		}
 		if !p.waitGone(ctx, p.cfg.StopGrace) {
-			if err := signalGroup(p.pid, syscall.SIGKILL); err != nil {
+			if err := p.signal(syscall.SIGKILL); err != nil {
 				errs = append(errs, err)
 			}
 			if !p.waitGone(context.Background(), killWait) {
@@ -106,7 +146,7 @@ func (p *Process) stop(ctx context.Context) error {
 		}
 	}
 	if p.gone() {
-		unregister(p.pid)
+		p.reap()
 	}
 	t := time.NewTimer(killWait)
 	select {

@@ -2,8 +2,8 @@ package server
 
 import (
 	"context"
+	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -145,7 +145,14 @@ func TestKillAll(t *testing.T) {
 	if err := a.WaitReady(context.Background(), nil); err != nil {
 		t.Fatalf("WaitReady: %v", err)
 	}
+	dogs := []int{a.wd.pid(), b.wd.pid()}
 	KillAll()
+	// KillAll disposes of the watchdogs before it returns: killed and reaped.
+	for _, pid := range dogs {
+		if err := syscall.Kill(pid, 0); !errors.Is(err, syscall.ESRCH) {
+			t.Errorf("watchdog %d after KillAll: kill(pid, 0) = %v, want ESRCH", pid, err)
+		}
+	}
 	waitClosed(t, a.Exited(), "a's exit")
 	waitClosed(t, b.Exited(), "b's exit")
 	for _, p := range []*Process{a, b} {
@@ -163,33 +170,4 @@ func TestKillAll(t *testing.T) {
 	if n != 0 {
 		t.Errorf("%d groups still registered after Stop", n)
 	}
-}
-
-func TestPdeathsig(t *testing.T) {
-	t.Parallel()
-	if _, _, ok := procStat(os.Getpid()); !ok {
-		t.Skip("Pdeathsig is Linux-only")
-	}
-	// A fake loadgen starts a server and dies without stopping it.
-	exe, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	pidFile := filepath.Join(t.TempDir(), "server.pid")
-	launcher := exec.Command(exe, "--port", strconv.Itoa(freePort(t)))
-	launcher.Env = append(os.Environ(), fakeEnv+"="+modeLauncher, fakePIDFile+"="+pidFile, "GORACE=atexit_sleep_ms=0")
-	out, err := launcher.CombinedOutput()
-	if err != nil {
-		t.Fatalf("launcher: %v\n%s", err, out)
-	}
-	b, err := os.ReadFile(pidFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pid, err := strconv.Atoi(string(b))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = syscall.Kill(-pid, syscall.SIGKILL) }) // should Pdeathsig fail
-	waitDead(t, pid)
 }
