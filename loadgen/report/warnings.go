@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"loadgen/loadgen"
+	"loadgen/server"
 )
 
 // warning is one caveat; config is "" for sweep-wide ones. A note is
@@ -62,8 +63,12 @@ func configWarnings(c *ConfigResult) []warning {
 	}
 	if c.Startup != nil {
 		for _, f := range c.Startup.Findings {
-			if !f.Fatal {
-				add("invalid-config finding %s: %s (log: %q)", f.Class, f.Message, f.Line)
+			switch {
+			case f.Fatal:
+			case f.Class == server.FailureInvalidConfig:
+				add("invalid-config finding: %s (log: %q)", f.Message, f.Line)
+			default:
+				add("startup note %s: %s", f.Class, f.Message)
 			}
 		}
 	}
