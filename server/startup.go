@@ -83,6 +83,9 @@ type Startup struct {
 	LastLines []string     `json:"last_lines,omitempty"`
 	// Version is what GET /version answered, when it did.
 	Version string `json:"version,omitempty"`
+	// Simulated is set by the caller when the server was loadgen's
+	// simulator (every output of a simulated run says so).
+	Simulated bool `json:"simulated,omitempty"`
 }
 
 // StartupSchemaVersion is the current Startup.SchemaVersion.

@@ -325,6 +325,7 @@ func (r *configRun) setPhase(name, status, reason string) {
 }
 
 func (r *configRun) writeStartup(st server.Startup) {
+	st.Simulated = r.o.Simulate
 	_ = report.WriteJSONAtomic(filepath.Join(r.dir, "startup.json"), st)
 }
 

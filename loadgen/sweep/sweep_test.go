@@ -211,6 +211,9 @@ load:
 		t.Errorf("stale: failure %q: %q; want k_shape and a reason naming it", cs.FailureClass, cs.Reason)
 	}
 	st := readStartup(t, o.Out, "stale")
+	if !st.Simulated {
+		t.Error("stale/startup.json of a simulated sweep does not say simulated")
+	}
 	if st.FailureClass != server.FailureKShape || st.Reason != cs.Reason || st.Ready || st.ExitCode == nil || *st.ExitCode != 1 {
 		t.Errorf("stale/startup.json: class %q reason %q ready %v exit %v; want k_shape, the manifest's reason, not ready, exit 1",
 			st.FailureClass, st.Reason, st.Ready, st.ExitCode)
