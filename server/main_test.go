@@ -92,7 +92,7 @@ func startFake(t *testing.T, cfg Config) *Process {
 // remains; the leader itself must be gone (reaped) too.
 func assertGroupGone(t *testing.T, p *Process) {
 	t.Helper()
-	if groupAlive(p.PID()) {
+	if GroupAlive(p.PID()) {
 		t.Errorf("process group %d still has live processes", p.PID())
 	}
 	if err := syscall.Kill(p.PID(), 0); !errors.Is(err, syscall.ESRCH) {

@@ -12,10 +12,10 @@ import (
 	"syscall"
 )
 
-// groupAlive reports whether any live (not zombie) process is in the
+// GroupAlive reports whether any live (not zombie) process is in the
 // process group pgid. kill(-pgid, 0) alone would count zombies that are
 // waiting for their new parent to reap them.
-func groupAlive(pgid int) bool {
+func GroupAlive(pgid int) bool {
 	if err := syscall.Kill(-pgid, 0); errors.Is(err, syscall.ESRCH) {
 		return false
 	}
@@ -34,6 +34,19 @@ func groupAlive(pgid int) bool {
 		}
 	}
 	return false
+}
+
+// ProcessAlive reports whether pid is a live process: a zombie waiting for
+// its reaper holds nothing (no cores, no port) and counts as gone.
+func ProcessAlive(pid int) bool {
+	if err := syscall.Kill(pid, 0); errors.Is(err, syscall.ESRCH) {
+		return false
+	}
+	state, _, ok := procStat(pid)
+	if !ok { // reaped just now: trust kill(2) again
+		return !errors.Is(syscall.Kill(pid, 0), syscall.ESRCH)
+	}
+	return state != 'Z' && state != 'X'
 }
 
 // procStat returns the state and process group of pid from /proc/<pid>/stat.

@@ -7,10 +7,16 @@ import (
 	"syscall"
 )
 
-// groupAlive reports whether any process is in the process group pgid.
+// GroupAlive reports whether any process is in the process group pgid.
 // Without /proc, zombies awaiting their reaper count as alive.
-func groupAlive(pgid int) bool {
+func GroupAlive(pgid int) bool {
 	return !errors.Is(syscall.Kill(-pgid, 0), syscall.ESRCH)
+}
+
+// ProcessAlive reports whether pid exists. Without /proc, a zombie
+// awaiting its reaper counts as alive.
+func ProcessAlive(pid int) bool {
+	return !errors.Is(syscall.Kill(pid, 0), syscall.ESRCH)
 }
 
 // tcpPort describes the TCP sockets bound to a local port.

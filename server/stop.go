@@ -88,7 +88,7 @@ func (p *Process) kill() error {
 func (p *Process) signal(sig syscall.Signal) error {
 	p.reapMu.Lock()
 	defer p.reapMu.Unlock()
-	if p.released || (p.leaderReaped && !groupAlive(p.pid)) {
+	if p.released || (p.leaderReaped && !GroupAlive(p.pid)) {
 		return nil
 	}
 	return signalGroup(p.pid, sig)
@@ -170,7 +170,7 @@ func (p *Process) stop(ctx context.Context) error {
 // gone reports whether the child has exited and no live process is left
 // in its group.
 func (p *Process) gone() bool {
-	return p.hasExited() && !groupAlive(p.pid)
+	return p.hasExited() && !GroupAlive(p.pid)
 }
 
 // waitGone waits until gone, for at most limit or until ctx is done.

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"loadgen/server/servertest"
 )
 
 const rerankProfile = "../../profiles/rerank.yaml"
@@ -87,7 +89,7 @@ func TestBadInput(t *testing.T) {
 	}
 	// A dataset row with 2 of the 4 documents the profile scores (line 3).
 	shortRows := writeProfile(t, "short", "")
-	short := strings.Replace(tinyCSV, "How do claims work?,You file a claim with your insurer.,Claims need documentation.,An adjuster reviews the claim.,Payment follows approval.",
+	short := strings.Replace(servertest.TinyCSV, "How do claims work?,You file a claim with your insurer.,Claims need documentation.,An adjuster reviews the claim.,Payment follows approval.",
 		"How do claims work?,You file a claim with your insurer.,Claims need documentation.,,", 1)
 	if err := os.WriteFile(filepath.Join(filepath.Dir(shortRows), "q.csv"), []byte(short), 0o644); err != nil {
 		t.Fatal(err)

@@ -3,20 +3,16 @@ package main
 import (
 	"bytes"
 	"context"
-	"errors"
 	"flag"
-	"math/rand/v2"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
+
+	"loadgen/server/servertest"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -26,6 +22,10 @@ var update = flag.Bool("update", false, "rewrite golden files")
 // child inherits it, so the simulator that a child's sweep launches (the
 // same binary, "sim serve …") is loadgen's too.
 const helperEnv = "LOADGEN_CLI_TEST_HELPER"
+
+// ports are this package's test ports, apart from the other package that
+// launches servers, whose tests may run at the same time.
+var ports = servertest.NewPorts(15000, 20000)
 
 func TestMain(m *testing.M) {
 	if os.Getenv(helperEnv) == "1" {
@@ -147,72 +147,6 @@ func runChild(t *testing.T, args ...string) cliResult {
 	return startChild(t, args...).wait(t, 2*time.Minute)
 }
 
-// waitFor polls cond every 10 ms until it holds, failing the test after
-// limit (a safety net: the conditions hold within a few seconds).
-func waitFor(t *testing.T, limit time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(limit)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
-// Ports between 15000 and 20000: below the kernel's ephemeral range and
-// the server package's test ports, apart from loadgen/sweep's (10000–15000)
-// whose tests may run at the same time; the base is random per test
-// process so that back-to-back runs do not reuse ports lingering in
-// TIME_WAIT.
-var nextPort atomic.Int32
-
-const portLow, portHigh = 15000, 20000
-
-func init() { nextPort.Store(int32(portLow + rand.IntN((portHigh-portLow)/10)*10)) }
-
-// bindExclusive binds 127.0.0.1:port without SO_REUSEADDR, which fails
-// also while connections of an earlier user of the port linger in
-// TIME_WAIT: a port that passes is not in the kernel's tables at all.
-func bindExclusive(port int) error {
-	lc := net.ListenConfig{Control: func(_, _ string, c syscall.RawConn) error {
-		var serr error
-		err := c.Control(func(fd uintptr) {
-			serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_REUSEADDR, 0)
-		})
-		return errors.Join(err, serr)
-	}}
-	l, err := lc.Listen(context.Background(), "tcp", "127.0.0.1:"+strconv.Itoa(port))
-	if err != nil {
-		return err
-	}
-	return l.Close()
-}
-
-// freePort returns a free loopback port no other test of this process gets.
-func freePort(t *testing.T) int {
-	t.Helper()
-	for range 1000 {
-		p := int(nextPort.Add(1))
-		if p >= portHigh {
-			nextPort.Store(portLow)
-			continue
-		}
-		if bindExclusive(p) == nil {
-			return p
-		}
-	}
-	t.Fatalf("no free port in [%d, %d)", portLow, portHigh)
-	return 0
-}
-
-// tinyCSV is a dataset of 3 queries × 4 documents.
-const tinyCSV = `query,answer_0,answer_1,answer_2,answer_3
-What is a deductible?,The amount you pay before insurance pays.,A premium is the monthly cost.,Coverage limits cap payouts.,A deductible resets every policy year.
-How do claims work?,You file a claim with your insurer.,Claims need documentation.,An adjuster reviews the claim.,Payment follows approval.
-What is term life?,Term life covers a fixed period.,Whole life builds cash value.,Premiums are level for term policies.,Term policies can lapse.
-`
-
 // profileHead is the common part of the test profiles: no neuron_cores
 // (parallel tests must not contend for the simulator's core locks) and
 // the tiny dataset, batch size 2.
@@ -238,7 +172,7 @@ workload:
 func writeProfile(t *testing.T, name, rest string) string {
 	t.Helper()
 	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "q.csv"), []byte(tinyCSV), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "q.csv"), []byte(servertest.TinyCSV), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	path := filepath.Join(dir, name+".yaml")
@@ -250,56 +184,3 @@ func writeProfile(t *testing.T, name, rest string) string {
 
 // simArgs are the flags that make a simulated sweep fast.
 var simArgs = []string{"--simulate", "--sim-speed", "100", "--sim-startup-speed", "100"}
-
-// alive reports whether pid is a live (not zombie) process. A simulator
-// orphaned by a killed loadgen is reparented, and its zombie may wait for
-// a reaper; it holds nothing.
-func alive(pid int) bool {
-	if err := syscall.Kill(pid, 0); errors.Is(err, syscall.ESRCH) {
-		return false
-	}
-	state, _, ok := procStat(pid)
-	if !ok {
-		return !errors.Is(syscall.Kill(pid, 0), syscall.ESRCH)
-	}
-	return state != 'Z' && state != 'X'
-}
-
-// groupHasLive reports whether any live process is in group pgid.
-func groupHasLive(pgid int) bool {
-	if err := syscall.Kill(-pgid, 0); errors.Is(err, syscall.ESRCH) {
-		return false
-	}
-	ents, err := os.ReadDir("/proc")
-	if err != nil {
-		return true
-	}
-	for _, e := range ents {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		if state, pgrp, ok := procStat(pid); ok && pgrp == pgid && state != 'Z' && state != 'X' {
-			return true
-		}
-	}
-	return false
-}
-
-// procStat reads the state and process group of pid from /proc.
-func procStat(pid int) (state byte, pgrp int, ok bool) {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return 0, 0, false
-	}
-	i := bytes.LastIndexByte(b, ')')
-	if i < 0 {
-		return 0, 0, false
-	}
-	f := strings.Fields(string(b[i+1:]))
-	if len(f) < 3 || len(f[0]) != 1 {
-		return 0, 0, false
-	}
-	pgrp, err = strconv.Atoi(f[2])
-	return f[0][0], pgrp, err == nil
-}

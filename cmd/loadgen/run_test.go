@@ -16,6 +16,7 @@ import (
 	"loadgen/loadgen/sweep"
 	"loadgen/profiles"
 	"loadgen/server"
+	"loadgen/server/servertest"
 	"loadgen/server/sim"
 )
 
@@ -101,7 +102,7 @@ func TestRunRemote(t *testing.T) {
 	defer srv.Close()
 
 	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "q.csv"), []byte(tinyCSV), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "q.csv"), []byte(servertest.TinyCSV), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	out := filepath.Join(dir, "out")

@@ -8,13 +8,13 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"loadgen/loadgen"
 	"loadgen/loadgen/report"
 	"loadgen/server"
+	"loadgen/server/servertest"
 )
 
 // pollClient opens a connection per request and closes it after: a
@@ -85,11 +85,11 @@ load:
     seed: 1
 `)
 	out := filepath.Join(t.TempDir(), "out")
-	port := freePort(t)
+	port := ports.Free(t)
 	c := startChild(t, append([]string{"sweep", profile, "--out", out, "--port", strconv.Itoa(port), "--drain", "5s"}, simArgs...)...)
-	waitFor(t, time.Minute, "the poisson phase to start", func() bool { return phaseRunning(out, "x", "poisson-100") })
+	servertest.WaitFor(t, time.Minute, "the poisson phase to start", func() bool { return phaseRunning(out, "x", "poisson-100") })
 	before := simMetric(port, "vllm:request_success_total")
-	waitFor(t, time.Minute, "the poisson phase to send", func() bool { return simMetric(port, "vllm:request_success_total") >= before+8 })
+	servertest.WaitFor(t, time.Minute, "the poisson phase to send", func() bool { return simMetric(port, "vllm:request_success_total") >= before+8 })
 	pid := readStartup(t, out, "x").PID
 
 	if err := c.cmd.Process.Signal(os.Interrupt); err != nil {
@@ -128,7 +128,7 @@ load:
 	if st := readStartup(t, out, "x"); st.ExitCode == nil {
 		t.Error("startup.json does not record the server's exit")
 	}
-	if alive(pid) || groupHasLive(pid) {
+	if server.ProcessAlive(pid) || server.GroupAlive(pid) {
 		t.Errorf("the simulator (pid %d) outlived loadgen", pid)
 	}
 }
@@ -153,9 +153,9 @@ load:
     seed: 1
 `)
 	out := filepath.Join(t.TempDir(), "out")
-	port := freePort(t)
+	port := ports.Free(t)
 	c := startChild(t, append([]string{"sweep", profile, "--out", out, "--port", strconv.Itoa(port), "--drain", "10m"}, simArgs...)...)
-	waitFor(t, time.Minute, "requests in the engine", func() bool {
+	servertest.WaitFor(t, time.Minute, "requests in the engine", func() bool {
 		return simMetric(port, "vllm:num_requests_running") > 0 && phaseRunning(out, "slow", "poisson-100")
 	})
 	pid := readStartup(t, out, "slow").PID
@@ -165,7 +165,7 @@ load:
 	}
 	// Signals of one kind do not queue: wait until loadgen has taken the
 	// first before sending the second.
-	waitFor(t, time.Minute, "the first signal to be acknowledged", func() bool {
+	servertest.WaitFor(t, time.Minute, "the first signal to be acknowledged", func() bool {
 		return strings.Contains(c.stderr.String(), "stopping gracefully")
 	})
 	if err := c.cmd.Process.Signal(os.Interrupt); err != nil {
@@ -185,10 +185,5 @@ load:
 	}
 	// SIGKILL is delivered asynchronously; the orphaned simulator is gone
 	// (or a zombie) within moments.
-	waitFor(t, 30*time.Second, "the simulator to die", func() bool { return !alive(pid) && !groupHasLive(pid) })
-	if err := syscall.Kill(pid, 0); err == nil {
-		if state, _, ok := procStat(pid); ok && state != 'Z' && state != 'X' {
-			t.Errorf("simulator pid %d is in state %c", pid, state)
-		}
-	}
+	servertest.WaitFor(t, 30*time.Second, "the simulator to die", func() bool { return !server.ProcessAlive(pid) && !server.GroupAlive(pid) })
 }

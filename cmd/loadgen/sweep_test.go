@@ -49,7 +49,7 @@ func TestSweepCommand(t *testing.T) {
 	profile := writeProfile(t, "four", fourConfigs)
 	out := filepath.Join(t.TempDir(), "out")
 	// Flags after the profile, as people type them.
-	r := runChild(t, append([]string{"sweep", profile, "--out", out, "--port", strconv.Itoa(freePort(t))}, simArgs...)...)
+	r := runChild(t, append([]string{"sweep", profile, "--out", out, "--port", strconv.Itoa(ports.Free(t))}, simArgs...)...)
 	if r.code != exitOK {
 		t.Fatalf("sweep: exit %d\n%s", r.code, r.stderr)
 	}
@@ -169,7 +169,7 @@ load:
 	stale := plan.Configs[0].ArtifactsDir
 	writeStaleArtifacts(t, stale)
 	out := filepath.Join(t.TempDir(), "out")
-	r := runChild(t, append([]string{"sweep", "--out", out, "--port", strconv.Itoa(freePort(t)), path}, simArgs...)...)
+	r := runChild(t, append([]string{"sweep", "--out", out, "--port", strconv.Itoa(ports.Free(t)), path}, simArgs...)...)
 	if r.code != exitFailed {
 		t.Fatalf("exit %d, want 1\n%s", r.code, r.stderr)
 	}
@@ -208,7 +208,7 @@ load:
 	if err != nil {
 		t.Fatal(err)
 	}
-	r = runChild(t, append([]string{"sweep", "--resume", out, "--port", strconv.Itoa(freePort(t))}, simArgs...)...)
+	r = runChild(t, append([]string{"sweep", "--resume", out, "--port", strconv.Itoa(ports.Free(t))}, simArgs...)...)
 	if r.code != exitOK || !strings.Contains(r.stdout, "sweep done: 2 passed, 0 failed, 0 not run") {
 		t.Errorf("resume: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
@@ -251,7 +251,7 @@ func assertServerGone(t *testing.T, dir, config string) {
 		t.Errorf("config %s: startup.json records no pid", config)
 		return
 	}
-	if alive(st.PID) || groupHasLive(st.PID) {
+	if server.ProcessAlive(st.PID) || server.GroupAlive(st.PID) {
 		t.Errorf("config %s: server process (group) %d is still alive", config, st.PID)
 	}
 }

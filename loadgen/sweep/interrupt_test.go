@@ -12,6 +12,7 @@ import (
 
 	"loadgen/loadgen"
 	"loadgen/loadgen/report"
+	"loadgen/server/servertest"
 )
 
 // pollClient opens a connection per request and closes it after: an idle
@@ -41,19 +42,6 @@ func completions(port int) int {
 		}
 	}
 	return int(n)
-}
-
-// waitFor polls cond every 10 ms until it holds, failing the test after
-// limit (a safety net: the condition normally holds within a second).
-func waitFor(t *testing.T, limit time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(limit)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }
 
 // TestInterruptMidPhase cancels the sweep's context while its second phase
@@ -87,12 +75,12 @@ load:
 	// Once the manifest says the poisson phase runs, wait until the
 	// simulator has finished more requests than before: the phase is
 	// sending.
-	waitFor(t, time.Minute, "the poisson phase to start", func() bool {
+	servertest.WaitFor(t, time.Minute, "the poisson phase to start", func() bool {
 		m, err := report.ReadManifest(o.Out)
 		return err == nil && m.Config("x").Phase("poisson-100").Status == report.StatusRunning
 	})
 	before := completions(o.Port)
-	waitFor(t, time.Minute, "the poisson phase to send", func() bool { return completions(o.Port) >= before+8 })
+	servertest.WaitFor(t, time.Minute, "the poisson phase to send", func() bool { return completions(o.Port) >= before+8 })
 	cancel()
 	var r result
 	select {
