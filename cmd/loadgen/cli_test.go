@@ -78,7 +78,7 @@ func TestBadInput(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	// One error: a typo in a key (line 9).
-	badProfile := writeProfile(t, "bad", "")
+	badProfile := servertest.WriteProfile(t, "bad", "")
 	text, err := os.ReadFile(badProfile)
 	if err != nil {
 		t.Fatal(err)
@@ -88,7 +88,7 @@ func TestBadInput(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A dataset row with 2 of the 4 documents the profile scores (line 3).
-	shortRows := writeProfile(t, "short", "")
+	shortRows := servertest.WriteProfile(t, "short", "")
 	short := strings.Replace(servertest.TinyCSV, "How do claims work?,You file a claim with your insurer.,Claims need documentation.,An adjuster reviews the claim.,Payment follows approval.",
 		"How do claims work?,You file a claim with your insurer.,Claims need documentation.,,", 1)
 	if err := os.WriteFile(filepath.Join(filepath.Dir(shortRows), "q.csv"), []byte(short), 0o644); err != nil {

@@ -147,40 +147,5 @@ func runChild(t *testing.T, args ...string) cliResult {
 	return startChild(t, args...).wait(t, 2*time.Minute)
 }
 
-// profileHead is the common part of the test profiles: no neuron_cores
-// (parallel tests must not contend for the simulator's core locks) and
-// the tiny dataset, batch size 2.
-const profileHead = `name: NAME
-model: /models/Qwen3-Reranker-0.6B
-served_model_name: qwen3-reranker
-server:
-  stop_grace: 20s
-base:
-  max_model_len: 1024
-  block_size: 32
-  max_num_seqs: 2
-workload:
-  dataset: q.csv
-  search_num: 4
-  top_n: 2
-  batch_size: 2
-  max_length: 512
-`
-
-// writeProfile writes the tiny dataset and a profile into a new directory
-// and returns the profile's path.
-func writeProfile(t *testing.T, name, rest string) string {
-	t.Helper()
-	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "q.csv"), []byte(servertest.TinyCSV), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(dir, name+".yaml")
-	if err := os.WriteFile(path, []byte(strings.Replace(profileHead, "NAME", name, 1)+rest), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return path
-}
-
 // simArgs are the flags that make a simulated sweep fast.
 var simArgs = []string{"--simulate", "--sim-speed", "100", "--sim-startup-speed", "100"}

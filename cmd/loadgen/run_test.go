@@ -47,7 +47,7 @@ func TestRunSimulateJSON(t *testing.T) {
 // compact table and the kept results directory.
 func TestRunTable(t *testing.T) {
 	t.Parallel()
-	profile := writeProfile(t, "runtable", `configs:
+	profile := servertest.WriteProfile(t, "runtable", `configs:
   - name: only
     enable_prefix_caching: false
     pa_num_blocks: 2
@@ -145,7 +145,7 @@ func TestRunRemote(t *testing.T) {
 // result), or it does not start.
 func TestRunFailures(t *testing.T) {
 	t.Parallel()
-	profile := writeProfile(t, "runcrash", `configs:
+	profile := servertest.WriteProfile(t, "runcrash", `configs:
   - name: crashy
     enable_prefix_caching: false
     pa_num_blocks: 2
@@ -170,7 +170,7 @@ func TestRunFailures(t *testing.T) {
 	}
 
 	// A config that does not start: stale compiled artifacts (k_shape).
-	path := writeProfile(t, "runkshape", `configs:
+	path := servertest.WriteProfile(t, "runkshape", `configs:
   - name: run-stale
     enable_prefix_caching: false
     pa_num_blocks: 2

@@ -73,7 +73,7 @@ func readStartup(t *testing.T, dir, config string) server.Startup {
 // exits 130.
 func TestSweepSIGINT(t *testing.T) {
 	t.Parallel()
-	profile := writeProfile(t, "sigint", `configs:
+	profile := servertest.WriteProfile(t, "sigint", `configs:
   - name: x
     enable_prefix_caching: false
     pa_num_blocks: 2
@@ -139,7 +139,7 @@ load:
 func TestSweepSIGINTTwice(t *testing.T) {
 	t.Parallel()
 	// Every request is slowed 100000×: about a minute each at speed 100.
-	profile := writeProfile(t, "sigint2", `configs:
+	profile := servertest.WriteProfile(t, "sigint2", `configs:
   - name: slow
     enable_prefix_caching: false
     pa_num_blocks: 2

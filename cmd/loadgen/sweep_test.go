@@ -12,6 +12,7 @@ import (
 	"loadgen/loadgen/sweep"
 	"loadgen/profiles"
 	"loadgen/server"
+	"loadgen/server/servertest"
 )
 
 // fourConfigs are the offline benchmark's configurations (prefix caching ×
@@ -46,7 +47,7 @@ load:
 // four-config profile, then `report` and `compare` on its results.
 func TestSweepCommand(t *testing.T) {
 	t.Parallel()
-	profile := writeProfile(t, "four", fourConfigs)
+	profile := servertest.WriteProfile(t, "four", fourConfigs)
 	out := filepath.Join(t.TempDir(), "out")
 	// Flags after the profile, as people type them.
 	r := runChild(t, append([]string{"sweep", profile, "--out", out, "--port", strconv.Itoa(ports.Free(t))}, simArgs...)...)
@@ -146,7 +147,7 @@ func TestSweepCommand(t *testing.T) {
 // config ran.
 func TestSweepCommandConfigFails(t *testing.T) {
 	t.Parallel()
-	path := writeProfile(t, "cli-kshape", `configs:
+	path := servertest.WriteProfile(t, "cli-kshape", `configs:
   - name: cli-stale
     enable_prefix_caching: false
     pa_num_blocks: 2

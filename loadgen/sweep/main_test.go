@@ -47,42 +47,14 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// profileHead is the common part of the test profiles: a tiny model
-// setup, no neuron_cores (parallel tests must not contend for the
-// simulator's core locks), the tiny dataset with batch size 2.
-const profileHead = `name: %s
-model: /models/Qwen3-Reranker-0.6B
-served_model_name: qwen3-reranker
-server:
-  stop_grace: 20s
-base:
-  max_model_len: 1024
-  block_size: 32
-  max_num_seqs: 2
-workload:
-  dataset: q.csv
-  search_num: 4
-  top_n: 2
-  batch_size: 2
-  max_length: 512
-`
-
-// writeProfile writes the tiny dataset and a profile (profileHead with
-// name, then rest) into a new directory and loads it.
+// writeProfile writes the tiny dataset and a test profile (the common head
+// followed by rest) and loads it.
 func writeProfile(t *testing.T, name, rest string) *profiles.Profile {
 	t.Helper()
-	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "q.csv"), []byte(servertest.TinyCSV), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(dir, "p.yaml")
-	text := strings.Replace(profileHead, "%s", name, 1) + rest
-	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	path := servertest.WriteProfile(t, name, rest)
 	p, err := profiles.Load(path)
 	if err != nil {
-		t.Fatalf("load profile: %v\n%s", err, text)
+		t.Fatalf("load profile: %v", err)
 	}
 	return p
 }

@@ -12,6 +12,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -116,4 +117,40 @@ func WaitFor(t testing.TB, limit time.Duration, what string, cond func() bool) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// profileHead is the common part of test profiles: a small model setup, no
+// neuron_cores (parallel tests must not contend for the simulator's core
+// locks), the tiny dataset with batch size 2.
+const profileHead = `name: NAME
+model: /models/Qwen3-Reranker-0.6B
+served_model_name: qwen3-reranker
+server:
+  stop_grace: 20s
+base:
+  max_model_len: 1024
+  block_size: 32
+  max_num_seqs: 2
+workload:
+  dataset: q.csv
+  search_num: 4
+  top_n: 2
+  batch_size: 2
+  max_length: 512
+`
+
+// WriteProfile writes TinyCSV (as q.csv) and a profile named name — the
+// common head followed by rest (configs, load, …) — into a new directory,
+// and returns the profile's path.
+func WriteProfile(t testing.TB, name, rest string) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "q.csv"), []byte(TinyCSV), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, name+".yaml")
+	if err := os.WriteFile(path, []byte(strings.Replace(profileHead, "NAME", name, 1)+rest), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
