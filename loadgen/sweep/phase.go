@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
-	"os"
 	"path/filepath"
 	"time"
 
@@ -98,41 +96,6 @@ func (r *configRun) runPhase(ctx context.Context, ph profiles.Phase, wl *builtWo
 		return res, err
 	}
 	return res, runErr
-}
-
-// serverMeasure is the server side of a phase: a /metrics scrape when the
-// measured part starts, gauges sampled during it, and a scrape at its end.
-type serverMeasure struct {
-	started bool
-	before  *server.Snapshot
-	err     error
-	sampler *server.Sampler
-}
-
-func (m *serverMeasure) start(ctx context.Context, client *http.Client, base string) {
-	m.started = true
-	m.before, m.err = server.Scrape(ctx, client, base)
-	m.sampler = server.StartSampler(ctx, client, base, MetricsInterval)
-}
-
-// stop ends the sampling and returns what the server reported over the
-// measured part (nil when it has no /metrics). The final scrape is made even
-// after an interrupt, bounded by the client's timeout.
-func (m *serverMeasure) stop(ctx context.Context, client *http.Client, base string) *server.PhaseMetrics {
-	if !m.started {
-		return nil
-	}
-	running, waiting, kv := m.sampler.Stop()
-	if m.err != nil {
-		return nil
-	}
-	after, err := server.Scrape(context.WithoutCancel(ctx), client, base)
-	if err != nil {
-		return nil
-	}
-	pm := after.Since(m.before)
-	pm.Running, pm.Waiting, pm.KVCache = running, waiting, kv
-	return pm
 }
 
 // toEnginePhase converts a profile phase to the engine's and validates it;
@@ -242,69 +205,6 @@ func scoresWriter(w io.Writer, topN int, simulated bool) func(loadgen.QueryOutco
 		}
 		_ = sw.Write(workload.ScoreRecords(q.Item.Query, q.Item.Cycle, q.Scores, topN))
 	}
-}
-
-// phaseFiles are a phase's streamed outputs, written to temporary files and
-// renamed into place only when the phase has produced its result.
-type phaseFiles struct {
-	hlog, requests, scores *os.File
-	final                  map[*os.File]string
-}
-
-func openPhaseFiles(dir, phase string, requests, scores bool) (*phaseFiles, error) {
-	f := &phaseFiles{final: map[*os.File]string{}}
-	open := func(name string) (*os.File, error) {
-		tmp, err := os.CreateTemp(dir, "."+name+".tmp-*")
-		if err != nil {
-			return nil, fmt.Errorf("create %s: %w", name, err)
-		}
-		f.final[tmp] = filepath.Join(dir, name)
-		return tmp, nil
-	}
-	var err error
-	if f.hlog, err = open(phase + ".hlog"); err != nil {
-		return nil, err
-	}
-	if requests {
-		if f.requests, err = open(phase + ".requests.jsonl"); err != nil {
-			f.abort()
-			return nil, err
-		}
-	}
-	if scores {
-		if f.scores, err = open(phase + ".scores.jsonl"); err != nil {
-			f.abort()
-			return nil, err
-		}
-	}
-	return f, nil
-}
-
-// commit syncs, closes and renames every file into place.
-func (f *phaseFiles) commit() error {
-	for tmp, final := range f.final {
-		err := tmp.Sync()
-		if cerr := tmp.Close(); err == nil {
-			err = cerr
-		}
-		if err == nil {
-			err = os.Rename(tmp.Name(), final)
-		}
-		if err != nil {
-			return fmt.Errorf("write %s: %w", final, err)
-		}
-		delete(f.final, tmp)
-	}
-	return nil
-}
-
-// abort removes whatever was not committed.
-func (f *phaseFiles) abort() {
-	for tmp := range f.final {
-		tmp.Close()
-		os.Remove(tmp.Name())
-	}
-	f.final = map[*os.File]string{}
 }
 
 // MaxFailedFraction is the share of failed requests above which a phase
