@@ -12,6 +12,18 @@ import (
 	"time"
 )
 
+// CheckCommand reports, as an *Error of class FailureCommandNotFound,
+// whether cfg's command cannot be found (Start checks it too); a remote
+// config launches nothing and always passes. A sweep checks it for every
+// configuration before it starts anything.
+func CheckCommand(cfg Config) error {
+	if cfg.Remote() {
+		return nil
+	}
+	_, err := lookCommand(cfg)
+	return err
+}
+
 // lookCommand finds cfg.Argv[0] in PATH.
 func lookCommand(cfg Config) (string, error) {
 	if len(cfg.Argv) == 0 || cfg.Argv[0] == "" {

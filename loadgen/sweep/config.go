@@ -113,7 +113,7 @@ func (r *configRun) run(ctx context.Context) {
 	proc, err := server.Start(ctx, r.c.Server)
 	if err != nil {
 		r.writeStartup(startupOfError(r.c.Server, err))
-		r.fail(server.ClassOf(err), oneLine(err))
+		r.fail(server.ClassOf(err), reasonOf(err))
 		return
 	}
 	r.proc = proc
@@ -130,7 +130,7 @@ func (r *configRun) run(ctx context.Context) {
 		}
 		class, reason := proc.Failure()
 		if class == server.FailureNone {
-			class, reason = server.ClassOf(err), oneLine(err)
+			class, reason = server.ClassOf(err), reasonOf(err)
 		}
 		r.fail(class, reason)
 		return

@@ -1,6 +1,8 @@
 package sweep
 
 import (
+	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -185,5 +187,23 @@ func writeValidStaleArtifacts(t *testing.T, dir string) {
 		`"pa_num_blocks":2,"pa_block_size":32,"context_encoding_buckets":[1024],"token_generation_buckets":[1024]}}`
 	if err := os.WriteFile(filepath.Join(dir, "loadgen-sim-artifacts.json"), []byte(marker), 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestMissingCommand: without vllm on PATH nothing can run; the sweep says so
+// in one line that points at --simulate, before it creates anything.
+func TestMissingCommand(t *testing.T) {
+	t.Setenv("PATH", t.TempDir()) // no vllm there
+	p := writeProfile(t, "novllm", "")
+	out := filepath.Join(t.TempDir(), "out")
+	_, err := Run(context.Background(), Options{Profile: p, Out: out})
+	if !errors.Is(err, ErrBadInput) || !strings.Contains(err.Error(), `"vllm" is not in PATH`) || !strings.Contains(err.Error(), "--simulate") {
+		t.Fatalf("Run = %v, want bad input naming vllm and --simulate", err)
+	}
+	if strings.Contains(err.Error(), "\n") {
+		t.Errorf("error %q is not one line", err)
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Errorf("the results directory was created: %v", err)
 	}
 }

@@ -20,28 +20,36 @@ type manifestState struct {
 	m    *report.Manifest
 }
 
-// newManifestState starts a new manifest or, with Resume, reopens the one in
-// dir after checking that the profile has not changed since.
-func newManifestState(dir string, o Options, plan *profiles.Plan) (*manifestState, error) {
+// resumeManifest reads the manifest of the sweep to resume from o.Out and
+// refuses what cannot be continued: a changed profile, the other mode
+// (real vs simulated), another simulator speed.
+func resumeManifest(o Options, plan *profiles.Plan) (*report.Manifest, error) {
+	dir, hash := o.Out, plan.Profile.Hash()
+	m, err := report.ReadManifest(dir)
+	if err != nil {
+		return nil, fmt.Errorf("%w: --resume: %w", ErrBadInput, err)
+	}
+	if m.ProfileHash != hash {
+		return nil, fmt.Errorf("%w: --resume %s: the profile changed since that sweep (hash %s, now %s); results of different profiles cannot be mixed: start a new sweep",
+			ErrBadInput, dir, m.ProfileHash, hash)
+	}
+	if m.Simulated != o.Simulate {
+		return nil, fmt.Errorf("%w: --resume %s: that sweep ran %s; resume it the same way", ErrBadInput, dir, simOrReal(m.Simulated))
+	}
+	if speed := o.Sim.withDefaults().Speed; m.Sim != nil && o.Simulate && m.Sim.SpeedFactor != speed {
+		return nil, fmt.Errorf("%w: --resume %s: that sweep ran the simulator at --sim-speed %g, not %g; latencies of different speeds cannot be mixed",
+			ErrBadInput, dir, m.Sim.SpeedFactor, speed)
+	}
+	return m, nil
+}
+
+// newManifestState continues the resumed manifest, or starts a new one, and
+// writes it.
+func newManifestState(dir string, o Options, plan *profiles.Plan, resumed *report.Manifest) (*manifestState, error) {
 	s := &manifestState{path: filepath.Join(dir, report.ManifestFile)}
 	hash := plan.Profile.Hash()
-	if o.Resume {
-		m, err := report.ReadManifest(dir)
-		if err != nil {
-			return nil, fmt.Errorf("%w: --resume: %w", ErrBadInput, err)
-		}
-		if m.ProfileHash != hash {
-			return nil, fmt.Errorf("%w: --resume %s: the profile changed since that sweep (hash %s, now %s); results of different profiles cannot be mixed: start a new sweep",
-				ErrBadInput, dir, m.ProfileHash, hash)
-		}
-		if m.Simulated != o.Simulate {
-			return nil, fmt.Errorf("%w: --resume %s: that sweep ran %s; resume it the same way", ErrBadInput, dir, simOrReal(m.Simulated))
-		}
-		if speed := o.Sim.withDefaults().Speed; m.Sim != nil && o.Simulate && m.Sim.SpeedFactor != speed {
-			return nil, fmt.Errorf("%w: --resume %s: that sweep ran the simulator at --sim-speed %g, not %g; latencies of different speeds cannot be mixed",
-				ErrBadInput, dir, m.Sim.SpeedFactor, speed)
-		}
-		s.m = m
+	if resumed != nil {
+		s.m = resumed
 	} else {
 		resolved, err := json.Marshal(plan.Profile)
 		if err != nil {

@@ -1,6 +1,7 @@
 package sweep
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -154,6 +155,16 @@ func classReason(class server.FailureClass, reason string) string {
 		return reason
 	}
 	return string(class) + ": " + reason
+}
+
+// reasonOf is the one line a user sees for err: a server error's reason
+// (its class is shown beside it), or the error's first line.
+func reasonOf(err error) string {
+	var se *server.Error
+	if errors.As(err, &se) && se.Reason != "" {
+		return se.Reason
+	}
+	return oneLine(err)
 }
 
 // oneLine flattens an error to its first line.

@@ -71,7 +71,7 @@ func startupOfError(c server.Config, err error) server.Startup {
 		Remote:        c.Remote(),
 		URL:           c.BaseURL(),
 		FailureClass:  server.ClassOf(err),
-		Reason:        oneLine(err),
+		Reason:        reasonOf(err),
 	}
 }
 

@@ -20,6 +20,7 @@ import (
 
 	"loadgen/loadgen/report"
 	"loadgen/profiles"
+	"loadgen/server"
 	"loadgen/workload"
 )
 
@@ -92,16 +93,25 @@ func Run(ctx context.Context, o Options) (*Outcome, error) {
 	if err != nil {
 		return nil, err
 	}
-	// The dataset is read once before any server starts: a bad row must not
-	// wait for a 30-minute compile to be found.
-	if err := errors.Join(checkPhases(plan.Profile), checkDataset(plan.Profile)); err != nil {
+	var resumed *report.Manifest
+	if o.Resume {
+		if _, err := resultsDir(o); err != nil {
+			return nil, err
+		}
+		if resumed, err = resumeManifest(o, plan); err != nil {
+			return nil, err
+		}
+	}
+	// Bad input is found before any server starts — a missing vllm, an
+	// invalid phase, a bad dataset row must not wait for a 30-minute compile.
+	if err := errors.Join(checkCommand(plan), checkPhases(plan.Profile), checkDataset(plan.Profile)); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrBadInput, err)
 	}
 	dir, err := resultsDir(o)
 	if err != nil {
 		return nil, err
 	}
-	m, err := newManifestState(dir, o, plan)
+	m, err := newManifestState(dir, o, plan, resumed)
 	if err != nil {
 		return nil, err
 	}
@@ -257,6 +267,18 @@ func checkDataset(p *profiles.Profile) error {
 		if ph.OnePass() && n > workload.DefaultCacheQueries {
 			return fmt.Errorf("phase %s makes one pass over a dataset of %d queries (more than %d): set its queries or duration",
 				ph.Name, n, workload.DefaultCacheQueries)
+		}
+	}
+	return nil
+}
+
+// checkCommand finds every configuration's server command before anything
+// starts: without `vllm` on PATH no configuration can run, and the one line
+// that says so also points at --simulate.
+func checkCommand(plan *profiles.Plan) error {
+	for _, c := range plan.Configs {
+		if err := server.CheckCommand(c.Server); err != nil {
+			return errors.New(reasonOf(err))
 		}
 	}
 	return nil
