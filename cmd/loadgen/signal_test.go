@@ -1,9 +1,7 @@
 package main
 
 import (
-	"bufio"
 	"encoding/json"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -16,33 +14,6 @@ import (
 	"loadgen/server"
 	"loadgen/server/servertest"
 )
-
-// pollClient opens a connection per request and closes it after: a
-// keep-alive connection to the simulator would hold its graceful shutdown.
-var pollClient = &http.Client{Timeout: time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
-
-// simMetric sums the samples of a metric on the simulator's /metrics
-// (-1 while it does not answer).
-func simMetric(port int, name string) float64 {
-	resp, err := pollClient.Get("http://127.0.0.1:" + strconv.Itoa(port) + "/metrics")
-	if err != nil {
-		return -1
-	}
-	defer resp.Body.Close()
-	sum := 0.0
-	sc := bufio.NewScanner(resp.Body)
-	for sc.Scan() {
-		line := sc.Text()
-		if !strings.HasPrefix(line, name+"{") && !strings.HasPrefix(line, name+" ") {
-			continue
-		}
-		f := strings.Fields(line)
-		if v, err := strconv.ParseFloat(f[len(f)-1], 64); err == nil {
-			sum += v
-		}
-	}
-	return sum
-}
 
 // phaseRunning reports whether the manifest in dir says the phase of the
 // config is running.
@@ -88,8 +59,8 @@ load:
 	port := ports.Free(t)
 	c := startChild(t, append([]string{"sweep", profile, "--out", out, "--port", strconv.Itoa(port), "--drain", "5s"}, simArgs...)...)
 	servertest.WaitFor(t, time.Minute, "the poisson phase to start", func() bool { return phaseRunning(out, "x", "poisson-100") })
-	before := simMetric(port, "vllm:request_success_total")
-	servertest.WaitFor(t, time.Minute, "the poisson phase to send", func() bool { return simMetric(port, "vllm:request_success_total") >= before+8 })
+	before := servertest.SimMetric(port, "vllm:request_success_total")
+	servertest.WaitFor(t, time.Minute, "the poisson phase to send", func() bool { return servertest.SimMetric(port, "vllm:request_success_total") >= before+8 })
 	pid := readStartup(t, out, "x").PID
 
 	if err := c.cmd.Process.Signal(os.Interrupt); err != nil {
@@ -156,7 +127,7 @@ load:
 	port := ports.Free(t)
 	c := startChild(t, append([]string{"sweep", profile, "--out", out, "--port", strconv.Itoa(port), "--drain", "10m"}, simArgs...)...)
 	servertest.WaitFor(t, time.Minute, "requests in the engine", func() bool {
-		return simMetric(port, "vllm:num_requests_running") > 0 && phaseRunning(out, "slow", "poisson-100")
+		return servertest.SimMetric(port, "vllm:num_requests_running") > 0 && phaseRunning(out, "slow", "poisson-100")
 	})
 	pid := readStartup(t, out, "slow").PID
 

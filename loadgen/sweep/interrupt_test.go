@@ -1,11 +1,8 @@
 package sweep
 
 import (
-	"bufio"
 	"context"
-	"net/http"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -14,35 +11,6 @@ import (
 	"loadgen/loadgen/report"
 	"loadgen/server/servertest"
 )
-
-// pollClient opens a connection per request and closes it after: an idle
-// or unused keep-alive connection to the simulator would hold its graceful
-// shutdown (Go's http.Server waits up to 5 s for a new connection).
-var pollClient = &http.Client{Timeout: time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
-
-// completions returns how many completion requests the simulator on port
-// has finished (vllm:request_success_total), or -1 while it does not
-// answer.
-func completions(port int) int {
-	resp, err := pollClient.Get("http://127.0.0.1:" + strconv.Itoa(port) + "/metrics")
-	if err != nil {
-		return -1
-	}
-	defer resp.Body.Close()
-	n := 0.0
-	sc := bufio.NewScanner(resp.Body)
-	for sc.Scan() {
-		line := sc.Text()
-		if !strings.HasPrefix(line, "vllm:request_success_total{") {
-			continue
-		}
-		f := strings.Fields(line)
-		if v, err := strconv.ParseFloat(f[len(f)-1], 64); err == nil {
-			n += v
-		}
-	}
-	return int(n)
-}
 
 // TestInterruptMidPhase cancels the sweep's context while its second phase
 // is sending, checks the partial results and the stopped server, then
@@ -79,8 +47,8 @@ load:
 		m, err := report.ReadManifest(o.Out)
 		return err == nil && m.Config("x").Phase("poisson-100").Status == report.StatusRunning
 	})
-	before := completions(o.Port)
-	servertest.WaitFor(t, time.Minute, "the poisson phase to send", func() bool { return completions(o.Port) >= before+8 })
+	before := int(servertest.SimMetric(o.Port, "vllm:request_success_total"))
+	servertest.WaitFor(t, time.Minute, "the poisson phase to send", func() bool { return int(servertest.SimMetric(o.Port, "vllm:request_success_total")) >= before+8 })
 	cancel()
 	var r result
 	select {

@@ -6,10 +6,12 @@
 package servertest
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"math/rand/v2"
 	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -153,4 +155,33 @@ func WriteProfile(t testing.TB, name, rest string) string {
 		t.Fatal(err)
 	}
 	return path
+}
+
+// pollClient opens a connection per request and closes it after: a
+// keep-alive connection to the simulator would hold up its graceful
+// shutdown (Go's http.Server waits for idle connections).
+var pollClient = &http.Client{Timeout: time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+
+// SimMetric sums the samples of a metric on the /metrics of the server on
+// 127.0.0.1:port, or returns -1 while it does not answer. Tests poll it to
+// see a phase progress (vllm:request_success_total) without sleeping.
+func SimMetric(port int, name string) float64 {
+	resp, err := pollClient.Get("http://127.0.0.1:" + strconv.Itoa(port) + "/metrics")
+	if err != nil {
+		return -1
+	}
+	defer resp.Body.Close()
+	sum := 0.0
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		line := sc.Text()
+		if !strings.HasPrefix(line, name+"{") && !strings.HasPrefix(line, name+" ") {
+			continue
+		}
+		f := strings.Fields(line)
+		if v, err := strconv.ParseFloat(f[len(f)-1], 64); err == nil {
+			sum += v
+		}
+	}
+	return sum
 }
