@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"loadgen/loadgen"
-	"loadgen/loadgen/report"
 	"loadgen/profiles"
 )
 
@@ -125,68 +124,6 @@ func TestKeepPreviousLog(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "server.log")); !os.IsNotExist(err) {
 		t.Errorf("server.log still there: %v", err)
-	}
-}
-
-// TestResumeRerunsVoidedConfig: a config whose run was voided by stale
-// compiled artifacts (the plugin ignored its overrides) finished all its
-// phases, yet none of them stands: --resume runs them all again and keeps
-// the earlier server log.
-func TestResumeRerunsVoidedConfig(t *testing.T) {
-	t.Parallel()
-	p := writeProfile(t, "voided", `configs:
-  - name: one
-    enable_prefix_caching: false
-    pa_num_blocks: 2
-`+resumeLoad)
-	o, _ := simOptions(t, p)
-	plan, err := Plan(o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	stale := plan.Configs[0].ArtifactsDir
-	writeValidStaleArtifacts(t, stale)
-	first := runSweep(t, o)
-	if first.Failed != 1 {
-		t.Fatalf("first sweep: %+v, want the voided config counted as failed", *first)
-	}
-	cs := wantStatuses(t, readManifest(t, o.Out), "one", report.StatusOK, map[string]string{"sync": report.StatusOK})
-	if cs.FailureClass != "invalid_config" {
-		t.Fatalf("failure class %q, want invalid_config", cs.FailureClass)
-	}
-
-	if err := os.RemoveAll(stale); err != nil {
-		t.Fatal(err)
-	}
-	r, _ := simOptions(t, p)
-	r.Out, r.Resume, r.Sim.ArtifactsRoot = o.Out, true, o.Sim.ArtifactsRoot
-	second := runSweep(t, r)
-	if second.Passed != 1 || second.Failed != 0 {
-		t.Errorf("resumed sweep: %+v, want it passed", *second)
-	}
-	cs = wantStatuses(t, readManifest(t, o.Out), "one", report.StatusOK, map[string]string{"sync": report.StatusOK, "poisson-20": report.StatusOK})
-	if cs.FailureClass != "" {
-		t.Errorf("failure class %q after the resume", cs.FailureClass)
-	}
-	if _, err := os.Stat(filepath.Join(o.Out, "one", "server.1.log")); err != nil {
-		t.Errorf("the voided attempt's log was not kept: %v", err)
-	}
-	assertGone(t, o.Out, "one")
-}
-
-// writeValidStaleArtifacts leaves compiled artifacts of another (valid)
-// configuration where a config will look: the simulator loads them and logs
-// that the override is ignored, as vllm-neuron does.
-func writeValidStaleArtifacts(t *testing.T, dir string) {
-	t.Helper()
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	marker := `{"simulator":"loadgen sim (stale marker written by the test)","config_hash":"fedcba9876543210fedcba9876543210",` +
-		`"model":"/models/Qwen3-Reranker-0.6B","neuron_config":{"tp_degree":1,"batch_size":2,"max_context_length":1024,"seq_len":1024,` +
-		`"pa_num_blocks":2,"pa_block_size":32,"context_encoding_buckets":[1024],"token_generation_buckets":[1024]}}`
-	if err := os.WriteFile(filepath.Join(dir, "loadgen-sim-artifacts.json"), []byte(marker), 0o644); err != nil {
-		t.Fatal(err)
 	}
 }
 

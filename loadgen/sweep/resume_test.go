@@ -96,7 +96,7 @@ func TestResumeRerunsFailedConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	stale := plan.Configs[1].ArtifactsDir
-	writeStaleArtifacts(t, stale)
+	writeStaleArtifacts(t, stale, true)
 	first := runSweep(t, o)
 	if first.Passed != 1 || first.Failed != 1 {
 		t.Fatalf("first sweep: %+v, want one passed and one failed", *first)
@@ -104,13 +104,7 @@ func TestResumeRerunsFailedConfig(t *testing.T) {
 	wantStatuses(t, readManifest(t, o.Out), "two", report.StatusFailed, map[string]string{"sync": report.StatusSkipped})
 	oneFiles := snapshotDir(t, filepath.Join(o.Out, "one"))
 
-	// The user deletes the stale artifacts, as the failure reason says.
-	if err := os.RemoveAll(stale); err != nil {
-		t.Fatal(err)
-	}
-	r, progress := simOptions(t, p)
-	r.Out, r.Resume, r.Sim.ArtifactsRoot = o.Out, true, o.Sim.ArtifactsRoot
-	second := runSweep(t, r)
+	second, progress := resumeWithout(t, p, o, stale)
 	if second.Passed != 2 || second.Failed != 0 || second.Interrupted {
 		t.Errorf("resumed sweep: %+v, want 2 passed", *second)
 	}
@@ -139,6 +133,57 @@ func TestResumeRerunsFailedConfig(t *testing.T) {
 	if sum.Status != report.SweepCompleted || len(sum.Ranking) != 2 || sum.Ranking[0].Rank == 0 || sum.Ranking[1].Rank == 0 {
 		t.Errorf("summary after the resume: status %q, ranking %+v; want both configs ranked", sum.Status, sum.Ranking)
 	}
+}
+
+// resumeWithout deletes the stale artifacts, as the failure reason says,
+// and resumes the sweep o ran; it returns the outcome and the progress.
+func resumeWithout(t *testing.T, p *profiles.Profile, o Options, stale string) (*Outcome, *syncBuffer) {
+	t.Helper()
+	if err := os.RemoveAll(stale); err != nil {
+		t.Fatal(err)
+	}
+	r, progress := simOptions(t, p)
+	r.Out, r.Resume, r.Sim.ArtifactsRoot = o.Out, true, o.Sim.ArtifactsRoot
+	return runSweep(t, r), progress
+}
+
+// TestResumeRerunsVoidedConfig: a config whose run was voided by stale
+// compiled artifacts (the plugin ignored its overrides) finished all its
+// phases, yet none of them stands: --resume runs them all again and keeps
+// the earlier server log.
+func TestResumeRerunsVoidedConfig(t *testing.T) {
+	t.Parallel()
+	p := writeProfile(t, "voided", `configs:
+  - name: one
+    enable_prefix_caching: false
+    pa_num_blocks: 2
+`+resumeLoad)
+	o, _ := simOptions(t, p)
+	plan, err := Plan(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stale := plan.Configs[0].ArtifactsDir
+	writeStaleArtifacts(t, stale, false)
+	if first := runSweep(t, o); first.Failed != 1 {
+		t.Fatalf("first sweep: %+v, want the voided config counted as failed", *first)
+	}
+	cs := wantStatuses(t, readManifest(t, o.Out), "one", report.StatusOK, map[string]string{"sync": report.StatusOK})
+	if cs.FailureClass != string(server.FailureInvalidConfig) {
+		t.Fatalf("failure class %q, want invalid_config", cs.FailureClass)
+	}
+
+	if second, _ := resumeWithout(t, p, o, stale); second.Passed != 1 || second.Failed != 0 {
+		t.Errorf("resumed sweep: %+v, want it passed", *second)
+	}
+	cs = wantStatuses(t, readManifest(t, o.Out), "one", report.StatusOK, map[string]string{"sync": report.StatusOK, "poisson-20": report.StatusOK})
+	if cs.FailureClass != "" {
+		t.Errorf("failure class %q after the resume", cs.FailureClass)
+	}
+	if _, err := os.Stat(filepath.Join(o.Out, "one", "server.1.log")); err != nil {
+		t.Errorf("the voided attempt's log was not kept: %v", err)
+	}
+	assertGone(t, o.Out, "one")
 }
 
 // TestResumeRefusals checks the inputs --resume refuses before it starts

@@ -196,7 +196,7 @@ load:
 	if err != nil {
 		t.Fatal(err)
 	}
-	writeStaleArtifacts(t, plan.Configs[0].ArtifactsDir)
+	writeStaleArtifacts(t, plan.Configs[0].ArtifactsDir, true)
 	out := runSweep(t, o)
 
 	if out.Failed != 1 || out.Passed != 1 || out.Interrupted {
@@ -247,8 +247,11 @@ load:
 }
 
 // writeStaleArtifacts leaves the simulator's compiled-artifacts marker of
-// another configuration (block KV layout without prefix caching) in dir.
-func writeStaleArtifacts(t *testing.T, dir string) {
+// another configuration in dir: with blockKV, block KV layout without
+// prefix caching (the simulator then crashes with k_shape, as NxDI does);
+// without, a valid configuration it runs while logging that the override is
+// ignored.
+func writeStaleArtifacts(t *testing.T, dir string, blockKV bool) {
 	t.Helper()
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
@@ -259,7 +262,7 @@ func writeStaleArtifacts(t *testing.T, dir string) {
 		"model":       "/models/Qwen3-Reranker-0.6B",
 		"neuron_config": map[string]any{
 			"tp_degree": 1, "batch_size": 2, "max_context_length": 1024, "seq_len": 1024,
-			"is_block_kv_layout": true, "is_prefix_caching": false, "pa_num_blocks": 2, "pa_block_size": 32,
+			"is_block_kv_layout": blockKV, "is_prefix_caching": false, "pa_num_blocks": 2, "pa_block_size": 32,
 			"context_encoding_buckets": []int{1024}, "token_generation_buckets": []int{1024},
 		},
 	}
