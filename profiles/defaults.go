@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"loadgen/server"
+	"loadgen/workload"
 )
 
 // Defaults of the profile format, beyond those of package server.
@@ -185,14 +186,11 @@ func checkEnv(pr *problems, path string, env map[string]string) {
 func (p *Profile) workloadDefaults() {
 	pr, w := p.prob, &p.Workload
 	if !pr.has("workload.format") {
-		switch ext := strings.ToLower(path.Ext(filepath.ToSlash(w.Dataset))); {
-		case w.Dataset == "":
+		if w.Dataset == "" {
 			pr.errorf("workload.dataset", "required: a dataset file (.csv with query,answer_0..; or .jsonl), or format: synthetic")
-		case ext == ".csv":
-			w.Format = FormatCSV
-		case ext == ".jsonl" || ext == ".ndjson":
-			w.Format = FormatJSONL
-		default:
+		} else if format, _, err := workload.FormatOf(w.Dataset); err == nil {
+			w.Format = format
+		} else {
 			pr.errorf("workload.dataset", "cannot tell the format of %q from its extension: set workload.format to csv or jsonl", w.Dataset)
 		}
 	} else if !slices.Contains([]string{FormatCSV, FormatJSONL, FormatSynthetic}, w.Format) {

@@ -1,6 +1,7 @@
 package profiles
 
 import (
+	"os"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -142,5 +143,22 @@ func TestSyntheticDefaults(t *testing.T) {
 	w := p.Workload
 	if !w.IsSynthetic() || w.Synthetic.InputLen != 512 || w.Synthetic.OutputLen != 128 || w.MaxTokens != 128 || w.Logprobs != 0 || w.Dataset != "" {
 		t.Errorf("workload %+v, synthetic %+v", w, w.Synthetic)
+	}
+}
+
+// TestDatasetFormatGzip: the format follows workload.FormatOf, so a gzipped
+// dataset is read as what it compresses.
+func TestDatasetFormatGzip(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "d.jsonl.gz"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	src := "name: t\nmodel: /models/m\ntensor_parallel_size: 2\nworkload:\n  dataset: d.jsonl.gz\nbase:\n  max_model_len: 2048\n"
+	p, err := Parse([]byte(src), filepath.Join(dir, "p.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Workload.Format != FormatJSONL {
+		t.Errorf("format %q, want jsonl", p.Workload.Format)
 	}
 }

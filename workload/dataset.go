@@ -94,7 +94,7 @@ const (
 // (.csv.gz, .jsonl.gz). The CLI resolves path relative to the profile first.
 // The header of a CSV file is read and checked here.
 func OpenDataset(path string, opts DatasetOptions) (Dataset, error) {
-	format, gz, err := formatOf(path)
+	format, gz, err := FormatOf(path)
 	if err != nil {
 		return nil, err
 	}
@@ -129,7 +129,7 @@ func OpenDataset(path string, opts DatasetOptions) (Dataset, error) {
 // does not close r.
 func NewDataset(r io.Reader, name, format string, opts DatasetOptions) (Dataset, error) {
 	if format == "" {
-		f, gz, err := formatOf(name)
+		f, gz, err := FormatOf(name)
 		if err != nil {
 			return nil, err
 		}
@@ -156,8 +156,11 @@ func newDataset(r io.Reader, name, format string, opts DatasetOptions, closers [
 	return nil, fmt.Errorf("%s: dataset format %q: want %q or %q", name, format, FormatCSV, FormatJSONL)
 }
 
-// formatOf maps a file name to its format and whether it is gzipped.
-func formatOf(name string) (format string, gz bool, err error) {
+// FormatOf maps a dataset file name to its format (FormatCSV for .csv,
+// FormatJSONL for .jsonl and .ndjson) and whether it is gzipped (.gz after
+// either). Profiles and the CLI use it, so every part of loadgen reads a
+// file name the same way.
+func FormatOf(name string) (format string, gz bool, err error) {
 	base := strings.ToLower(filepath.Base(name))
 	if strings.HasSuffix(base, ".gz") {
 		gz = true

@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -17,6 +16,7 @@ import (
 	"loadgen/loadgen/report"
 	"loadgen/loadgen/sweep"
 	"loadgen/profiles"
+	"loadgen/workload"
 )
 
 func runCommand() *cli.Command {
@@ -128,7 +128,11 @@ func applyRunFlags(c *cli.Context, p *profiles.Profile) error {
 		if err != nil {
 			return err
 		}
-		w.Dataset, w.Format = abs, datasetFormat(abs)
+		format, _, err := workload.FormatOf(abs)
+		if err != nil {
+			return fmt.Errorf("--dataset: %w", err)
+		}
+		w.Dataset, w.Format = abs, format
 	}
 	for flag, dst := range map[string]*int{"batch-size": &w.BatchSize, "search-num": &w.SearchNum,
 		"top-n": &w.TopN, "max-length": &w.MaxLength, "max-tokens": &w.MaxTokens} {
@@ -179,15 +183,6 @@ func applyRunFlags(c *cli.Context, p *profiles.Profile) error {
 	ph.SLO = p.SLO
 	p.Load = []profiles.Phase{ph}
 	return nil
-}
-
-// datasetFormat follows the extension, as profiles and workload do.
-func datasetFormat(path string) string {
-	base := strings.TrimSuffix(strings.ToLower(path), ".gz")
-	if strings.HasSuffix(base, ".jsonl") || strings.HasSuffix(base, ".ndjson") {
-		return profiles.FormatJSONL
-	}
-	return profiles.FormatCSV
 }
 
 // printRun prints the phase result as a compact table or as JSON.
