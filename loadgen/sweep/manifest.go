@@ -3,6 +3,7 @@ package sweep
 import (
 	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -25,9 +26,15 @@ type manifestState struct {
 // (real vs simulated), another simulator speed.
 func resumeManifest(o Options, plan *profiles.Plan) (*report.Manifest, error) {
 	dir, hash := o.Out, plan.Profile.Hash()
+	if dir == "" {
+		return nil, fmt.Errorf("%w: --resume needs the results directory of the sweep to continue", ErrBadInput)
+	}
+	if _, err := os.Stat(filepath.Join(dir, report.ManifestFile)); err != nil {
+		return nil, fmt.Errorf("%w: --resume %s: no %s there: %w", ErrBadInput, dir, report.ManifestFile, err)
+	}
 	m, err := report.ReadManifest(dir)
 	if err != nil {
-		return nil, fmt.Errorf("%w: --resume: %w", ErrBadInput, err)
+		return nil, fmt.Errorf("%w: --resume %s: %w", ErrBadInput, dir, err)
 	}
 	if m.ProfileHash != hash {
 		return nil, fmt.Errorf("%w: --resume %s: the profile changed since that sweep (hash %s, now %s); results of different profiles cannot be mixed: start a new sweep",

@@ -95,9 +95,6 @@ func Run(ctx context.Context, o Options) (*Outcome, error) {
 	}
 	var resumed *report.Manifest
 	if o.Resume {
-		if _, err := resultsDir(o); err != nil {
-			return nil, err
-		}
 		if resumed, err = resumeManifest(o, plan); err != nil {
 			return nil, err
 		}
@@ -158,13 +155,7 @@ func Plan(o Options) (*profiles.Plan, error) {
 // resultsDir picks and creates the results directory.
 func resultsDir(o Options) (string, error) {
 	if o.Resume {
-		if o.Out == "" {
-			return "", fmt.Errorf("%w: --resume needs the results directory of the sweep to continue", ErrBadInput)
-		}
-		if _, err := os.Stat(filepath.Join(o.Out, report.ManifestFile)); err != nil {
-			return "", fmt.Errorf("%w: --resume %s: no %s there: %w", ErrBadInput, o.Out, report.ManifestFile, err)
-		}
-		return o.Out, nil
+		return o.Out, nil // resumeManifest has checked it
 	}
 	dir := o.Out
 	if dir == "" {
