@@ -1,14 +1,22 @@
-// Package loadgen is the load engine: it runs one load phase against a
-// ready vLLM (or simulated) server and summarises it the way `vllm bench
-// serve` does, plus loadgen's own query-level, schedule and quality
-// figures.
+// Package loadgen runs a sweep: for every configuration of a checked plan
+// it starts the server (vLLM, or the simulator through the same code path),
+// waits through the Neuron compile, runs each load phase, scrapes server
+// metrics, stops the server and goes on; then it writes the ranked report.
+// It also runs a single phase for `loadgen run`.
 //
-// Run is the entry point. A Phase says how queries arrive (poisson, gamma,
-// constant, sync or inf, optionally ramped), how many and under which cap;
-// Options say where to send them and where per-request (requests.jsonl)
-// and interval (.hlog) outputs go. Arrivals follow an absolute, seeded
-// Schedule; a dispatcher sends each query's requests when due; a streaming
-// client stamps TTFT and E2E from the SSE stream; one collector goroutine
-// owns the HDR histograms and builds the PhaseResult. README.md in this
-// directory gives the definitions and the measured fidelity figures.
+// Results are written as they are produced, atomically: a crash, a failed
+// configuration or Ctrl-C never loses what was already measured, and
+// --resume continues where a sweep stopped.
+//
+// It is the top layer of the library, and the folders below it are the
+// layers it is built from; each imports only what is below it in this list:
+//
+//	loadgen/          the sweep (this package)
+//	loadgen/report    reads a results directory: summaries, plots, comparisons
+//	loadgen/engine    runs one load phase: schedules, dispatcher, client, HDR metrics
+//	loadgen/schema    the shared vocabulary and on-disk formats (a leaf)
+//
+// report and engine do not import each other. Beside them, profiles (the
+// plan), server (one server process) and workload (datasets and requests)
+// import schema at most; schema imports nothing of loadgen's.
 package loadgen

@@ -1,203 +1,249 @@
 package loadgen
 
 import (
+	"loadgen/loadgen/engine"
+
+	"loadgen/loadgen/schema"
+
+	"context"
 	"errors"
 	"fmt"
-	"math"
-	"regexp"
+	"io"
+	"path/filepath"
 	"time"
+
+	"loadgen/profiles"
+	"loadgen/server"
+	"loadgen/workload"
 )
 
-// Arrival processes accepted in Phase.Arrival.
-const (
-	// ArrivalPoisson spaces arrivals by exponential gaps of mean 1/rate.
-	ArrivalPoisson = "poisson"
-	// ArrivalGamma spaces arrivals by gamma gaps of shape Burstiness and
-	// scale 1/(rate·Burstiness), as `vllm bench serve --burstiness` does.
-	ArrivalGamma = "gamma"
-	// ArrivalConstant spaces arrivals by exactly 1/rate.
-	ArrivalConstant = "constant"
-	// ArrivalSync sends one query at a time: the next one leaves when the
-	// previous query's last request has ended (the offline benchmark's loop).
-	ArrivalSync = "sync"
-	// ArrivalInf makes every arrival due at once; MaxConcurrency bounds it.
-	ArrivalInf = "inf"
-)
+// MetricsInterval is how often server gauges are sampled during a phase.
+const MetricsInterval = time.Second
 
-// End reasons written to PhaseResult.EndReason.
-const (
-	EndCompleted    = "completed"
-	EndDuration     = "duration"
-	EndInterrupted  = "interrupted"
-	EndServerExited = "server_exited"
-	EndError        = "error"
-)
+// runPhase runs one load phase against the ready server and writes
+// <phase>.json and <phase>.hlog (and the optional request and score logs).
+// It returns the result even when the phase was interrupted or the server
+// died (partial results are still results).
+func (r *configRun) runPhase(ctx context.Context, ph profiles.Phase, wl *builtWorkload) (*schema.PhaseResult, error) {
+	lph, err := toEnginePhase(ph, wl)
+	if err != nil {
+		return nil, err
+	}
+	src, err := wl.source(ph)
+	if err != nil {
+		return nil, err
+	}
+	base := r.proc.BaseURL()
 
-// Ramp strategies accepted in Ramp.Strategy.
-const (
-	RampLinear      = "linear"
-	RampExponential = "exponential"
-)
+	// Reset the prefix cache so that one phase does not warm the next, and
+	// again after the warmup queries so that they do not warm the measured
+	// part.
+	r.resetPrefixCache(ctx)
 
-// Phase describes one load phase: how queries arrive, how many, for how
-// long and under which limits. Rates count queries (items), not requests.
-type Phase struct {
-	// Name names the phase; results are written as <Name>.json.
-	Name string
-	// Arrival is one of ArrivalPoisson, ArrivalGamma, ArrivalConstant,
-	// ArrivalSync or ArrivalInf.
-	Arrival string
-	// Rate is the target arrival rate in queries per second (open loop).
-	// It must be 0 or Inf for sync and inf arrivals and with a Ramp.
-	Rate Rate
-	// Burstiness is the gamma shape k (gamma arrivals only; 0 or 1 with
-	// other arrivals).
-	Burstiness float64
-	// MaxConcurrency caps in-flight requests (0: no cap). Required by inf.
-	MaxConcurrency int
-	// Queries is the number of measured queries (0: bounded by Duration).
-	Queries int
-	// Duration bounds the phase: no arrival is scheduled after it (0:
-	// bounded by Queries).
-	Duration time.Duration
-	// Warmup queries are sent one at a time before measurement and are
-	// excluded from every statistic.
-	Warmup int
-	// Seed seeds the arrival schedule.
-	Seed int64
-	// Ramp, when set, changes the rate from Ramp.From to Ramp.To over the
-	// phase (poisson, gamma and constant arrivals).
-	Ramp *Ramp
-	// RequestTimeout bounds each request, from send to the end of its
-	// stream (0: no timeout).
-	RequestTimeout time.Duration
-	// SLO holds the goodput thresholds (nil: goodput is not computed; request
-	// goodput needs a TTFT or E2E threshold).
-	SLO *SLO
+	files, err := openPhaseFiles(r.dir, ph.Name, r.o.RequestsLog, wl.scorer != nil)
+	if err != nil {
+		return nil, err
+	}
+	defer files.abort()
+
+	// The server's own metrics cover the measured part only: the "before"
+	// scrape and the gauge sampler start once the warmup is over (and the
+	// prefix cache has been reset again).
+	var m serverMeasure
+	opts := engine.Options{
+		BaseURL:      base,
+		APIKey:       r.c.Server.APIKey,
+		Model:        r.c.Server.ServedModel,
+		Client:       r.client,
+		Scorer:       wl.scorer,
+		Hlog:         files.hlog,
+		Progress:     r.phaseProgress(ph.Name),
+		ServerExited: r.proc.Exited(),
+		Simulated:    r.o.Simulate,
+		Config:       r.c.Name,
+		Drain:        r.o.Drain,
+		Rank:         rankQuality,
+		AfterWarmup: func(ctx context.Context) error {
+			r.resetPrefixCache(ctx)
+			m.start(ctx, r.aux, base)
+			return nil
+		},
+	}
+	if lph.Warmup == 0 {
+		m.start(ctx, r.aux, base)
+	}
+	if files.requests != nil {
+		opts.RequestsLog = files.requests
+	}
+	if files.scores != nil {
+		opts.OnQuery = scoresWriter(files.scores, wl.wl.TopN, r.o.Simulate)
+	}
+	res, runErr := engine.Run(ctx, lph, src, opts)
+	if res == nil {
+		m.stop(ctx, r.aux, base)
+		return nil, runErr
+	}
+	res.ServerMetrics = m.stop(ctx, r.aux, base)
+	res.PromptMethod = wl.method()
+	if n := wl.datasetQueries(); n > 0 {
+		res.DatasetCycles = repeats(res.QueriesCompleted+res.QueriesFailed, n)
+	}
+	res.Warnings = append(res.Warnings, wl.warnings()...)
+	// The phase result first: it is small and it is what matters; then the
+	// streamed logs.
+	if err := schema.WriteJSONAtomic(filepath.Join(r.sweeper.dir, schema.PhaseFile(r.c.Name, ph.Name)), res); err != nil {
+		return res, err
+	}
+	if err := files.commit(); err != nil {
+		return res, err
+	}
+	return res, runErr
 }
 
-var phaseName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
+// toEnginePhase converts a profile phase to the engine's and validates it;
+// a one-pass phase gets the dataset's query count.
+func toEnginePhase(ph profiles.Phase, wl *builtWorkload) (engine.Phase, error) {
+	n := 0
+	if ph.OnePass() {
+		var err error
+		if n, err = wl.onePassQueries(); err != nil {
+			return engine.Phase{}, fmt.Errorf("phase %s: %w", ph.Name, err)
+		}
+	}
+	lph := enginePhase(ph, n)
+	return lph, lph.Validate()
+}
 
-// Validate checks every rule of a phase and returns all violations joined
-// into one error, each naming the field.
-func (p Phase) Validate() error {
+// enginePhase converts a profile phase to the engine's; onePass is the
+// query count of a phase that makes one pass over the dataset.
+func enginePhase(ph profiles.Phase, onePass int) engine.Phase {
+	lph := engine.Phase{
+		Name:           ph.Name,
+		Arrival:        ph.Arrival,
+		Rate:           ph.Rate,
+		Burstiness:     ph.Burstiness,
+		MaxConcurrency: ph.MaxConcurrency,
+		Queries:        ph.Queries,
+		Duration:       ph.Duration.D(),
+		Warmup:         ph.Warmup,
+		Seed:           ph.Seed,
+		RequestTimeout: ph.RequestTimeout.D(),
+	}
+	if ph.Ramp != nil {
+		lph.Ramp = &schema.Ramp{Strategy: ph.Ramp.Strategy, From: ph.Ramp.From, To: ph.Ramp.To}
+	}
+	if ph.SLO != nil {
+		lph.SLO = &schema.SLO{
+			TTFTMs:         ms(ph.SLO.TTFT.D()),
+			E2ELMs:         ms(ph.SLO.E2EL.D()),
+			QueryLatencyMs: ms(ph.SLO.QueryLatency.D()),
+		}
+	}
+	if ph.OnePass() {
+		lph.Queries = onePass
+	}
+	return lph
+}
+
+// checkPhases validates every phase as the engine will run it, before any
+// server starts (a one-pass phase is checked with a stand-in count).
+func checkPhases(p *profiles.Profile) error {
 	var errs []error
-	bad := func(field, format string, args ...any) {
-		errs = append(errs, fmt.Errorf("phase %q: %s: "+format, append([]any{p.Name, field}, args...)...))
-	}
-	if !phaseName.MatchString(p.Name) {
-		bad("name", "must be letters, digits, '.', '_' or '-' (got %q)", p.Name)
-	}
-	rate := float64(p.Rate)
-	switch {
-	case math.IsNaN(rate):
-		bad("rate", "must be a number")
-	case rate < 0:
-		bad("rate", "must not be negative (got %v)", p.Rate)
-	}
-	open := false
-	switch p.Arrival {
-	case ArrivalPoisson, ArrivalGamma, ArrivalConstant:
-		open = true
-		switch {
-		case p.Ramp != nil:
-			if rate != 0 && !p.Rate.IsInf() {
-				bad("rate", "must be unset (or inf) with a ramp, which sets the rate")
-			}
-		case rate == 0 || p.Rate.IsInf():
-			bad("rate", "must be a positive number for %s arrivals (got %v)", p.Arrival, p.Rate)
-		}
-	case ArrivalSync, ArrivalInf:
-		if rate != 0 && !p.Rate.IsInf() {
-			bad("rate", "must be unset or inf for %s arrivals (got %v)", p.Arrival, p.Rate)
-		}
-		if p.Ramp != nil {
-			bad("ramp", "needs poisson, gamma or constant arrivals, not %s", p.Arrival)
-		}
-	default:
-		bad("arrival", "must be poisson, gamma, constant, sync or inf (got %q)", p.Arrival)
-	}
-	k := p.Burstiness
-	switch {
-	case p.Arrival == ArrivalGamma:
-		if !(k > 0) || math.IsInf(k, 0) {
-			bad("burstiness", "must be a positive number for gamma arrivals (got %v)", k)
-		}
-	case k != 0 && k != 1:
-		bad("burstiness", "applies to gamma arrivals only; must be 0 or 1 for %s (got %v)", p.Arrival, k)
-	}
-	if p.MaxConcurrency < 0 {
-		bad("max_concurrency", "must not be negative (got %d)", p.MaxConcurrency)
-	}
-	if p.Arrival == ArrivalInf && p.MaxConcurrency == 0 {
-		bad("max_concurrency", "is required with inf arrivals")
-	}
-	if p.Queries < 0 {
-		bad("queries", "must not be negative (got %d)", p.Queries)
-	}
-	if p.Duration < 0 {
-		bad("duration", "must not be negative (got %v)", p.Duration)
-	}
-	if p.Queries == 0 && p.Duration == 0 {
-		bad("queries", "either queries or duration must be set")
-	}
-	if p.Warmup < 0 {
-		bad("warmup", "must not be negative (got %d)", p.Warmup)
-	}
-	if p.RequestTimeout < 0 {
-		bad("request_timeout", "must not be negative (got %v)", p.RequestTimeout)
-	}
-	if r := p.Ramp; r != nil && open {
-		if r.Strategy != RampLinear && r.Strategy != RampExponential {
-			bad("ramp.strategy", "must be linear or exponential (got %q)", r.Strategy)
-		}
-		for _, f := range []struct {
-			name string
-			v    float64
-		}{{"ramp.from", r.From}, {"ramp.to", r.To}} {
-			if !(f.v > 0) || math.IsInf(f.v, 0) {
-				bad(f.name, "must be a positive rate (got %v)", f.v)
-			}
-		}
-	}
-	if s := p.SLO; s != nil {
-		for _, f := range []struct {
-			name string
-			v    float64
-		}{{"slo.ttft_ms", s.TTFTMs}, {"slo.e2el_ms", s.E2ELMs}, {"slo.query_latency_ms", s.QueryLatencyMs}} {
-			if f.v < 0 || math.IsNaN(f.v) || math.IsInf(f.v, 0) {
-				bad(f.name, "must be a non-negative number of milliseconds (got %v)", f.v)
-			}
+	for _, ph := range p.Load {
+		if err := enginePhase(ph, 1).Validate(); err != nil {
+			errs = append(errs, err) // it names the phase
 		}
 	}
 	return errors.Join(errs...)
 }
 
-// open reports whether arrivals follow a precomputed open-loop schedule.
-func (p Phase) open() bool {
-	switch p.Arrival {
-	case ArrivalPoisson, ArrivalGamma, ArrivalConstant, ArrivalInf:
-		return true
+// repeats is how many times q measured queries wrapped around a dataset of
+// n queries: the measured part repeats prompts only beyond one pass (the
+// warmup's prompts were flushed by the prefix-cache reset after it).
+func repeats(q, n int) int {
+	if q <= 0 || n <= 0 {
+		return 0
 	}
-	return false
+	return (q - 1) / n
 }
 
-// burstiness is the gamma shape written to the result: k for gamma, 1 for
-// poisson (exponential gaps are gamma with k=1), 0 where it has no meaning.
-func (p Phase) burstiness() float64 {
-	switch p.Arrival {
-	case ArrivalGamma:
-		return p.Burstiness
-	case ArrivalPoisson:
-		return 1
-	}
-	return 0
+// resetPrefixCache resets the server's prefix cache (vLLM dev mode) and
+// records in the manifest whether it worked: "ok" while every reset
+// worked, "unsupported" once the server refused one (no dev mode), "failed"
+// once one failed otherwise (an error, a server going away). A refusal is
+// the more telling of the two and is kept over a failure.
+func (r *configRun) resetPrefixCache(ctx context.Context) {
+	supported, err := server.ResetPrefixCache(ctx, r.proc.BaseURL())
+	r.m.config(r.c.Name, func(cs *schema.ConfigStatus) {
+		switch {
+		case err != nil:
+			if cs.PrefixCacheReset != schema.ResetUnsupported {
+				cs.PrefixCacheReset = schema.ResetFailed
+			}
+		case !supported:
+			cs.PrefixCacheReset = schema.ResetUnsupported
+		case cs.PrefixCacheReset == "":
+			cs.PrefixCacheReset = schema.ResetOK
+		}
+	})
 }
 
-// targetRate is the rate written to the result: Inf for inf arrivals.
-func (p Phase) targetRate() Rate {
-	if p.Arrival == ArrivalInf {
-		return Inf
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// rankQuality scores one query's ranking with workload's NDCG@topN and MRR.
+func rankQuality(scores []float64, relevant []int, topN int) (ndcg, mrr float64) {
+	ranked := workload.Rank(scores, topN)
+	return workload.NDCG(ranked, relevant, topN), workload.MRR(ranked, relevant)
+}
+
+// scoresWriter writes every completed query's scores and ranks to
+// scores.jsonl (a failed query has unscored documents: it is left out).
+func scoresWriter(w io.Writer, topN int, simulated bool) func(engine.QueryOutcome) {
+	sw := workload.NewScoresWriter(w)
+	sw.Simulated = simulated
+	return func(q engine.QueryOutcome) {
+		if q.Failed || len(q.Scores) == 0 {
+			return
+		}
+		_ = sw.Write(workload.ScoreRecords(q.Item.Query, q.Item.Cycle, q.Scores, topN))
 	}
-	return p.Rate
+}
+
+// MaxFailedFraction is the share of failed requests above which a phase
+// counts as failed: its latencies would describe the requests that
+// survived, not the server.
+const MaxFailedFraction = 0.01
+
+// phaseFailure says why a phase that ran to its end still failed ("" when
+// it did not): it ended on an error, no query completed, or more than
+// MaxFailedFraction of its requests failed.
+func phaseFailure(res *schema.PhaseResult) string {
+	total := res.Completed + res.Failed
+	switch {
+	case res.EndReason == schema.EndError:
+		why := "the phase ended on an error"
+		if n := len(res.Warnings); n > 0 {
+			why += ": " + res.Warnings[n-1]
+		}
+		return why
+	case res.QueriesCompleted == 0:
+		return fmt.Sprintf("no query completed (%d requests failed%s)", res.Failed, topError(res))
+	case total > 0 && float64(res.Failed) > MaxFailedFraction*float64(total):
+		return fmt.Sprintf("%d of %d requests failed%s", res.Failed, total, topError(res))
+	}
+	return ""
+}
+
+// topError names the most frequent error kind with its sample message.
+func topError(res *schema.PhaseResult) string {
+	kind, best := "", 0
+	for k, e := range res.Errors {
+		if e.Count > best || e.Count == best && k < kind {
+			kind, best = k, e.Count
+		}
+	}
+	if kind == "" {
+		return ""
+	}
+	return fmt.Sprintf("; mostly %s: %s", kind, res.Errors[kind].Sample)
 }

@@ -1,10 +1,11 @@
 package profiles
 
 import (
+	"loadgen/loadgen/schema"
+
 	"io/fs"
 	"reflect"
 
-	"loadgen/loadgen"
 	"loadgen/workload"
 )
 
@@ -234,11 +235,11 @@ type SLO struct {
 
 // Arrival processes.
 const (
-	ArrivalPoisson  = loadgen.ArrivalPoisson
-	ArrivalGamma    = loadgen.ArrivalGamma
-	ArrivalConstant = loadgen.ArrivalConstant
-	ArrivalSync     = loadgen.ArrivalSync
-	ArrivalInf      = loadgen.ArrivalInf
+	ArrivalPoisson  = schema.ArrivalPoisson
+	ArrivalGamma    = schema.ArrivalGamma
+	ArrivalConstant = schema.ArrivalConstant
+	ArrivalSync     = schema.ArrivalSync
+	ArrivalInf      = schema.ArrivalInf
 )
 
 // Workload formats.
@@ -264,8 +265,8 @@ const (
 
 // Ramp strategies.
 const (
-	RampLinear      = loadgen.RampLinear
-	RampExponential = loadgen.RampExponential
+	RampLinear      = schema.RampLinear
+	RampExponential = schema.RampExponential
 )
 
 // OnePass reports whether the phase makes one pass over the dataset (a

@@ -1,6 +1,8 @@
 package profiles
 
 import (
+	"loadgen/loadgen/schema"
+
 	"encoding/json"
 	"fmt"
 	"math"
@@ -9,8 +11,6 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
-
-	"loadgen/loadgen"
 )
 
 // Duration is a time.Duration written as a Go duration string ("90s",
@@ -62,12 +62,12 @@ func (d *Duration) decodeNode(dec *decoder, n *yaml.Node, path string) {
 }
 
 // Rate is an arrival rate in queries per second; +Inf means every arrival
-// is due at once. It is the engine's loadgen.Rate (written as a number or
+// is due at once. It is schema.Rate (written as a number or
 // "inf" in JSON); in YAML it reads a number or inf (see decodeRate).
-type Rate = loadgen.Rate
+type Rate = schema.Rate
 
 // InfRate is the infinite rate.
-var InfRate = loadgen.Inf
+var InfRate = schema.Inf
 
 // decodeRate reads a rate: a non-negative number, or inf.
 func decodeRate(dec *decoder, n *yaml.Node, path string, r *Rate) {

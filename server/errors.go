@@ -1,6 +1,8 @@
 package server
 
 import (
+	"loadgen/loadgen/schema"
+
 	"errors"
 	"strings"
 )
@@ -11,7 +13,7 @@ import (
 // what happened and what to do.
 type Error struct {
 	// Class is the failure class (never FailureNone).
-	Class FailureClass
+	Class schema.FailureClass
 	// Reason is the one line a user sees, without the class prefix.
 	Reason string
 	// LastLines are the last lines of the server's log, oldest first.
@@ -41,12 +43,12 @@ func (e *Error) Unwrap() error { return e.Err }
 
 // ClassOf returns the failure class carried by err (an *Error anywhere in
 // its chain), or FailureNone when err carries none.
-func ClassOf(err error) FailureClass {
+func ClassOf(err error) schema.FailureClass {
 	var e *Error
 	if errors.As(err, &e) {
 		return e.Class
 	}
-	return FailureNone
+	return schema.FailureNone
 }
 
 // errorTailLines is how many log lines an *Error carries.

@@ -1,6 +1,8 @@
 package server
 
 import (
+	"loadgen/loadgen/schema"
+
 	"math"
 	"sort"
 
@@ -65,7 +67,7 @@ func floatOr(p *float64, def float64) float64 {
 
 // histogramSince summarises the observations of histogram name between
 // the two snapshots; nil when after lacks it or nothing was observed.
-func histogramSince(before, after *Snapshot, name string) *HistogramSummary {
+func histogramSince(before, after *Snapshot, name string) *schema.HistogramSummary {
 	a, ok := mergedHistogram(after.family(name))
 	if !ok {
 		return nil
@@ -98,11 +100,11 @@ func (h histo) minus(prev histo) histo {
 
 // summary returns count, mean and quantiles in milliseconds, or nil when
 // the histogram holds no observation.
-func (h histo) summary() *HistogramSummary {
+func (h histo) summary() *schema.HistogramSummary {
 	if h.count <= 0 || len(h.buckets) == 0 {
 		return nil
 	}
-	s := &HistogramSummary{
+	s := &schema.HistogramSummary{
 		Count:  h.count,
 		MeanMs: h.sum / h.count * 1000,
 		P50Ms:  h.quantile(0.50) * 1000,

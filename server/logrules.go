@@ -1,6 +1,8 @@
 package server
 
 import (
+	"loadgen/loadgen/schema"
+
 	"fmt"
 	"regexp"
 	"strings"
@@ -13,7 +15,7 @@ import (
 
 // logRule recognises one fatal or suspicious log line.
 type logRule struct {
-	class FailureClass
+	class schema.FailureClass
 	// fatal rules name why the server cannot run; the others are warnings
 	// that leave it running but make the measurement meaningless.
 	fatal bool
@@ -33,7 +35,7 @@ func fixed(s string) func([]string) string { return func([]string) string { retu
 // logRules is checked in order for every log line; the first match wins.
 var logRules = []logRule{
 	{
-		class: FailureCoresBusy, fatal: true,
+		class: schema.FailureCoresBusy, fatal: true,
 		keys: []string{"Core(s) not available", "cores busy"},
 		re:   regexp.MustCompile(`Neuron ?Core\(s\) not available(?:.*?Requested:\s*(\S+))?(?:.*?Available:\s*(\d+))?|cores busy, ret=-16`),
 		message: func(m []string) string {
@@ -50,13 +52,13 @@ var logRules = []logRule{
 		},
 	},
 	{
-		class: FailureDeviceInit, fatal: true,
+		class: schema.FailureDeviceInit, fatal: true,
 		keys:    []string{"Failed to initialize devices", "TDRV not initialized"},
 		re:      regexp.MustCompile(`Failed to initialize devices, error:\s*(\d+)|TDRV not initialized`),
 		message: fixed("the Neuron device was left in a bad state by a previous process (TDRV not initialized); reload the driver: sudo rmmod neuron && sudo modprobe neuron"),
 	},
 	{
-		class: FailureDeviceOOM, fatal: true,
+		class: schema.FailureDeviceOOM, fatal: true,
 		keys: []string{"nrt_tensor_allocate", "mc_alloc"},
 		re:   regexp.MustCompile(`nrt_tensor_allocate.*(?:status=4|Allocation Failure)|mc_alloc: device mempool(.*)`),
 		message: func(m []string) string {
@@ -68,19 +70,19 @@ var logRules = []logRule{
 		},
 	},
 	{
-		class: FailureKShape, fatal: true,
+		class: schema.FailureKShape, fatal: true,
 		keys:    []string{"k_shape"},
 		re:      regexp.MustCompile(`'BlockKVCacheManager' object has no attribute 'k_shape'`),
 		message: fixed("is_block_kv_layout is on without is_prefix_caching ('BlockKVCacheManager' has no k_shape); set both together with --enable-prefix-caching, or neither"),
 	},
 	{
-		class: FailureBlockMath, fatal: true,
+		class: schema.FailureBlockMath, fatal: true,
 		keys:    []string{"block_size must be set"},
 		re:      regexp.MustCompile(`When prefix caching is enabled, block_size must be set`),
 		message: fixed("prefix caching is on (vLLM's default) but --block-size is missing; pass --no-enable-prefix-caching, or --enable-prefix-caching with --block-size and --num-gpu-blocks-override"),
 	},
 	{
-		class: FailureBlockMath, fatal: true,
+		class: schema.FailureBlockMath, fatal: true,
 		keys: []string{"blocks are required"},
 		re:   regexp.MustCompile(`At least (\d+) blocks are required for max_model_len(?: \(?(\d+)\)?)?`),
 		message: func(m []string) string {
@@ -88,7 +90,7 @@ var logRules = []logRule{
 		},
 	},
 	{
-		class: FailureBlockMath, fatal: true,
+		class: schema.FailureBlockMath, fatal: true,
 		keys: []string{"must match your --num-gpu-blocks-override"},
 		re:   regexp.MustCompile(`pa_num_blocks \((\d+)\) must match your --num-gpu-blocks-override intent\s*\((\d+)\)`),
 		message: func(m []string) string {
@@ -96,13 +98,13 @@ var logRules = []logRule{
 		},
 	},
 	{
-		class: FailureBlockMath, fatal: true,
+		class: schema.FailureBlockMath, fatal: true,
 		keys:    []string{"you must also set --num-gpu-blocks-override"},
 		re:      regexp.MustCompile(`When setting pa_num_blocks.*you must also set --num-gpu-blocks-override`),
 		message: fixed("override_neuron_config.pa_num_blocks is set without --num-gpu-blocks-override; pass the flag with the same value"),
 	},
 	{
-		class: FailureBucketExceeded, fatal: true,
+		class: schema.FailureBucketExceeded, fatal: true,
 		keys: []string{"exceeds largest bucket"},
 		re:   regexp.MustCompile(`Input len (\d+) exceeds largest bucket \((\d+)\)(?: for (\w+))?`),
 		message: func(m []string) string {
@@ -110,7 +112,7 @@ var logRules = []logRule{
 		},
 	},
 	{
-		class: FailureCachedFailedNEF, fatal: true,
+		class: schema.FailureCachedFailedNEF, fatal: true,
 		keys: []string{"cached failed neff"},
 		re:   regexp.MustCompile(`Got a cached failed neff at (\S+)`),
 		message: func(m []string) string {
@@ -118,25 +120,25 @@ var logRules = []logRule{
 		},
 	},
 	{
-		class: FailureAddressInUse, fatal: true,
+		class: schema.FailureAddressInUse, fatal: true,
 		keys:    []string{"[Errno 98]"},
 		re:      regexp.MustCompile(`\[Errno 98\].*[Aa]ddress already in use`),
 		message: fixed("the server could not bind its port ([Errno 98] Address already in use); stop whatever listens there or choose another server.port"),
 	},
 	{
-		class: FailureMetaTensor, fatal: true,
+		class: schema.FailureMetaTensor, fatal: true,
 		keys:    []string{"meta tensor"},
 		re:      regexp.MustCompile(`Cannot copy out of meta tensor`),
 		message: fixed("the model was given as a Hub ID and its tied embeddings cannot be sharded on load (meta tensor); serve a local model directory"),
 	},
 	{
-		class: FailureRuntimeAbort, fatal: true,
+		class: schema.FailureRuntimeAbort, fatal: true,
 		keys:    []string{"c10::Error"},
 		re:      regexp.MustCompile(`terminate called after throwing an instance of 'c10::Error'`),
 		message: fixed("the Neuron runtime aborted (c10::Error), usually because tensor_parallel_size exceeds the NeuronCores available; lower it or check NEURON_RT_VISIBLE_CORES"),
 	},
 	{
-		class: FailureUnsupportedModel, fatal: true,
+		class: schema.FailureUnsupportedModel, fatal: true,
 		keys: []string{"is not supported on Neuron"},
 		re:   regexp.MustCompile(`Model (\S+) is not supported on Neuron`),
 		message: func(m []string) string {
@@ -144,7 +146,7 @@ var logRules = []logRule{
 		},
 	},
 	{
-		class: FailureBadArguments, fatal: true,
+		class: schema.FailureBadArguments, fatal: true,
 		keys: []string{": error: "},
 		re:   regexp.MustCompile(`: error: ((?:unrecognized arguments|argument |the following arguments are required|invalid choice).*)`),
 		message: func(m []string) string {
@@ -156,7 +158,7 @@ var logRules = []logRule{
 		},
 	},
 	{
-		class: FailureBadArguments, fatal: true,
+		class: schema.FailureBadArguments, fatal: true,
 		keys: []string{"ValidationError"},
 		re:   regexp.MustCompile(`ValidationError: \d+ validation errors? for (\w+)`),
 		message: func(m []string) string {
@@ -164,13 +166,13 @@ var logRules = []logRule{
 		},
 	},
 	{
-		class: FailureEngineCore, fatal: true,
+		class: schema.FailureEngineCore, fatal: true,
 		keys:    []string{"EngineCore failed to start", "Engine core initialization failed"},
 		re:      regexp.MustCompile(`EngineCore failed to start|Engine core initialization failed`),
 		message: fixed("the engine core failed to start and the log names no cause loadgen knows; read the lines above \"EngineCore failed to start\" in server.log"),
 	},
 	{
-		class: FailureInvalidConfig,
+		class: schema.FailureInvalidConfig,
 		keys:  []string{"Unexpected keyword arguments"},
 		re:    regexp.MustCompile(`NeuronConfig init: Unexpected keyword arguments:\s*(.*)`),
 		message: func(m []string) string {
@@ -178,13 +180,13 @@ var logRules = []logRule{
 		},
 	},
 	{
-		class:   FailureInvalidConfig,
+		class:   schema.FailureInvalidConfig,
 		keys:    []string{"override_neuron_config will be ignored"},
 		re:      regexp.MustCompile(`override_neuron_config will be ignored`),
 		message: fixed("compiled artifacts were reused from NEURON_COMPILED_ARTIFACTS, so override_neuron_config was ignored and this run does not measure the intended config; give each config its own artifacts directory or delete the stale one"),
 	},
 	{
-		class: FailureInvalidConfig,
+		class: schema.FailureInvalidConfig,
 		keys:  []string{"No neuron overrides are passed"},
 		re:    regexp.MustCompile(`No neuron overrides are passed via additional_config:\s*(\{[^}\s].*\})`),
 		message: func(m []string) string {
@@ -233,7 +235,7 @@ var phaseOrder = map[string]int{
 }
 
 // classify returns the finding for one log line, if the line is notable.
-func classify(line string) (LogFinding, bool) {
+func classify(line string) (schema.LogFinding, bool) {
 	for _, r := range logRules {
 		if !containsAny(line, r.keys) {
 			continue
@@ -242,9 +244,9 @@ func classify(line string) (LogFinding, bool) {
 		if m == nil {
 			continue
 		}
-		return LogFinding{Class: r.class, Fatal: r.fatal, Line: clip(line, maxFindingLine), Message: r.message(m)}, true
+		return schema.LogFinding{Class: r.class, Fatal: r.fatal, Line: clip(line, maxFindingLine), Message: r.message(m)}, true
 	}
-	return LogFinding{}, false
+	return schema.LogFinding{}, false
 }
 
 // containsAny reports whether s contains one of subs.
@@ -260,7 +262,7 @@ func containsAny(s string, subs []string) bool {
 // isGeneric reports whether findings of class c only name a symptom whose
 // root cause is logged above it ("EngineCore failed to start"); any
 // specific fatal finding wins over a generic one.
-func isGeneric(c FailureClass) bool { return c == FailureEngineCore }
+func isGeneric(c schema.FailureClass) bool { return c == schema.FailureEngineCore }
 
 // coreRange turns NRT's "nc0-nc1" into "0-1" and "nc1-nc1" into "1".
 func coreRange(s string) string {

@@ -1,6 +1,8 @@
 package server
 
 import (
+	"loadgen/loadgen/schema"
+
 	"bytes"
 	"strings"
 	"sync"
@@ -29,9 +31,9 @@ type logWatch struct {
 	ring      [ringLines]string
 	ringNext  int
 	ringLen   int
-	phases    []StartupPhase
+	phases    []schema.StartupPhase
 	artifacts string
-	findings  []LogFinding
+	findings  []schema.LogFinding
 	// changed gets a value (without blocking) when the phase changes or a
 	// fatal line appears, so that waiters react at once.
 	changed chan struct{}
@@ -42,7 +44,7 @@ type logWatch struct {
 func newLogWatch(start time.Time, now func() time.Time) *logWatch {
 	return &logWatch{
 		now:     now,
-		phases:  []StartupPhase{{Name: PhaseLoading, Started: start}},
+		phases:  []schema.StartupPhase{{Name: PhaseLoading, Started: start}},
 		changed: make(chan struct{}, 1),
 	}
 }
@@ -124,7 +126,7 @@ func (w *logWatch) lineLocked(line string) {
 }
 
 // seenLocked reports whether an equal finding is already recorded.
-func (w *logWatch) seenLocked(f LogFinding) bool {
+func (w *logWatch) seenLocked(f schema.LogFinding) bool {
 	for _, g := range w.findings {
 		if g.Class == f.Class && g.Message == f.Message {
 			return true
@@ -140,7 +142,7 @@ func (w *logWatch) advanceLocked(phase string, t time.Time) {
 	if phaseOrder[phase] <= phaseOrder[cur] {
 		return
 	}
-	w.phases = append(w.phases, StartupPhase{Name: phase, Started: t})
+	w.phases = append(w.phases, schema.StartupPhase{Name: phase, Started: t})
 	w.notify()
 }
 
@@ -190,10 +192,10 @@ func (w *logWatch) lastLine() string {
 
 // cause returns the root cause among the fatal findings: the first
 // specific one, else the first generic one.
-func (w *logWatch) cause() (LogFinding, bool) {
+func (w *logWatch) cause() (schema.LogFinding, bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	var generic *LogFinding
+	var generic *schema.LogFinding
 	for i, f := range w.findings {
 		switch {
 		case !f.Fatal:
@@ -206,12 +208,12 @@ func (w *logWatch) cause() (LogFinding, bool) {
 	if generic != nil {
 		return *generic, true
 	}
-	return LogFinding{}, false
+	return schema.LogFinding{}, false
 }
 
 // warning returns the first non-fatal finding (a warning that voids the
 // run), if any.
-func (w *logWatch) warning() (LogFinding, bool) {
+func (w *logWatch) warning() (schema.LogFinding, bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for _, f := range w.findings {
@@ -219,15 +221,15 @@ func (w *logWatch) warning() (LogFinding, bool) {
 			return f, true
 		}
 	}
-	return LogFinding{}, false
+	return schema.LogFinding{}, false
 }
 
 // snapshot returns the phases (with durations; the last one lasts until
 // end, or 0 for ready or a zero end), the artifacts outcome and the findings.
-func (w *logWatch) snapshot(end time.Time) ([]StartupPhase, string, []LogFinding) {
+func (w *logWatch) snapshot(end time.Time) ([]schema.StartupPhase, string, []schema.LogFinding) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	phases := make([]StartupPhase, len(w.phases))
+	phases := make([]schema.StartupPhase, len(w.phases))
 	copy(phases, w.phases)
 	for i := range phases {
 		var until time.Time
@@ -241,7 +243,7 @@ func (w *logWatch) snapshot(end time.Time) ([]StartupPhase, string, []LogFinding
 			phases[i].Seconds = roundSeconds(until.Sub(phases[i].Started))
 		}
 	}
-	findings := make([]LogFinding, len(w.findings))
+	findings := make([]schema.LogFinding, len(w.findings))
 	copy(findings, w.findings)
 	return phases, w.artifacts, findings
 }

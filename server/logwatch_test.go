@@ -1,6 +1,8 @@
 package server
 
 import (
+	"loadgen/loadgen/schema"
+
 	"fmt"
 	"strings"
 	"testing"
@@ -72,7 +74,7 @@ func TestLogWatch_cachedStart(t *testing.T) {
 	if got, want := strings.Join(names, " "), "loading loading_weights warmup ready"; got != want {
 		t.Errorf("phases = %q, want %q", got, want)
 	}
-	if len(findings) != 2 || findings[0].Class != FailureInvalidConfig || findings[1].Class != FailureInvalidConfig {
+	if len(findings) != 2 || findings[0].Class != schema.FailureInvalidConfig || findings[1].Class != schema.FailureInvalidConfig {
 		t.Errorf("findings = %+v, want two invalid_config warnings", findings)
 	}
 	if _, ok := w.cause(); ok {
@@ -142,7 +144,7 @@ func TestLogWatch_longLine(t *testing.T) {
 	if len(lines[0]) > maxRingLine+len("…") {
 		t.Errorf("kept line is %d bytes, want ≤ %d", len(lines[0]), maxRingLine)
 	}
-	if c, ok := w.cause(); !ok || c.Class != FailureBucketExceeded {
+	if c, ok := w.cause(); !ok || c.Class != schema.FailureBucketExceeded {
 		t.Errorf("cause = %+v, want bucket_exceeded", c)
 	}
 }
@@ -159,7 +161,7 @@ func TestLogWatch_findingsBounded(t *testing.T) {
 		fmt.Fprintf(w, "ValueError: Input len %d exceeds largest bucket (2048)\n", 3000+i)
 	}
 	_, _, findings := w.snapshot(time.Time{})
-	if len(findings) != maxFindings || findings[0].Class != FailureKShape || findings[1].Class != FailureBucketExceeded {
+	if len(findings) != maxFindings || findings[0].Class != schema.FailureKShape || findings[1].Class != schema.FailureBucketExceeded {
 		t.Errorf("got %d findings starting %s, %s; want %d starting k_shape, bucket_exceeded", len(findings), findings[0].Class, findings[1].Class, maxFindings)
 	}
 }

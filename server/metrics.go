@@ -1,6 +1,8 @@
 package server
 
 import (
+	"loadgen/loadgen/schema"
+
 	"context"
 	"errors"
 	"fmt"
@@ -194,8 +196,8 @@ func counterDelta(before, after float64) float64 {
 // prefix-cache hit rate. before may be nil (everything since the server
 // started). Fields of metrics the server does not export stay nil; the
 // gauges are left to a Sampler.
-func (after *Snapshot) Since(before *Snapshot) *PhaseMetrics {
-	m := &PhaseMetrics{
+func (after *Snapshot) Since(before *Snapshot) *schema.ServerMetrics {
+	m := &schema.ServerMetrics{
 		PromptTokens:       delta(before, after, metricPromptTokens),
 		GenerationTokens:   delta(before, after, metricGenerationTokens),
 		Preemptions:        delta(before, after, metricPreemptions),

@@ -1,6 +1,8 @@
 package server
 
 import (
+	"loadgen/loadgen/schema"
+
 	"bytes"
 	"context"
 	"encoding/json"
@@ -31,7 +33,7 @@ func parseFile(t *testing.T, name string) *Snapshot {
 }
 
 // TestSince_golden diffs two realistic vLLM expositions (50 requests of
-// warm-up, then 200 more in the phase) against the golden PhaseMetrics.
+// warm-up, then 200 more in the phase) against the golden ServerMetrics.
 func TestSince_golden(t *testing.T) {
 	t.Parallel()
 	before, after := parseFile(t, "metrics_before.txt"), parseFile(t, "metrics_after.txt")
@@ -266,9 +268,9 @@ func FuzzParseMetrics(f *testing.F) {
 		}
 		m := s.Since(nil)
 		if _, err := json.Marshal(m); err != nil {
-			t.Fatalf("PhaseMetrics does not marshal: %v", err)
+			t.Fatalf("ServerMetrics does not marshal: %v", err)
 		}
-		for _, h := range []*HistogramSummary{m.TTFT, m.QueueTime, m.E2E, m.Prefill} {
+		for _, h := range []*schema.HistogramSummary{m.TTFT, m.QueueTime, m.E2E, m.Prefill} {
 			if h == nil {
 				continue
 			}

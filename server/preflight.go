@@ -1,6 +1,8 @@
 package server
 
 import (
+	"loadgen/loadgen/schema"
+
 	"context"
 	"errors"
 	"fmt"
@@ -27,12 +29,12 @@ func CheckCommand(cfg Config) error {
 // lookCommand finds cfg.Argv[0] in PATH.
 func lookCommand(cfg Config) (string, error) {
 	if len(cfg.Argv) == 0 || cfg.Argv[0] == "" {
-		return "", &Error{Class: FailureCommandNotFound,
+		return "", &Error{Class: schema.FailureCommandNotFound,
 			Reason: "no server command is configured; on a machine without Inferentia, use --simulate"}
 	}
 	path, err := exec.LookPath(cfg.Argv[0])
 	if err != nil {
-		return "", &Error{Class: FailureCommandNotFound, Err: err,
+		return "", &Error{Class: schema.FailureCommandNotFound, Err: err,
 			Reason: fmt.Sprintf("%q is not in PATH (is vLLM's virtualenv activated?); on a machine without Inferentia, use --simulate", cfg.Argv[0])}
 	}
 	return path, nil
@@ -122,7 +124,7 @@ func portInUse(host string, port int, detail string, err error) error {
 	if host == "" {
 		host = "all interfaces"
 	}
-	return &Error{Class: FailureAddressInUse, Err: err,
+	return &Error{Class: schema.FailureAddressInUse, Err: err,
 		Reason: fmt.Sprintf("port %d on %s is already in use (%s); stop it or choose another server.port", port, host, detail)}
 }
 

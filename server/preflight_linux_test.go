@@ -1,6 +1,8 @@
 package server
 
 import (
+	"loadgen/loadgen/schema"
+
 	"fmt"
 	"syscall"
 	"testing"
@@ -62,8 +64,8 @@ func TestCheckPort(t *testing.T) {
 				}
 				return
 			}
-			if ClassOf(err) != FailureAddressInUse {
-				t.Fatalf("checkPort = %v, want class %q", err, FailureAddressInUse)
+			if ClassOf(err) != schema.FailureAddressInUse {
+				t.Fatalf("checkPort = %v, want class %q", err, schema.FailureAddressInUse)
 			}
 			contains(t, "error", err.Error(), fmt.Sprintf("port %d", tc.port), tc.want)
 		})

@@ -1,6 +1,8 @@
 package server
 
 import (
+	"loadgen/loadgen/schema"
+
 	"context"
 	"fmt"
 	"net"
@@ -26,8 +28,8 @@ func TestStart_portTaken(t *testing.T) {
 		p.Stop(context.Background())
 		t.Fatal("Start succeeded on a taken port")
 	}
-	if ClassOf(err) != FailureAddressInUse {
-		t.Fatalf("class = %q, want %q (err: %v)", ClassOf(err), FailureAddressInUse, err)
+	if ClassOf(err) != schema.FailureAddressInUse {
+		t.Fatalf("class = %q, want %q (err: %v)", ClassOf(err), schema.FailureAddressInUse, err)
 	}
 	// The holder is this test process, and /proc names it.
 	contains(t, "error", err.Error(),
@@ -64,8 +66,8 @@ func TestStart_commandNotFound(t *testing.T) {
 				p.Stop(context.Background())
 				t.Fatal("Start succeeded")
 			}
-			if ClassOf(err) != FailureCommandNotFound {
-				t.Fatalf("class = %q, want %q (err: %v)", ClassOf(err), FailureCommandNotFound, err)
+			if ClassOf(err) != schema.FailureCommandNotFound {
+				t.Fatalf("class = %q, want %q (err: %v)", ClassOf(err), schema.FailureCommandNotFound, err)
 			}
 			contains(t, "error", err.Error(), "command_not_found: ", tc.want, "on a machine without Inferentia, use --simulate")
 			if strings.Contains(err.Error(), "\n") {
@@ -79,8 +81,8 @@ func TestStart_cancelledContext(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := Start(ctx, fakeConfig(t, modeReady)); ClassOf(err) != FailureInterrupted {
-		t.Fatalf("Start with a cancelled context = %v, want class %q", err, FailureInterrupted)
+	if _, err := Start(ctx, fakeConfig(t, modeReady)); ClassOf(err) != schema.FailureInterrupted {
+		t.Fatalf("Start with a cancelled context = %v, want class %q", err, schema.FailureInterrupted)
 	}
 }
 

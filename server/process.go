@@ -1,6 +1,8 @@
 package server
 
 import (
+	"loadgen/loadgen/schema"
+
 	"context"
 	"fmt"
 	"io"
@@ -69,7 +71,7 @@ type Process struct {
 	ready      bool
 	readyAt    time.Time
 	version    string
-	failClass  FailureClass // set by WaitReady: timeout, model, interrupted
+	failClass  schema.FailureClass // set by WaitReady: timeout, model, interrupted
 	failReason string
 	logErr     error
 	stopOnce   sync.Once
@@ -125,7 +127,7 @@ func Start(ctx context.Context, cfg Config) (*Process, error) {
 		fatalGrace: time.Minute,
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, &Error{Class: FailureInterrupted, Reason: "interrupted before the server was started", Err: err}
+		return nil, &Error{Class: schema.FailureInterrupted, Reason: "interrupted before the server was started", Err: err}
 	}
 	p.started = time.Now()
 	p.watch = newLogWatch(p.started, time.Now)
@@ -170,7 +172,7 @@ func Start(ctx context.Context, cfg Config) (*Process, error) {
 	if err != nil {
 		r.Close()
 		closeFile(logFile)
-		return nil, &Error{Class: FailureCommandNotFound, Err: err,
+		return nil, &Error{Class: schema.FailureCommandNotFound, Err: err,
 			Reason: fmt.Sprintf("cannot run %s: %v; on a machine without Inferentia, use --simulate", path, err)}
 	}
 	p.pid = p.cmd.Process.Pid
@@ -303,7 +305,7 @@ func (p *Process) hasExited() bool {
 // server became ready, an exit loadgen did not ask for is FailureCrashed
 // with the cause the log names. A warning that voids the run
 // (FailureInvalidConfig) is reported while the server keeps running.
-func (p *Process) Failure() (FailureClass, string) {
+func (p *Process) Failure() (schema.FailureClass, string) {
 	if p.hasExited() {
 		<-p.settled
 	}
@@ -313,8 +315,8 @@ func (p *Process) Failure() (FailureClass, string) {
 }
 
 // failureLocked classifies; p.mu is held.
-func (p *Process) failureLocked() (FailureClass, string) {
-	if p.failClass != FailureNone {
+func (p *Process) failureLocked() (schema.FailureClass, string) {
+	if p.failClass != schema.FailureNone {
 		return p.failClass, p.failReason
 	}
 	cause, hasCause := p.watch.cause()
@@ -322,22 +324,22 @@ func (p *Process) failureLocked() (FailureClass, string) {
 		how := describeExit(p.exitStatus, p.exitErr)
 		switch {
 		case p.ready && hasCause:
-			return FailureCrashed, fmt.Sprintf("the server died after it was ready (%s): %s: %s", how, cause.Class, cause.Message)
+			return schema.FailureCrashed, fmt.Sprintf("the server died after it was ready (%s): %s: %s", how, cause.Class, cause.Message)
 		case p.ready:
-			return FailureCrashed, fmt.Sprintf("the server died after it was ready (%s) and the log names no cause loadgen knows; see server.log", how)
+			return schema.FailureCrashed, fmt.Sprintf("the server died after it was ready (%s) and the log names no cause loadgen knows; see server.log", how)
 		case hasCause:
 			return cause.Class, cause.Message
 		default:
-			return FailureExited, fmt.Sprintf("the server exited (%s) before it was ready and the log names no cause loadgen knows; see server.log", how)
+			return schema.FailureExited, fmt.Sprintf("the server exited (%s) before it was ready and the log names no cause loadgen knows; see server.log", how)
 		}
 	}
 	if hasCause {
 		return cause.Class, cause.Message
 	}
 	if w, ok := p.watch.warning(); ok {
-		return FailureInvalidConfig, w.Message
+		return schema.FailureInvalidConfig, w.Message
 	}
-	return FailureNone, ""
+	return schema.FailureNone, ""
 }
 
 // describeExit says how a process ended: "exit status 1", "killed by
@@ -366,7 +368,7 @@ func exitCode(ws syscall.WaitStatus) int {
 // <config>/startup.json: phases with durations, compiled-artifacts cache
 // outcome, exit code, failure class and reason, notable log lines and the
 // last lines of the log.
-func (p *Process) Startup() Startup {
+func (p *Process) Startup() schema.Startup {
 	if p.hasExited() {
 		<-p.settled
 	}
@@ -377,8 +379,8 @@ func (p *Process) Startup() Startup {
 		end = time.Now()
 	}
 	phases, artifacts, findings := p.watch.snapshot(end)
-	s := Startup{
-		SchemaVersion:     StartupSchemaVersion,
+	s := schema.Startup{
+		SchemaVersion:     schema.StartupSchemaVersion,
 		Config:            p.cfg.Name,
 		Remote:            p.remote,
 		URL:               p.baseURL,

@@ -1,6 +1,8 @@
 package server
 
 import (
+	"loadgen/loadgen/schema"
+
 	"context"
 	"encoding/json"
 	"errors"
@@ -59,10 +61,10 @@ func TestProcess_slowStart(t *testing.T) {
 	if got, want := strings.Join(names, " "), "loading generating_hlo compiling loading_weights warmup ready"; got != want {
 		t.Errorf("phases = %q, want %q", got, want)
 	}
-	if c, r := p.Failure(); c != FailureNone || r != "" {
+	if c, r := p.Failure(); c != schema.FailureNone || r != "" {
 		t.Errorf("Failure() = %q, %q; want none", c, r)
 	}
-	if st.SchemaVersion != StartupSchemaVersion || st.PID != p.PID() || st.Config != cfg.Name || st.Remote {
+	if st.SchemaVersion != schema.StartupSchemaVersion || st.PID != p.PID() || st.Config != cfg.Name || st.Remote {
 		t.Errorf("startup header = %+v", st)
 	}
 	if _, err := json.Marshal(st); err != nil {
@@ -80,7 +82,7 @@ func TestProcess_slowStart(t *testing.T) {
 		t.Fatal(err)
 	}
 	contains(t, "server.log", string(log), "FAKE_VALUE=b inherited=true", "Application startup complete.", "Shutting down")
-	if c, _ := p.Failure(); c != FailureNone {
+	if c, _ := p.Failure(); c != schema.FailureNone {
 		t.Errorf("Failure() after Stop = %q, want none (we stopped it)", c)
 	}
 	if entries, _ := os.ReadDir(cfg.Dir); len(entries) != 1 {
@@ -107,27 +109,27 @@ func TestProcess_exitBeforeReady(t *testing.T) {
 	tests := []struct {
 		name  string
 		lines []string
-		class FailureClass
+		class schema.FailureClass
 		want  string // in the reason
 	}{
 		// Each class from its real line; the generic engine failure that
 		// follows must not hide the cause.
-		{"cores busy", append([]string{realLine(t, "cores busy")}, engineDied...), FailureCoresBusy, "NeuronCores 0-1 are held by another process"},
-		{"device init", append([]string{realLine(t, "device init")}, engineDied...), FailureDeviceInit, "modprobe neuron"},
-		{"device oom", append([]string{realLine(t, "device oom, mempool")}, engineDied...), FailureDeviceOOM, "out of Neuron device memory"},
-		{"k_shape", append([]string{realLine(t, "k_shape")}, engineDied...), FailureKShape, "is_block_kv_layout is on without is_prefix_caching"},
-		{"block math", append([]string{realLine(t, "block size missing")}, engineDied...), FailureBlockMath, "--block-size is missing"},
-		{"bucket exceeded", append([]string{realLine(t, "bucket exceeded")}, engineDied...), FailureBucketExceeded, "3000 tokens"},
-		{"cached failed neff", append([]string{realLine(t, "cached failed neff")}, engineDied...), FailureCachedFailedNEF, "--retry_failed_compilation"},
-		{"meta tensor", append([]string{realLine(t, "meta tensor")}, engineDied...), FailureMetaTensor, "local model directory"},
-		{"runtime abort", []string{realLine(t, "c10 abort")}, FailureRuntimeAbort, "tensor_parallel_size"},
-		{"unsupported model", []string{realLine(t, "unsupported model")}, FailureUnsupportedModel, "Qwen3ForSequenceClassification"},
+		{"cores busy", append([]string{realLine(t, "cores busy")}, engineDied...), schema.FailureCoresBusy, "NeuronCores 0-1 are held by another process"},
+		{"device init", append([]string{realLine(t, "device init")}, engineDied...), schema.FailureDeviceInit, "modprobe neuron"},
+		{"device oom", append([]string{realLine(t, "device oom, mempool")}, engineDied...), schema.FailureDeviceOOM, "out of Neuron device memory"},
+		{"k_shape", append([]string{realLine(t, "k_shape")}, engineDied...), schema.FailureKShape, "is_block_kv_layout is on without is_prefix_caching"},
+		{"block math", append([]string{realLine(t, "block size missing")}, engineDied...), schema.FailureBlockMath, "--block-size is missing"},
+		{"bucket exceeded", append([]string{realLine(t, "bucket exceeded")}, engineDied...), schema.FailureBucketExceeded, "3000 tokens"},
+		{"cached failed neff", append([]string{realLine(t, "cached failed neff")}, engineDied...), schema.FailureCachedFailedNEF, "--retry_failed_compilation"},
+		{"meta tensor", append([]string{realLine(t, "meta tensor")}, engineDied...), schema.FailureMetaTensor, "local model directory"},
+		{"runtime abort", []string{realLine(t, "c10 abort")}, schema.FailureRuntimeAbort, "tensor_parallel_size"},
+		{"unsupported model", []string{realLine(t, "unsupported model")}, schema.FailureUnsupportedModel, "Qwen3ForSequenceClassification"},
 		// argparse fails before the engine exists.
-		{"bad arguments", []string{"usage: vllm serve [model_tag] [options]", realLine(t, "unrecognized --device")}, FailureBadArguments, "--device was removed"},
+		{"bad arguments", []string{"usage: vllm serve [model_tag] [options]", realLine(t, "unrecognized --device")}, schema.FailureBadArguments, "--device was removed"},
 		// uvicorn could not bind after all (SO_REUSEPORT hides most cases).
-		{"address in use", []string{realLine(t, "address in use")}, FailureAddressInUse, "[Errno 98]"},
+		{"address in use", []string{realLine(t, "address in use")}, schema.FailureAddressInUse, "[Errno 98]"},
 		// Nothing but the generic engine failure.
-		{"engine core", engineDied, FailureEngineCore, "EngineCore failed to start"},
+		{"engine core", engineDied, schema.FailureEngineCore, "EngineCore failed to start"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -161,8 +163,8 @@ func TestProcess_exitWithoutKnownCause(t *testing.T) {
 	t.Parallel()
 	p := startFake(t, fakeConfig(t, modeExitPlain))
 	err := p.WaitReady(context.Background(), nil)
-	if ClassOf(err) != FailureExited {
-		t.Fatalf("class = %q, want %q (err: %v)", ClassOf(err), FailureExited, err)
+	if ClassOf(err) != schema.FailureExited {
+		t.Fatalf("class = %q, want %q (err: %v)", ClassOf(err), schema.FailureExited, err)
 	}
 	contains(t, "error", err.Error(), "exited: the server exited (exit status 3) before it was ready", "Killed")
 	if st := p.Startup(); st.ExitCode == nil || *st.ExitCode != 3 {
@@ -181,16 +183,16 @@ func TestProcess_neverReady(t *testing.T) {
 	cfg.ReadyTimeout = 300 * time.Millisecond
 	p := startFake(t, cfg)
 	err := p.WaitReady(context.Background(), nil)
-	if ClassOf(err) != FailureReadyTimeout {
-		t.Fatalf("class = %q, want %q (err: %v)", ClassOf(err), FailureReadyTimeout, err)
+	if ClassOf(err) != schema.FailureReadyTimeout {
+		t.Fatalf("class = %q, want %q (err: %v)", ClassOf(err), schema.FailureReadyTimeout, err)
 	}
 	contains(t, "error", err.Error(), "ready_timeout: not ready after 300ms (phase compiling", "connection refused", "raise server.ready_timeout")
 	if err := p.Stop(context.Background()); err != nil {
 		t.Errorf("Stop: %v", err)
 	}
 	assertGroupGone(t, p)
-	if st := p.Startup(); st.FailureClass != FailureReadyTimeout || st.Ready {
-		t.Errorf("startup class = %q, ready %t; want %q, false", st.FailureClass, st.Ready, FailureReadyTimeout)
+	if st := p.Startup(); st.FailureClass != schema.FailureReadyTimeout || st.Ready {
+		t.Errorf("startup class = %q, ready %t; want %q, false", st.FailureClass, st.Ready, schema.FailureReadyTimeout)
 	}
 }
 
@@ -205,8 +207,8 @@ func TestProcess_interrupted(t *testing.T) {
 		}
 	})
 	cancel()
-	if ClassOf(err) != FailureInterrupted || !errors.Is(err, context.Canceled) {
-		t.Fatalf("err = %v, want class %q wrapping context.Canceled", err, FailureInterrupted)
+	if ClassOf(err) != schema.FailureInterrupted || !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want class %q wrapping context.Canceled", err, schema.FailureInterrupted)
 	}
 	contains(t, "error", err.Error(), "interrupted while waiting for the server to become ready (phase compiling")
 	if err := p.Stop(context.Background()); err != nil {
@@ -220,8 +222,8 @@ func TestProcess_fatalLineButNoExit(t *testing.T) {
 	p := startFake(t, fakeConfig(t, modeFatalHang))
 	p.fatalGrace = 100 * time.Millisecond
 	err := p.WaitReady(context.Background(), nil)
-	if ClassOf(err) != FailureCoresBusy {
-		t.Fatalf("class = %q, want %q (err: %v)", ClassOf(err), FailureCoresBusy, err)
+	if ClassOf(err) != schema.FailureCoresBusy {
+		t.Fatalf("class = %q, want %q (err: %v)", ClassOf(err), schema.FailureCoresBusy, err)
 	}
 	contains(t, "error", err.Error(), "NeuronCores 0-1 are held by another process", "was still running")
 	if err := p.Stop(context.Background()); err != nil {
@@ -234,8 +236,8 @@ func TestProcess_wrongModel(t *testing.T) {
 	t.Parallel()
 	p := startFake(t, fakeConfig(t, modeWrongModel))
 	err := p.WaitReady(context.Background(), nil)
-	if ClassOf(err) != FailureModelMissing {
-		t.Fatalf("class = %q, want %q (err: %v)", ClassOf(err), FailureModelMissing, err)
+	if ClassOf(err) != schema.FailureModelMissing {
+		t.Fatalf("class = %q, want %q (err: %v)", ClassOf(err), schema.FailureModelMissing, err)
 	}
 	contains(t, "error", err.Error(), `lists [some-other-model], not "qwen3-reranker"`, "server.served_model_name")
 	if err := p.Stop(context.Background()); err != nil {
@@ -251,8 +253,8 @@ func TestProcess_warningsVoidTheRun(t *testing.T) {
 		t.Fatalf("WaitReady: %v (warnings must not stop the server)", err)
 	}
 	c, reason := p.Failure()
-	if c != FailureInvalidConfig {
-		t.Fatalf("Failure() = %q, want %q", c, FailureInvalidConfig)
+	if c != schema.FailureInvalidConfig {
+		t.Fatalf("Failure() = %q, want %q", c, schema.FailureInvalidConfig)
 	}
 	contains(t, "reason", reason, "{'enable_buckting': True}")
 	st := p.Startup()
@@ -286,8 +288,8 @@ func TestProcess_crashMidRun(t *testing.T) {
 	}
 	waitClosed(t, p.Exited(), "the crashed server's exit")
 	c, reason := p.Failure()
-	if c != FailureCrashed {
-		t.Fatalf("Failure() = %q, want %q", c, FailureCrashed)
+	if c != schema.FailureCrashed {
+		t.Fatalf("Failure() = %q, want %q", c, schema.FailureCrashed)
 	}
 	contains(t, "reason", reason, "died after it was ready (exit status 1)", "bucket_exceeded: a prompt of 3000 tokens")
 	if err := p.Stop(context.Background()); err != nil {
@@ -295,7 +297,7 @@ func TestProcess_crashMidRun(t *testing.T) {
 	}
 	assertGroupGone(t, p)
 	// Stopping afterwards does not turn the crash into a clean stop.
-	if st := p.Startup(); st.FailureClass != FailureCrashed || !st.Ready {
-		t.Errorf("startup = class %q, ready %t; want %q, true", st.FailureClass, st.Ready, FailureCrashed)
+	if st := p.Startup(); st.FailureClass != schema.FailureCrashed || !st.Ready {
+		t.Errorf("startup = class %q, ready %t; want %q, true", st.FailureClass, st.Ready, schema.FailureCrashed)
 	}
 }

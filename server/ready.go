@@ -1,6 +1,8 @@
 package server
 
 import (
+	"loadgen/loadgen/schema"
+
 	"context"
 	"encoding/json"
 	"errors"
@@ -97,7 +99,7 @@ func (p *Process) WaitReady(ctx context.Context, progress func(Progress)) error 
 		select {
 		case <-ctx.Done():
 			phase, _ := p.watch.phase()
-			return p.fail(FailureInterrupted, fmt.Sprintf("interrupted while waiting for the server to become ready (phase %s after %s)", phase, p.elapsed()), ctx.Err())
+			return p.fail(schema.FailureInterrupted, fmt.Sprintf("interrupted while waiting for the server to become ready (phase %s after %s)", phase, p.elapsed()), ctx.Err())
 		case <-p.exited:
 			return p.exitError()
 		case <-timeout.C:
@@ -135,7 +137,7 @@ func (p *Process) elapsed() time.Duration {
 
 // fail records class and reason as the process's failure and returns the
 // matching *Error.
-func (p *Process) fail(class FailureClass, reason string, err error) error {
+func (p *Process) fail(class schema.FailureClass, reason string, err error) error {
 	p.mu.Lock()
 	p.failClass, p.failReason = class, reason
 	p.mu.Unlock()
@@ -146,7 +148,7 @@ func (p *Process) fail(class FailureClass, reason string, err error) error {
 func (p *Process) exitError() error {
 	<-p.settled
 	if p.stopping.Load() {
-		return p.fail(FailureInterrupted, "the server was stopped while loadgen waited for it to become ready", nil)
+		return p.fail(schema.FailureInterrupted, "the server was stopped while loadgen waited for it to become ready", nil)
 	}
 	class, reason := p.Failure()
 	return &Error{Class: class, Reason: reason, LastLines: p.watch.lastLines(errorTailLines)}
@@ -155,10 +157,10 @@ func (p *Process) exitError() error {
 // timeoutError is WaitReady's error when Config.ReadyTimeout passed.
 func (p *Process) timeoutError(lastProbe string) error {
 	if p.remote {
-		return p.fail(FailureReadyTimeout, fmt.Sprintf("%s was not ready after %s (last probe: %s); check the URL and that the server is up", p.baseURL, p.cfg.ReadyTimeout, lastProbe), nil)
+		return p.fail(schema.FailureReadyTimeout, fmt.Sprintf("%s was not ready after %s (last probe: %s); check the URL and that the server is up", p.baseURL, p.cfg.ReadyTimeout, lastProbe), nil)
 	}
 	phase, since := p.watch.phase()
-	return p.fail(FailureReadyTimeout, fmt.Sprintf("not ready after %s (phase %s for the last %s; last probe: %s); raise server.ready_timeout if server.log still shows progress",
+	return p.fail(schema.FailureReadyTimeout, fmt.Sprintf("not ready after %s (phase %s for the last %s; last probe: %s); raise server.ready_timeout if server.log still shows progress",
 		p.cfg.ReadyTimeout, phase, time.Since(since).Round(time.Second), lastProbe), nil)
 }
 
@@ -179,13 +181,13 @@ func (p *Process) probe(ctx context.Context) (bool, string, error) {
 	}
 	models, err := p.listModels(ctx)
 	if status := apiStatus(err); status == http.StatusUnauthorized || status == http.StatusForbidden {
-		return false, "", p.fail(FailureBadArguments, fmt.Sprintf("GET /v1/models answered %d %s; give loadgen the API key the server expects (server.api_key)", status, http.StatusText(status)), err)
+		return false, "", p.fail(schema.FailureBadArguments, fmt.Sprintf("GET /v1/models answered %d %s; give loadgen the API key the server expects (server.api_key)", status, http.StatusText(status)), err)
 	}
 	if err != nil {
 		return false, "GET /v1/models: " + clip(err.Error(), 120), nil
 	}
 	if p.cfg.ServedModel != "" && !slices.Contains(models, p.cfg.ServedModel) {
-		return false, "", p.fail(FailureModelMissing, fmt.Sprintf("GET /v1/models lists [%s], not %q; make server.served_model_name match the model name requests use", strings.Join(models, " "), p.cfg.ServedModel), nil)
+		return false, "", p.fail(schema.FailureModelMissing, fmt.Sprintf("GET /v1/models lists [%s], not %q; make server.served_model_name match the model name requests use", strings.Join(models, " "), p.cfg.ServedModel), nil)
 	}
 	version := ""
 	if status, body, err := p.get(ctx, "/version"); err == nil && status == http.StatusOK {

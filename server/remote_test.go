@@ -1,6 +1,8 @@
 package server
 
 import (
+	"loadgen/loadgen/schema"
+
 	"context"
 	"fmt"
 	"net/http"
@@ -46,17 +48,17 @@ func TestRemote(t *testing.T) {
 		serverKey string
 		ourKey    string
 		urlSuffix string
-		class     FailureClass
+		class     schema.FailureClass
 		want      string
 	}{
 		// Ready after a few 503s; the OpenAI-style "/v1" URL is accepted.
-		{"ready", "qwen3-reranker", "", "", "/v1/", FailureNone, ""},
+		{"ready", "qwen3-reranker", "", "", "/v1/", schema.FailureNone, ""},
 		// The bearer token reaches /v1/models.
-		{"api key", "qwen3-reranker", "s3cret", "s3cret", "", FailureNone, ""},
+		{"api key", "qwen3-reranker", "s3cret", "s3cret", "", schema.FailureNone, ""},
 		// Served under another name: waiting longer cannot help.
-		{"model not listed", "other", "", "", "", FailureModelMissing, `lists [other], not "qwen3-reranker"`},
+		{"model not listed", "other", "", "", "", schema.FailureModelMissing, `lists [other], not "qwen3-reranker"`},
 		// A wrong key neither.
-		{"unauthorized", "qwen3-reranker", "s3cret", "wrong", "", FailureBadArguments, "401 Unauthorized"},
+		{"unauthorized", "qwen3-reranker", "s3cret", "wrong", "", schema.FailureBadArguments, "401 Unauthorized"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -73,7 +75,7 @@ func TestRemote(t *testing.T) {
 			if ClassOf(err) != tc.class {
 				t.Fatalf("WaitReady = %v, want class %q", err, tc.class)
 			}
-			if tc.class != FailureNone {
+			if tc.class != schema.FailureNone {
 				contains(t, "error", err.Error(), tc.want)
 				return
 			}
@@ -111,8 +113,8 @@ func TestRemote_timeout(t *testing.T) {
 		t.Fatal(err)
 	}
 	err = p.WaitReady(context.Background(), nil)
-	if ClassOf(err) != FailureReadyTimeout {
-		t.Fatalf("WaitReady = %v, want class %q", err, FailureReadyTimeout)
+	if ClassOf(err) != schema.FailureReadyTimeout {
+		t.Fatalf("WaitReady = %v, want class %q", err, schema.FailureReadyTimeout)
 	}
 	contains(t, "error", err.Error(), srv.URL+" was not ready after 200ms (last probe: GET /health: 503 Service Unavailable)")
 }

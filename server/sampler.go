@@ -1,6 +1,8 @@
 package server
 
 import (
+	"loadgen/loadgen/schema"
+
 	"context"
 	"net/http"
 	"sync"
@@ -68,7 +70,7 @@ func (s *Sampler) sample(ctx context.Context, client *http.Client, baseURL strin
 // Stop ends sampling and returns the summaries of the requests running,
 // the requests waiting and the KV cache usage (0..1); each is nil when no
 // sample had it. Stop is idempotent.
-func (s *Sampler) Stop() (running, waiting, kvcache *GaugeSummary) {
+func (s *Sampler) Stop() (running, waiting, kvcache *schema.GaugeSummary) {
 	s.once.Do(s.cancel)
 	<-s.done
 	return s.running.summary(), s.waiting.summary(), s.kvcache.summary()
@@ -89,9 +91,9 @@ func (g *gaugeAcc) add(v float64) {
 }
 
 // summary returns the samples' count, mean and max, or nil without any.
-func (g *gaugeAcc) summary() *GaugeSummary {
+func (g *gaugeAcc) summary() *schema.GaugeSummary {
 	if g.n == 0 {
 		return nil
 	}
-	return &GaugeSummary{Samples: g.n, Mean: g.sum / float64(g.n), Max: g.max}
+	return &schema.GaugeSummary{Samples: g.n, Mean: g.sum / float64(g.n), Max: g.max}
 }

@@ -1,6 +1,8 @@
 package server
 
 import (
+	"loadgen/loadgen/schema"
+
 	"context"
 	"fmt"
 	"net/http"
@@ -36,7 +38,7 @@ func TestSampler(t *testing.T) {
 	s := StartSampler(context.Background(), srv.Client(), srv.URL, time.Millisecond)
 	<-fourth
 	running, waiting, kv := s.Stop()
-	check := func(name string, g *GaugeSummary, mean, max float64) {
+	check := func(name string, g *schema.GaugeSummary, mean, max float64) {
 		t.Helper()
 		if g == nil || g.Samples != 3 || !near(g.Mean, mean) || !near(g.Max, max) {
 			t.Errorf("%s = %+v, want 3 samples, mean %v, max %v", name, g, mean, max)

@@ -1,6 +1,8 @@
 package server
 
 import (
+	"loadgen/loadgen/schema"
+
 	"context"
 	"errors"
 	"os"
@@ -30,7 +32,7 @@ func TestStop_ignoresSIGTERM(t *testing.T) {
 	if st.Signal != "killed" {
 		t.Errorf("ended by signal %q, want killed (escalation to SIGKILL)", st.Signal)
 	}
-	if st.FailureClass != FailureNone {
+	if st.FailureClass != schema.FailureNone {
 		t.Errorf("failure = %q %q, want none: we stopped it", st.FailureClass, st.Reason)
 	}
 	if err := checkPort(cfg.Host, cfg.Port); err != nil {
@@ -127,7 +129,7 @@ func TestKill(t *testing.T) {
 	p.Kill()
 	p.Kill()
 	waitClosed(t, p.Exited(), "exit after Kill")
-	if c, r := p.Failure(); c != FailureNone {
+	if c, r := p.Failure(); c != schema.FailureNone {
 		t.Errorf("Failure() = %q %q, want none: loadgen killed it", c, r)
 	}
 	// Stop after Kill returns at once: nothing is left to signal.
@@ -160,7 +162,7 @@ func TestKillAll(t *testing.T) {
 			t.Errorf("Stop: %v", err)
 		}
 		assertGroupGone(t, p)
-		if c, _ := p.Failure(); c != FailureNone {
+		if c, _ := p.Failure(); c != schema.FailureNone {
 			t.Errorf("Failure() = %q, want none after KillAll", c)
 		}
 	}

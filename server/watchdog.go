@@ -1,6 +1,8 @@
 package server
 
 import (
+	"loadgen/loadgen/schema"
+
 	"fmt"
 	"os"
 	"os/exec"
@@ -115,9 +117,9 @@ func (wd *watchdog) dispose() {
 
 // noWatchdogFinding is the Startup finding of a server that runs without
 // a watchdog because it could not be started.
-func noWatchdogFinding(err error) LogFinding {
-	return LogFinding{
-		Class: WarningNoWatchdog,
+func noWatchdogFinding(err error) schema.LogFinding {
+	return schema.LogFinding{
+		Class: schema.WarningNoWatchdog,
 		Line:  err.Error(),
 		Message: fmt.Sprintf("no watchdog (%s is needed): if loadgen is killed or crashes, only the server's main process is killed and its engine processes may keep the NeuronCores",
 			watchdogShell),

@@ -1,6 +1,8 @@
 package server
 
 import (
+	"loadgen/loadgen/schema"
+
 	"bufio"
 	"bytes"
 	"context"
@@ -325,12 +327,12 @@ func TestStart_noShell(t *testing.T) {
 	if p.wd != nil {
 		t.Errorf("watchdog %d started without a shell", p.wd.pid())
 	}
-	if c, r := p.Failure(); c != FailureNone {
+	if c, r := p.Failure(); c != schema.FailureNone {
 		t.Errorf("Failure() = %q %q, want none: the run is valid", c, r)
 	}
 	st := p.Startup()
-	if len(st.Findings) != 1 || st.Findings[0].Class != WarningNoWatchdog || st.Findings[0].Fatal {
-		t.Fatalf("findings = %+v, want one non-fatal %q", st.Findings, WarningNoWatchdog)
+	if len(st.Findings) != 1 || st.Findings[0].Class != schema.WarningNoWatchdog || st.Findings[0].Fatal {
+		t.Fatalf("findings = %+v, want one non-fatal %q", st.Findings, schema.WarningNoWatchdog)
 	}
 	contains(t, "finding", st.Findings[0].Message+" | "+st.Findings[0].Line, "no watchdog ("+watchdogShell+" is needed)", "engine processes", "no such file or directory")
 	if strings.Contains(st.Findings[0].Message, "\n") {

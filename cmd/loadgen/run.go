@@ -1,6 +1,8 @@
 package main
 
 import (
+	"loadgen/loadgen/schema"
+
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,7 +16,6 @@ import (
 
 	"loadgen/loadgen"
 	"loadgen/loadgen/report"
-	"loadgen/loadgen/sweep"
 	"loadgen/profiles"
 	"loadgen/workload"
 )
@@ -83,7 +84,7 @@ func runAction(c *cli.Context) error {
 		defer os.RemoveAll(out)
 	}
 	config := c.String("config")
-	o := sweep.Options{
+	o := loadgen.Options{
 		Profile:     p,
 		Simulate:    c.Bool("simulate"),
 		Sim:         simOptions(c),
@@ -95,14 +96,14 @@ func runAction(c *cli.Context) error {
 	if config != "" {
 		o.Only = []string{config}
 	} else {
-		plan, err := sweep.Plan(o)
+		plan, err := loadgen.Plan(o)
 		if err != nil {
 			return asUsage(err)
 		}
 		o.Only = []string{plan.Configs[0].Name}
 	}
-	res, err := sweep.Run(c.Context, o)
-	if errors.Is(err, sweep.ErrBadInput) {
+	res, err := loadgen.Run(c.Context, o)
+	if errors.Is(err, loadgen.ErrBadInput) {
 		return asUsage(err)
 	}
 	if err != nil {
@@ -186,8 +187,8 @@ func applyRunFlags(c *cli.Context, p *profiles.Profile) error {
 }
 
 // printRun prints the phase result as a compact table or as JSON.
-func printRun(c *cli.Context, out *sweep.Outcome, config, phase string, temp bool) error {
-	path := filepath.Join(out.Dir, report.PhaseFile(config, phase))
+func printRun(c *cli.Context, out *loadgen.Outcome, config, phase string, temp bool) error {
+	path := filepath.Join(out.Dir, schema.PhaseFile(config, phase))
 	b, err := os.ReadFile(path)
 	if err != nil {
 		sw, lerr := report.Load(out.Dir)
@@ -204,7 +205,7 @@ func printRun(c *cli.Context, out *sweep.Outcome, config, phase string, temp boo
 		}
 		return runStatus(out)
 	}
-	var res loadgen.PhaseResult
+	var res schema.PhaseResult
 	if err := json.Unmarshal(b, &res); err != nil {
 		return fmt.Errorf("run: reading %s: %w", path, err)
 	}
@@ -218,7 +219,7 @@ func printRun(c *cli.Context, out *sweep.Outcome, config, phase string, temp boo
 }
 
 // runStatus is the exit status of a run whose result was printed.
-func runStatus(out *sweep.Outcome) error {
+func runStatus(out *loadgen.Outcome) error {
 	if out.Interrupted {
 		return silentError{exitInterrupted}
 	}

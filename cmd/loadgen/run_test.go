@@ -1,6 +1,8 @@
 package main
 
 import (
+	"loadgen/loadgen/schema"
+
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -12,8 +14,6 @@ import (
 	"testing"
 
 	"loadgen/loadgen"
-	"loadgen/loadgen/report"
-	"loadgen/loadgen/sweep"
 	"loadgen/profiles"
 	"loadgen/server"
 	"loadgen/server/servertest"
@@ -29,11 +29,11 @@ func TestRunSimulateJSON(t *testing.T) {
 	if r.code != exitOK {
 		t.Fatalf("exit %d\n%s", r.code, r.stderr)
 	}
-	var res loadgen.PhaseResult
+	var res schema.PhaseResult
 	if err := json.Unmarshal([]byte(r.stdout), &res); err != nil {
 		t.Fatalf("stdout is not a phase result: %v\n%s", err, r.stdout)
 	}
-	if !res.Simulated || res.Phase != "run" || res.Config != "cache_on-bucketing_on" || res.EndReason != loadgen.EndCompleted ||
+	if !res.Simulated || res.Phase != "run" || res.Config != "cache_on-bucketing_on" || res.EndReason != schema.EndCompleted ||
 		res.QueriesCompleted != 3 || res.Completed != 9 || res.Failed != 0 {
 		t.Errorf("result: simulated %v phase %q config %q end %q, %d queries and %d/%d requests ok/failed; want a SIMULATED sync run of 3 queries × 3 requests",
 			res.Simulated, res.Phase, res.Config, res.EndReason, res.QueriesCompleted, res.Completed, res.Failed)
@@ -63,8 +63,8 @@ func TestRunTable(t *testing.T) {
 			t.Errorf("table does not match %q:\n%s", re, r.stdout)
 		}
 	}
-	var res loadgen.PhaseResult
-	b, err := os.ReadFile(filepath.Join(out, report.PhaseFile("only", "run")))
+	var res schema.PhaseResult
+	b, err := os.ReadFile(filepath.Join(out, schema.PhaseFile("only", "run")))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,7 +111,7 @@ func TestRunRemote(t *testing.T) {
 	if r.code != exitOK {
 		t.Fatalf("exit %d\n%s", r.code, r.stderr)
 	}
-	var res loadgen.PhaseResult
+	var res schema.PhaseResult
 	if err := json.Unmarshal([]byte(r.stdout), &res); err != nil {
 		t.Fatalf("stdout is not a phase result: %v\n%s", err, r.stdout)
 	}
@@ -124,8 +124,8 @@ func TestRunRemote(t *testing.T) {
 	}
 	// Nothing launched: the startup record is remote, with no process
 	// and no server log.
-	var st server.Startup
-	b, err := os.ReadFile(filepath.Join(out, report.StartupFile("cache_on-bucketing_on")))
+	var st schema.Startup
+	b, err := os.ReadFile(filepath.Join(out, schema.StartupFile("cache_on-bucketing_on")))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -179,7 +179,7 @@ func TestRunFailures(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	plan, err := sweep.Plan(sweep.Options{Profile: p, Simulate: true})
+	plan, err := loadgen.Plan(loadgen.Options{Profile: p, Simulate: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,10 @@
 package main
 
 import (
+	"loadgen/loadgen/engine"
+
+	"loadgen/loadgen/schema"
+
 	"context"
 	"fmt"
 	"os"
@@ -9,7 +13,6 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"loadgen/loadgen"
-	"loadgen/loadgen/sweep"
 	"loadgen/server"
 )
 
@@ -48,20 +51,20 @@ func selftestCommand() *cli.Command {
 				fmt.Fprintf(w, "server: %s — loadgen's simulator in zero-latency mode (SIMULATED server; the figures are the client's)\n\n", url)
 			}
 			if want["accuracy"] {
-				f, err := loadgen.MeasureAccuracy(ctx, 1000, 10000)
+				f, err := engine.MeasureAccuracy(ctx, 1000, 10000)
 				if err != nil {
 					return err
 				}
 				fmt.Fprintln(w, f)
 			}
 			if want["schedule"] {
-				rate := loadgen.Rate(c.Float64("rate"))
-				for _, ph := range []loadgen.Phase{
-					{Name: "poisson", Arrival: loadgen.ArrivalPoisson, Rate: rate, Queries: 20000, Seed: 1},
-					{Name: "gamma", Arrival: loadgen.ArrivalGamma, Rate: rate, Burstiness: 0.5, Queries: 20000, Seed: 1},
-					{Name: "constant", Arrival: loadgen.ArrivalConstant, Rate: rate, Queries: 20000, Seed: 1},
+				rate := schema.Rate(c.Float64("rate"))
+				for _, ph := range []engine.Phase{
+					{Name: "poisson", Arrival: schema.ArrivalPoisson, Rate: rate, Queries: 20000, Seed: 1},
+					{Name: "gamma", Arrival: schema.ArrivalGamma, Rate: rate, Burstiness: 0.5, Queries: 20000, Seed: 1},
+					{Name: "constant", Arrival: schema.ArrivalConstant, Rate: rate, Queries: 20000, Seed: 1},
 				} {
-					f, err := loadgen.MeasureSchedule(ctx, url, ph)
+					f, err := engine.MeasureSchedule(ctx, url, ph)
 					if err != nil {
 						return err
 					}
@@ -69,14 +72,14 @@ func selftestCommand() *cli.Command {
 				}
 			}
 			if want["capacity"] {
-				f, err := loadgen.MeasureCapacity(ctx, url, c.Int("concurrency"), c.Int("capacity-requests"))
+				f, err := engine.MeasureCapacity(ctx, url, c.Int("concurrency"), c.Int("capacity-requests"))
 				if err != nil {
 					return err
 				}
 				fmt.Fprintln(w, f)
 			}
 			if want["memory"] {
-				f, err := loadgen.MeasureMemory(ctx, url, c.Int("concurrency"), c.Int("memory-requests"))
+				f, err := engine.MeasureMemory(ctx, url, c.Int("concurrency"), c.Int("memory-requests"))
 				if err != nil {
 					return err
 				}
@@ -95,7 +98,7 @@ func startZeroLatencySim(ctx context.Context) (string, func(), error) {
 	if err != nil {
 		return "", nil, err
 	}
-	port, err := sweep.FreePort()
+	port, err := loadgen.FreePort()
 	if err != nil {
 		return "", nil, err
 	}

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"loadgen/loadgen/schema"
+
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -9,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"loadgen/loadgen"
 	"loadgen/loadgen/report"
 	"loadgen/server"
 	"loadgen/server/servertest"
@@ -18,18 +19,18 @@ import (
 // phaseRunning reports whether the manifest in dir says the phase of the
 // config is running.
 func phaseRunning(dir, config, phase string) bool {
-	m, err := report.ReadManifest(dir)
+	m, err := schema.ReadManifest(dir)
 	if err != nil {
 		return false
 	}
 	c := m.Config(config)
-	return c != nil && c.Phase(phase) != nil && c.Phase(phase).Status == report.StatusRunning
+	return c != nil && c.Phase(phase) != nil && c.Phase(phase).Status == schema.StatusRunning
 }
 
-func readStartup(t *testing.T, dir, config string) server.Startup {
+func readStartup(t *testing.T, dir, config string) schema.Startup {
 	t.Helper()
-	var st server.Startup
-	b, err := os.ReadFile(filepath.Join(dir, report.StartupFile(config)))
+	var st schema.Startup
+	b, err := os.ReadFile(filepath.Join(dir, schema.StartupFile(config)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,21 +77,21 @@ load:
 	if !strings.Contains(r.stdout, "sweep interrupted: 0 passed, 0 failed, 1 interrupted, 0 not run") || !strings.Contains(r.stdout, "continue it with: loadgen sweep --resume "+out) {
 		t.Errorf("stdout lacks the outcome and the resume hint:\n%s", r.stdout)
 	}
-	m, err := report.ReadManifest(out)
+	m, err := schema.ReadManifest(out)
 	if err != nil {
 		t.Fatal(err)
 	}
 	cs := m.Config("x")
-	if m.Status != report.SweepInterrupted || cs.Status != report.StatusInterrupted ||
-		cs.Phase("sync").Status != report.StatusOK || cs.Phase("poisson-100").Status != report.StatusInterrupted {
+	if m.Status != schema.SweepInterrupted || cs.Status != schema.StatusInterrupted ||
+		cs.Phase("sync").Status != schema.StatusOK || cs.Phase("poisson-100").Status != schema.StatusInterrupted {
 		t.Errorf("manifest: sweep %q, config %q, phases %+v", m.Status, cs.Status, cs.Phases)
 	}
-	var res loadgen.PhaseResult
-	b, err := os.ReadFile(filepath.Join(out, report.PhaseFile("x", "poisson-100")))
+	var res schema.PhaseResult
+	b, err := os.ReadFile(filepath.Join(out, schema.PhaseFile("x", "poisson-100")))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := json.Unmarshal(b, &res); err != nil || res.EndReason != loadgen.EndInterrupted || res.QueriesCompleted == 0 || res.QueriesCompleted >= 1000 {
+	if err := json.Unmarshal(b, &res); err != nil || res.EndReason != schema.EndInterrupted || res.QueriesCompleted == 0 || res.QueriesCompleted >= 1000 {
 		t.Errorf("partial result: %v, end %q, %d queries", err, res.EndReason, res.QueriesCompleted)
 	}
 	if _, err := os.Stat(filepath.Join(out, report.SummaryMarkdownFile)); err != nil {

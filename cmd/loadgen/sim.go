@@ -3,7 +3,7 @@ package main
 import (
 	"github.com/urfave/cli/v2"
 
-	"loadgen/loadgen/sweep"
+	"loadgen/loadgen"
 	"loadgen/server/sim"
 )
 
@@ -31,14 +31,14 @@ func simCommand() *cli.Command {
 // simFlags are the simulator settings of commands that can --simulate.
 func simFlags() []cli.Flag {
 	return []cli.Flag{
-		&cli.Float64Flag{Name: "sim-speed", Value: sweep.DefaultSimSpeed, Usage: "with --simulate: divide all simulated time (1 = calibrated real time; other values scale the results too)"},
-		&cli.Float64Flag{Name: "sim-startup-speed", Value: sweep.DefaultSimStartupSpeed, Usage: "with --simulate: further divide the simulated startup and compile only"},
+		&cli.Float64Flag{Name: "sim-speed", Value: loadgen.DefaultSimSpeed, Usage: "with --simulate: divide all simulated time (1 = calibrated real time; other values scale the results too)"},
+		&cli.Float64Flag{Name: "sim-startup-speed", Value: loadgen.DefaultSimStartupSpeed, Usage: "with --simulate: further divide the simulated startup and compile only"},
 		&cli.Int64Flag{Name: "sim-seed", Usage: "with --simulate: seed of the simulator's jitter"},
 	}
 }
 
-func simOptions(c *cli.Context) sweep.SimOptions {
-	return sweep.SimOptions{
+func simOptions(c *cli.Context) loadgen.SimOptions {
+	return loadgen.SimOptions{
 		Speed:        c.Float64("sim-speed"),
 		StartupSpeed: c.Float64("sim-startup-speed"),
 		Seed:         c.Int64("sim-seed"),

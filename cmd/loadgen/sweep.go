@@ -1,14 +1,16 @@
 package main
 
 import (
+	"loadgen/loadgen/schema"
+
 	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/urfave/cli/v2"
 
+	"loadgen/loadgen"
 	"loadgen/loadgen/report"
-	"loadgen/loadgen/sweep"
 	"loadgen/profiles"
 )
 
@@ -28,13 +30,13 @@ func sweepCommand() *cli.Command {
 			&cli.BoolFlag{Name: "dry-run", Usage: "print each configuration's exact command, environment and warnings; start nothing"},
 			&cli.IntFlag{Name: "port", Usage: "server port (default: the profile's; a free port with --simulate)"},
 			&cli.BoolFlag{Name: "requests-log", Usage: "also write every request to <config>/<phase>.requests.jsonl"},
-			&cli.DurationFlag{Name: "drain", Value: sweep.DefaultDrain, Usage: "after Ctrl-C, how long in-flight requests may finish"},
+			&cli.DurationFlag{Name: "drain", Value: loadgen.DefaultDrain, Usage: "after Ctrl-C, how long in-flight requests may finish"},
 		}, simFlags()...),
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 1 {
 				return usagef("sweep: one profile at a time (got %d arguments)", c.NArg())
 			}
-			o := sweep.Options{
+			o := loadgen.Options{
 				Simulate:    c.Bool("simulate"),
 				Sim:         simOptions(c),
 				Out:         c.String("out"),
@@ -54,7 +56,7 @@ func sweepCommand() *cli.Command {
 				}
 				o.Resume, o.Out = true, dir
 				if path == "" {
-					m, err := report.ReadManifest(dir)
+					m, err := schema.ReadManifest(dir)
 					if err != nil {
 						return asUsage(fmt.Errorf("sweep --resume: %w", err))
 					}
@@ -67,14 +69,14 @@ func sweepCommand() *cli.Command {
 			}
 			o.Profile = p
 			if c.Bool("dry-run") {
-				plan, err := sweep.Plan(o)
+				plan, err := loadgen.Plan(o)
 				if err != nil {
 					return asUsage(err)
 				}
 				return plan.DryRun(c.App.Writer)
 			}
-			out, err := sweep.Run(c.Context, o)
-			if errors.Is(err, sweep.ErrBadInput) {
+			out, err := loadgen.Run(c.Context, o)
+			if errors.Is(err, loadgen.ErrBadInput) {
 				return asUsage(err)
 			}
 			if out != nil {
@@ -107,7 +109,7 @@ func loadProfile(path string) (*profiles.Profile, error) {
 }
 
 // printOutcome tells the user where the results are and how the sweep went.
-func printOutcome(c *cli.Context, out *sweep.Outcome) {
+func printOutcome(c *cli.Context, out *loadgen.Outcome) {
 	w := c.App.Writer
 	for _, p := range out.Problems {
 		fmt.Fprintf(c.App.ErrWriter, "loadgen: results: %s\n", p)

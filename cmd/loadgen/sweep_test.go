@@ -1,6 +1,8 @@
 package main
 
 import (
+	"loadgen/loadgen/schema"
+
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -8,8 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"loadgen/loadgen"
 	"loadgen/loadgen/report"
-	"loadgen/loadgen/sweep"
 	"loadgen/profiles"
 	"loadgen/server"
 	"loadgen/server/servertest"
@@ -62,15 +64,15 @@ func TestSweepCommand(t *testing.T) {
 	if !strings.Contains(r.stderr, "(SIMULATED)") || !strings.Contains(r.stderr, "[4/4] cache_off-bucketing_off: ready in") {
 		t.Errorf("progress on stderr lacks the SIMULATED header or the last config:\n%s", r.stderr)
 	}
-	m, err := report.ReadManifest(out)
+	m, err := schema.ReadManifest(out)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m.Status != report.SweepCompleted || !m.Simulated || len(m.Configs) != 4 || m.LoadgenVersion != version {
+	if m.Status != schema.SweepCompleted || !m.Simulated || len(m.Configs) != 4 || m.LoadgenVersion != version {
 		t.Errorf("manifest: status %q simulated %v, %d configs, version %q", m.Status, m.Simulated, len(m.Configs), m.LoadgenVersion)
 	}
 	for _, c := range m.Configs {
-		if c.Status != report.StatusOK {
+		if c.Status != schema.StatusOK {
 			t.Errorf("config %s: %s %s", c.Name, c.Status, c.Reason)
 		}
 		assertServerGone(t, out, c.Name)
@@ -93,7 +95,7 @@ func TestSweepCommand(t *testing.T) {
 
 	t.Run("report --check damaged", func(t *testing.T) {
 		dir := copyDir(t, out)
-		phase := filepath.Join(dir, report.PhaseFile("cache_off-bucketing_on", "sync"))
+		phase := filepath.Join(dir, schema.PhaseFile("cache_off-bucketing_on", "sync"))
 		b, err := os.ReadFile(phase)
 		if err != nil {
 			t.Fatal(err)
@@ -163,7 +165,7 @@ load:
 	if err != nil {
 		t.Fatal(err)
 	}
-	plan, err := sweep.Plan(sweep.Options{Profile: p, Simulate: true})
+	plan, err := loadgen.Plan(loadgen.Options{Profile: p, Simulate: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -180,17 +182,17 @@ load:
 	if !strings.Contains(r.stderr, "[1/2] cli-stale: FAILED: k_shape: ") {
 		t.Errorf("progress does not report the failure class:\n%s", r.stderr)
 	}
-	m, err := report.ReadManifest(out)
+	m, err := schema.ReadManifest(out)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c := m.Config("cli-stale"); c == nil || c.Status != report.StatusFailed || c.FailureClass != string(server.FailureKShape) || c.Phase("sync").Status != report.StatusSkipped {
+	if c := m.Config("cli-stale"); c == nil || c.Status != schema.StatusFailed || c.FailureClass != string(schema.FailureKShape) || c.Phase("sync").Status != schema.StatusSkipped {
 		t.Errorf("manifest record of cli-stale: %+v", c)
 	}
-	if c := m.Config("cli-fresh"); c == nil || c.Status != report.StatusOK {
+	if c := m.Config("cli-fresh"); c == nil || c.Status != schema.StatusOK {
 		t.Errorf("manifest record of cli-fresh: %+v", c)
 	}
-	if m.Status != report.SweepFailed {
+	if m.Status != schema.SweepFailed {
 		t.Errorf("manifest status %q, want failed", m.Status)
 	}
 	assertServerGone(t, out, "cli-stale")
@@ -205,7 +207,7 @@ load:
 	if err := os.RemoveAll(stale); err != nil {
 		t.Fatal(err)
 	}
-	freshSync, err := os.ReadFile(filepath.Join(out, report.PhaseFile("cli-fresh", "sync")))
+	freshSync, err := os.ReadFile(filepath.Join(out, schema.PhaseFile("cli-fresh", "sync")))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -216,7 +218,7 @@ load:
 	if !strings.Contains(r.stderr, "[2/2] cli-fresh: already done (resume)") || strings.Contains(r.stderr, "cli-fresh: starting") {
 		t.Errorf("the resume ran cli-fresh again:\n%s", r.stderr)
 	}
-	if b, err := os.ReadFile(filepath.Join(out, report.PhaseFile("cli-fresh", "sync"))); err != nil || string(b) != string(freshSync) {
+	if b, err := os.ReadFile(filepath.Join(out, schema.PhaseFile("cli-fresh", "sync"))); err != nil || string(b) != string(freshSync) {
 		t.Errorf("the resume rewrote cli-fresh/sync.json (%v)", err)
 	}
 	assertServerGone(t, out, "cli-stale")
@@ -240,8 +242,8 @@ load:
 // is its process group) is left.
 func assertServerGone(t *testing.T, dir, config string) {
 	t.Helper()
-	var st server.Startup
-	b, err := os.ReadFile(filepath.Join(dir, report.StartupFile(config)))
+	var st schema.Startup
+	b, err := os.ReadFile(filepath.Join(dir, schema.StartupFile(config)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,17 +1,17 @@
 package main
 
 import (
+	"loadgen/loadgen/schema"
+
 	"fmt"
 	"io"
 	"sort"
 	"strings"
 	"text/tabwriter"
-
-	"loadgen/loadgen"
 )
 
 // writePhaseTable prints a phase result compactly for a terminal.
-func writePhaseTable(w io.Writer, r *loadgen.PhaseResult) error {
+func writePhaseTable(w io.Writer, r *schema.PhaseResult) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	if r.Simulated {
 		fmt.Fprintln(tw, "SIMULATED — measured against loadgen's simulator, not Inferentia2")
@@ -22,7 +22,7 @@ func writePhaseTable(w io.Writer, r *loadgen.PhaseResult) error {
 	fmt.Fprintf(tw, "requests\t%d ok, %d failed\t%.2f req/s over %.2f s, late arrivals %d\n",
 		r.Completed, r.Failed, r.RequestThroughput, r.Duration, r.LateArrivals)
 	fmt.Fprintln(tw, "\nmetric (ms)\tmean\tp50\tp90\tp99\tmax")
-	for _, m := range loadgen.Metrics {
+	for _, m := range schema.Metrics {
 		s, ok := r.Latency[m]
 		if !ok || s.Count == 0 {
 			continue

@@ -1,13 +1,13 @@
 package report
 
 import (
+	"loadgen/loadgen/schema"
+
 	"errors"
 	"fmt"
 	"io"
 	"sort"
 	"strings"
-
-	"loadgen/loadgen"
 )
 
 // OfflineComparison joins the offline benchmark's results to a sweep: per
@@ -139,7 +139,7 @@ func offlineRow(o OfflineResult, c *ConfigResult) OfflineRow {
 	}
 	if p != nil && p.Result.QueriesCompleted > 0 {
 		r := p.Result
-		q := r.Latency[loadgen.MetricQueryLatency]
+		q := r.Latency[schema.MetricQueryLatency]
 		st := QueryStats{round(r.QueryThroughput, 6), msToS(q.Mean), msToS(q.P50), msToS(q.P95), msToS(q.P99)}
 		row.SyncPhase, row.Sync = p.Name, &st
 		for _, d := range []struct {
@@ -245,7 +245,7 @@ func ranks(vals []*float64) []int {
 
 // WriteJSON writes the comparison as indented JSON.
 func (c *OfflineComparison) WriteJSON(w io.Writer) error {
-	b, err := marshalJSON(c)
+	b, err := schema.Encode(c)
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,8 @@
 package report
 
 import (
+	"loadgen/loadgen/schema"
+
 	"bytes"
 	"encoding/json"
 	"strings"
@@ -20,7 +22,7 @@ func boolStr(b bool) string {
 }
 
 func sweepOf(configs map[string]string, order ...string) *Sweep {
-	s := &Sweep{Manifest: &Manifest{}}
+	s := &Sweep{Manifest: &schema.Manifest{}}
 	for _, name := range order {
 		set, _ := ParseSettings(json.RawMessage(configs[name]))
 		s.Configs = append(s.Configs, ConfigResult{Name: name, Settings: set})

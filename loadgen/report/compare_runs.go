@@ -1,10 +1,10 @@
 package report
 
 import (
+	"loadgen/loadgen/schema"
+
 	"fmt"
 	"math"
-
-	"loadgen/loadgen"
 )
 
 // Thresholds decide which run-to-run changes CompareRuns flags.
@@ -139,7 +139,7 @@ const (
 	neutral      = 0
 )
 
-func (c *RunComparison) comparePhase(config, phase string, a, b *loadgen.PhaseResult) {
+func (c *RunComparison) comparePhase(config, phase string, a, b *schema.PhaseResult) {
 	add := func(metric string, va, vb float64, dir int, latency bool, few bool) {
 		d := RunDelta{Config: config, Phase: phase, Metric: metric, A: va, B: vb, Abs: round(vb-va, 6), FewSamples: few}
 		if va != 0 {
@@ -164,10 +164,10 @@ func (c *RunComparison) comparePhase(config, phase string, a, b *loadgen.PhaseRe
 		metric string
 		stats  []string
 	}{
-		{loadgen.MetricTTFT, []string{"p50", "p99"}},
-		{loadgen.MetricE2EL, []string{"p50", "p99"}},
-		{loadgen.MetricQueryLatency, []string{"mean", "p50", "p95", "p99"}},
-		{loadgen.MetricScheduleLag, []string{"p99"}},
+		{schema.MetricTTFT, []string{"p50", "p99"}},
+		{schema.MetricE2EL, []string{"p50", "p99"}},
+		{schema.MetricQueryLatency, []string{"mean", "p50", "p95", "p99"}},
+		{schema.MetricScheduleLag, []string{"p99"}},
 	} {
 		sa, okA := a.Latency[ms.metric]
 		sb, okB := b.Latency[ms.metric]
@@ -184,7 +184,7 @@ func (c *RunComparison) comparePhase(config, phase string, a, b *loadgen.PhaseRe
 }
 
 // pick returns a statistic and its quantile (0 for the mean).
-func pick(s loadgen.Stats, stat string) (float64, float64) {
+func pick(s schema.Stats, stat string) (float64, float64) {
 	switch stat {
 	case "mean":
 		return s.Mean, 0

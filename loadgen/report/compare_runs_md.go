@@ -1,6 +1,8 @@
 package report
 
 import (
+	"loadgen/loadgen/schema"
+
 	"fmt"
 	"io"
 	"strconv"
@@ -92,7 +94,7 @@ func signed(v float64) string {
 
 // WriteJSON writes the comparison as indented JSON.
 func (c *RunComparison) WriteJSON(w io.Writer) error {
-	b, err := marshalJSON(c)
+	b, err := schema.Encode(c)
 	if err != nil {
 		return err
 	}

@@ -1,11 +1,11 @@
 package report
 
 import (
+	"loadgen/loadgen/schema"
+
 	"bytes"
 	"strings"
 	"testing"
-
-	"loadgen/loadgen"
 )
 
 func TestCompareRunsSame(t *testing.T) {
@@ -23,9 +23,9 @@ func TestCompareRunsSame(t *testing.T) {
 // scaleLatency multiplies a phase's query-latency statistics.
 func scaleLatency(s *Sweep, config, phase string, f float64) {
 	r := s.Config(config).Phase(phase).Result
-	st := r.Latency[loadgen.MetricQueryLatency]
+	st := r.Latency[schema.MetricQueryLatency]
 	st.Mean, st.P50, st.P95, st.P99 = st.Mean*f, st.P50*f, st.P95*f, st.P99*f
-	r.Latency[loadgen.MetricQueryLatency] = st
+	r.Latency[schema.MetricQueryLatency] = st
 }
 
 func TestCompareRunsFlags(t *testing.T) {
@@ -46,9 +46,9 @@ func TestCompareRunsFlags(t *testing.T) {
 		// Schedule lag doubled but stays under a millisecond: not flagged.
 		{"sub-millisecond", func(b *Sweep) {
 			r := b.Config(cfg).Phase("sync").Result
-			st := r.Latency[loadgen.MetricScheduleLag]
+			st := r.Latency[schema.MetricScheduleLag]
 			st.P99 *= 2
-			r.Latency[loadgen.MetricScheduleLag] = st
+			r.Latency[schema.MetricScheduleLag] = st
 		}, "p99_schedule_lag_ms", "sync", ""},
 		// Throughput down 10%.
 		{"throughput regression", func(b *Sweep) { b.Config(cfg).Phase("stress").Result.QueryThroughput *= 0.9 }, "query_throughput", "stress", FlagRegression},

@@ -4,9 +4,9 @@
 // numbers, SVG plots and one self-contained report.html. It also compares a
 // sweep with the offline benchmark's result files and with another sweep.
 //
-// It owns the on-disk schema of the sweep (Manifest, manifest.json) and the
-// atomic writer every package uses for result files. Layout of a results
-// directory (design.md §8):
+// It reads the results directory through package schema, which owns the
+// on-disk formats, and imports nothing else of loadgen's. Layout of a
+// results directory:
 //
 //	OUT/manifest.json summary.md summary.json summary.csv report.html plots/*.svg
 //	OUT/<config>/command.txt server.log startup.json <phase>.json <phase>.hlog

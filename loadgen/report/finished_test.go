@@ -1,10 +1,10 @@
 package report
 
 import (
+	"loadgen/loadgen/schema"
+
 	"strings"
 	"testing"
-
-	"loadgen/loadgen"
 )
 
 // finishedSweep is two configs that passed: "base", whose phases
@@ -12,25 +12,25 @@ import (
 // (9.87 queries/s) phases, which ended with the given manifest status and
 // end reason after 3 queries of planned.
 func finishedSweep(status, end string, planned int) *Sweep {
-	result := func(arrival string, qps float64, done int) *loadgen.PhaseResult {
-		r := &loadgen.PhaseResult{Arrival: arrival, EndReason: end, QueriesCompleted: done, QueriesPlanned: planned,
-			QueryThroughput: qps, Latency: map[string]loadgen.Stats{
-				loadgen.MetricQueryLatency: {Count: int64(done), Mean: 1000 / qps, P50: 1000 / qps, P95: 1000 / qps, P99: 1000 / qps}}}
+	result := func(arrival string, qps float64, done int) *schema.PhaseResult {
+		r := &schema.PhaseResult{Arrival: arrival, EndReason: end, QueriesCompleted: done, QueriesPlanned: planned,
+			QueryThroughput: qps, Latency: map[string]schema.Stats{
+				schema.MetricQueryLatency: {Count: int64(done), Mean: 1000 / qps, P50: 1000 / qps, P95: 1000 / qps, P99: 1000 / qps}}}
 		if arrival == "inf" {
-			r.RequestRate = loadgen.Inf
+			r.RequestRate = schema.Inf
 		}
 		return r
 	}
-	base := ConfigResult{Name: "base", Status: ConfigStatus{Name: "base", Status: StatusOK}}
-	for _, ph := range []*loadgen.PhaseResult{result("sync", 1.11, 10), result("inf", 2.22, 10)} {
-		ph.EndReason, ph.QueriesPlanned = loadgen.EndCompleted, 10
-		base.Phases = append(base.Phases, &Phase{Name: ph.Arrival, Status: StatusOK, Result: ph})
+	base := ConfigResult{Name: "base", Status: schema.ConfigStatus{Name: "base", Status: schema.StatusOK}}
+	for _, ph := range []*schema.PhaseResult{result("sync", 1.11, 10), result("inf", 2.22, 10)} {
+		ph.EndReason, ph.QueriesPlanned = schema.EndCompleted, 10
+		base.Phases = append(base.Phases, &Phase{Name: ph.Arrival, Status: schema.StatusOK, Result: ph})
 	}
-	x := ConfigResult{Name: "x", Status: ConfigStatus{Name: "x", Status: StatusOK}, Phases: []*Phase{
+	x := ConfigResult{Name: "x", Status: schema.ConfigStatus{Name: "x", Status: schema.StatusOK}, Phases: []*Phase{
 		{Name: "sync", Status: status, Result: result("sync", 5.43, 3)},
 		{Name: "inf", Status: status, Result: result("inf", 9.87, 3)},
 	}}
-	return &Sweep{Manifest: &Manifest{}, Configs: []ConfigResult{base, x}}
+	return &Sweep{Manifest: &schema.Manifest{}, Configs: []ConfigResult{base, x}}
 }
 
 // TestOnlyFinishedPhasesRank checks that the ranking, the recommendation,
@@ -45,21 +45,21 @@ func TestOnlyFinishedPhasesRank(t *testing.T) {
 		why               string // how far it got, when not ranked
 	}{
 		// All its queries: ranked.
-		{"completed", StatusOK, loadgen.EndCompleted, 3, true, ""},
+		{"completed", schema.StatusOK, schema.EndCompleted, 3, true, ""},
 		// Its duration: ranked.
-		{"duration", StatusOK, loadgen.EndDuration, 0, true, ""},
+		{"duration", schema.StatusOK, schema.EndDuration, 0, true, ""},
 		// Ctrl-C mid-phase: the partial result is left out.
-		{"interrupted", StatusInterrupted, loadgen.EndInterrupted, 12, false, "interrupted: 3 of 12 queries completed"},
+		{"interrupted", schema.StatusInterrupted, schema.EndInterrupted, 12, false, "interrupted: 3 of 12 queries completed"},
 		// The server died mid-phase.
-		{"crashed", StatusFailed, loadgen.EndServerExited, 12, false, "failed (server_exited): 3 of 12 queries completed"},
+		{"crashed", schema.StatusFailed, schema.EndServerExited, 12, false, "failed (server_exited): 3 of 12 queries completed"},
 		// The engine completed but the manifest says the phase failed.
-		{"manifest failed", StatusFailed, loadgen.EndCompleted, 12, false, "failed: 3 of 12 queries completed"},
+		{"manifest failed", schema.StatusFailed, schema.EndCompleted, 12, false, "failed: 3 of 12 queries completed"},
 		// The manifest says ok but the engine ended on an error.
-		{"engine error", StatusOK, loadgen.EndError, 12, false, "error: 3 of 12 queries completed"},
+		{"engine error", schema.StatusOK, schema.EndError, 12, false, "error: 3 of 12 queries completed"},
 		// A still-running status (crash of loadgen itself).
-		{"running", StatusRunning, loadgen.EndCompleted, 12, false, "running: 3 of 12 queries completed"},
+		{"running", schema.StatusRunning, schema.EndCompleted, 12, false, "running: 3 of 12 queries completed"},
 		// A duration-bounded phase has no planned count.
-		{"interrupted, duration-bounded", StatusInterrupted, loadgen.EndInterrupted, 0, false, "interrupted: 3 queries completed"},
+		{"interrupted, duration-bounded", schema.StatusInterrupted, schema.EndInterrupted, 0, false, "interrupted: 3 queries completed"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := finishedSweep(tc.status, tc.end, tc.planned)

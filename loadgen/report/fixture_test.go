@@ -1,6 +1,8 @@
 package report
 
 import (
+	"loadgen/loadgen/schema"
+
 	"bytes"
 	"encoding/json"
 	"flag"
@@ -15,9 +17,6 @@ import (
 	"time"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
-
-	"loadgen/loadgen"
-	"loadgen/server"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -42,13 +41,13 @@ func TestMain(m *testing.M) {
 // (one query served at a time, lognormal service times), so that the
 // numbers in JSON, .hlog and the report agree with each other.
 type fixture struct {
-	manifest Manifest
+	manifest schema.Manifest
 	configs  []fxConfig
 }
 
 type fxConfig struct {
-	status  ConfigStatus
-	startup *server.Startup
+	status  schema.ConfigStatus
+	startup *schema.Startup
 	service float64 // mean seconds per query
 	phases  []fxPhase
 }
@@ -56,7 +55,7 @@ type fxConfig struct {
 type fxPhase struct {
 	name    string
 	arrival string
-	rate    loadgen.Rate
+	rate    schema.Rate
 	queries int
 	maxConc *int
 	hlog    bool
@@ -84,12 +83,12 @@ func fxPhases() []fxPhase {
 		{name: "sync", arrival: "sync", queries: 10, hlog: true, done: true},
 		{name: "poisson-1", arrival: "poisson", rate: 1, queries: 40, done: true},
 		{name: "poisson-2", arrival: "poisson", rate: 2, queries: 40, done: true},
-		{name: "stress", arrival: "inf", rate: loadgen.Inf, queries: 40, maxConc: &eight, hlog: true, done: true},
+		{name: "stress", arrival: "inf", rate: schema.Inf, queries: 40, maxConc: &eight, hlog: true, done: true},
 	}
 }
 
-func fxStartup(name string, hit bool, at time.Time) *server.Startup {
-	st := &server.Startup{SchemaVersion: server.StartupSchemaVersion, Config: name, URL: "http://127.0.0.1:8000",
+func fxStartup(name string, hit bool, at time.Time) *schema.Startup {
+	st := &schema.Startup{SchemaVersion: schema.StartupSchemaVersion, Config: name, URL: "http://127.0.0.1:8000",
 		PID: 4242, Started: at, Ready: true, Version: "0.11.0 (loadgen-sim)"}
 	phases := []struct {
 		name string
@@ -103,7 +102,7 @@ func fxStartup(name string, hit bool, at time.Time) *server.Startup {
 	}
 	t := at
 	for _, p := range phases {
-		st.Phases = append(st.Phases, server.StartupPhase{Name: p.name, Started: t, Seconds: p.secs})
+		st.Phases = append(st.Phases, schema.StartupPhase{Name: p.name, Started: t, Seconds: p.secs})
 		st.ReadySeconds += p.secs
 		t = t.Add(time.Duration(p.secs * float64(time.Second)))
 	}
@@ -114,13 +113,13 @@ func fxStartup(name string, hit bool, at time.Time) *server.Startup {
 // simFixture is a simulated sweep of the offline benchmark's four configs,
 // with online names that differ from the offline ones.
 func simFixture() fixture {
-	f := fixture{manifest: Manifest{
-		SchemaVersion: ManifestSchemaVersion, Profile: "rerank", ProfilePath: "profiles/rerank.yaml",
+	f := fixture{manifest: schema.Manifest{
+		SchemaVersion: schema.ManifestSchemaVersion, Profile: "rerank", ProfilePath: "profiles/rerank.yaml",
 		ProfileHash: "sha256:9c1d5e0f", ResolvedProfile: json.RawMessage(`{"name":"rerank"}`),
 		LoadgenVersion: "v0.1.0-test",
-		Host:           HostInfo{Hostname: "sim-host", OS: "linux", Arch: "amd64", CPUs: 2, GoVersion: "go1.26.0", Kernel: "6.1.0"},
-		Simulated:      true, Sim: &SimInfo{SpeedFactor: 1, Seed: 1, Notes: "latency model calibrated to the offline inf2.xlarge table"},
-		StartedAt: fxStart, EndedAt: fxStart.Add(41*time.Minute + 30*time.Second), Status: SweepCompleted,
+		Host:           schema.HostInfo{Hostname: "sim-host", OS: "linux", Arch: "amd64", CPUs: 2, GoVersion: "go1.26.0", Kernel: "6.1.0"},
+		Simulated:      true, Sim: &schema.SimInfo{SpeedFactor: 1, Seed: 1, Notes: "latency model calibrated to the offline inf2.xlarge table"},
+		StartedAt: fxStart, EndedAt: fxStart.Add(41*time.Minute + 30*time.Second), Status: schema.SweepCompleted,
 	}}
 	for i, c := range []struct {
 		name    string
@@ -133,7 +132,7 @@ func simFixture() fixture {
 		{"prefix-off_bucketing-on", false, true, 0.335, false},
 		{"prefix-off_bucketing-off", false, false, 1.25, true},
 	} {
-		fc := fxConfig{status: ConfigStatus{Name: c.name, Status: StatusOK, Settings: fxSettings(c.pc, c.bk), PrefixCacheReset: ResetOK},
+		fc := fxConfig{status: schema.ConfigStatus{Name: c.name, Status: schema.StatusOK, Settings: fxSettings(c.pc, c.bk), PrefixCacheReset: schema.ResetOK},
 			startup: fxStartup(c.name, c.hit, fxStart.Add(time.Duration(i)*10*time.Minute)), service: c.service, phases: fxPhases()}
 		if c.name == "prefix-on_bucketing-off" {
 			fc.phases[2].failed = 2
@@ -148,11 +147,11 @@ func simFixture() fixture {
 // at startup, one was interrupted in its rate-inf phase, one crashed in its
 // sync phase and one never started.
 func partialFixture() fixture {
-	f := fixture{manifest: Manifest{
-		SchemaVersion: ManifestSchemaVersion, Profile: "rerank-inf2", ProfilePath: "profiles/rerank.yaml",
+	f := fixture{manifest: schema.Manifest{
+		SchemaVersion: schema.ManifestSchemaVersion, Profile: "rerank-inf2", ProfilePath: "profiles/rerank.yaml",
 		ProfileHash: "sha256:77aa01", LoadgenVersion: "v0.1.0-test",
-		Host:      HostInfo{Hostname: "ip-10-0-0-12", OS: "linux", Arch: "amd64", CPUs: 4, GoVersion: "go1.26.0"},
-		StartedAt: fxStart, EndedAt: fxStart.Add(95 * time.Minute), Status: SweepInterrupted,
+		Host:      schema.HostInfo{Hostname: "ip-10-0-0-12", OS: "linux", Arch: "amd64", CPUs: 4, GoVersion: "go1.26.0"},
+		StartedAt: fxStart, EndedAt: fxStart.Add(95 * time.Minute), Status: schema.SweepInterrupted,
 	}}
 	two := func(done bool) []fxPhase {
 		p := fxPhases()
@@ -161,40 +160,40 @@ func partialFixture() fixture {
 		p[0].done, p[1].done = done, done
 		return p
 	}
-	ok := fxConfig{status: ConfigStatus{Name: "cache_OFF_bucketing_ON", Status: StatusOK, Settings: fxSettings(false, true), PrefixCacheReset: ResetOK},
+	ok := fxConfig{status: schema.ConfigStatus{Name: "cache_OFF_bucketing_ON", Status: schema.StatusOK, Settings: fxSettings(false, true), PrefixCacheReset: schema.ResetOK},
 		startup: fxStartup("cache_OFF_bucketing_ON", false, fxStart), service: 0.33, phases: two(true)}
 	ok.phases[0].missingYes = 3
 	ok.phases[1].lateArrival = true
-	voided := fxConfig{status: ConfigStatus{Name: "cache_ON_bucketing_ON", Status: StatusFailed, FailureClass: string(server.FailureInvalidConfig),
+	voided := fxConfig{status: schema.ConfigStatus{Name: "cache_ON_bucketing_ON", Status: schema.StatusFailed, FailureClass: string(schema.FailureInvalidConfig),
 		Reason: "override_neuron_config was ignored: compiled artifacts of another config were reused", Settings: fxSettings(true, true),
-		PrefixCacheReset: ResetUnsupported},
+		PrefixCacheReset: schema.ResetUnsupported},
 		startup: fxStartup("cache_ON_bucketing_ON", true, fxStart.Add(20*time.Minute)), service: 0.3, phases: two(true)}
-	voided.startup.Findings = []server.LogFinding{{Class: server.FailureInvalidConfig, Line: "WARNING override_neuron_config will be ignored",
+	voided.startup.Findings = []schema.LogFinding{{Class: schema.FailureInvalidConfig, Line: "WARNING override_neuron_config will be ignored",
 		Message: "the plugin found compiled artifacts and ignored the overrides; use a fresh NEURON_COMPILED_ARTIFACTS"}}
-	kshape := fxConfig{status: ConfigStatus{Name: "cache_ON_bucketing_OFF", Status: StatusFailed, FailureClass: string(server.FailureKShape),
+	kshape := fxConfig{status: schema.ConfigStatus{Name: "cache_ON_bucketing_OFF", Status: schema.StatusFailed, FailureClass: string(schema.FailureKShape),
 		Reason: "'BlockKVCacheManager' object has no attribute 'k_shape' (is_block_kv_layout without prefix caching)", Settings: fxSettings(true, false)},
-		startup: &server.Startup{SchemaVersion: server.StartupSchemaVersion, Config: "cache_ON_bucketing_OFF", Started: fxStart.Add(40 * time.Minute),
-			FailureClass: server.FailureKShape, Reason: "'BlockKVCacheManager' object has no attribute 'k_shape'",
-			Findings: []server.LogFinding{{Class: server.FailureKShape, Fatal: true, Line: "AttributeError: 'BlockKVCacheManager' object has no attribute 'k_shape'",
+		startup: &schema.Startup{SchemaVersion: schema.StartupSchemaVersion, Config: "cache_ON_bucketing_OFF", Started: fxStart.Add(40 * time.Minute),
+			FailureClass: schema.FailureKShape, Reason: "'BlockKVCacheManager' object has no attribute 'k_shape'",
+			Findings: []schema.LogFinding{{Class: schema.FailureKShape, Fatal: true, Line: "AttributeError: 'BlockKVCacheManager' object has no attribute 'k_shape'",
 				Message: "is_block_kv_layout is set without prefix caching"}}},
 		phases: two(false)}
 	for _, p := range kshape.phases {
-		kshape.status.Phases = append(kshape.status.Phases, PhaseStatus{Name: p.name, Status: StatusSkipped, Reason: "server failed to start"})
+		kshape.status.Phases = append(kshape.status.Phases, schema.PhaseStatus{Name: p.name, Status: schema.StatusSkipped, Reason: "server failed to start"})
 	}
-	interrupted := fxConfig{status: ConfigStatus{Name: "cache_OFF_bucketing_OFF", Status: StatusInterrupted, Reason: "interrupted by the user (SIGINT)",
-		Settings: fxSettings(false, false), PrefixCacheReset: ResetOK},
+	interrupted := fxConfig{status: schema.ConfigStatus{Name: "cache_OFF_bucketing_OFF", Status: schema.StatusInterrupted, Reason: "interrupted by the user (SIGINT)",
+		Settings: fxSettings(false, false), PrefixCacheReset: schema.ResetOK},
 		startup: fxStartup("cache_OFF_bucketing_OFF", true, fxStart.Add(50*time.Minute)), service: 1.2, phases: two(true)}
 	// Interrupted during its rate-inf phase, which wrote a partial result.
-	interrupted.phases[1].upTo, interrupted.phases[1].end = 12, loadgen.EndInterrupted
+	interrupted.phases[1].upTo, interrupted.phases[1].end = 12, schema.EndInterrupted
 	// The server died during the sync phase, which wrote a partial result;
 	// the prefix-cache reset it was sent failed; the rate-inf phase was
 	// skipped.
-	crashed := fxConfig{status: ConfigStatus{Name: "cache_OFF_bucketing_ON_seqs2", Status: StatusFailed, FailureClass: string(server.FailureCrashed),
-		Reason: "the server exited during phase sync", Settings: fxSettings(false, true), PrefixCacheReset: ResetFailed},
+	crashed := fxConfig{status: schema.ConfigStatus{Name: "cache_OFF_bucketing_ON_seqs2", Status: schema.StatusFailed, FailureClass: string(schema.FailureCrashed),
+		Reason: "the server exited during phase sync", Settings: fxSettings(false, true), PrefixCacheReset: schema.ResetFailed},
 		startup: fxStartup("cache_OFF_bucketing_ON_seqs2", true, fxStart.Add(70*time.Minute)), service: 0.25, phases: two(true)}
-	crashed.phases[0].upTo, crashed.phases[0].end = 3, loadgen.EndServerExited
+	crashed.phases[0].upTo, crashed.phases[0].end = 3, schema.EndServerExited
 	crashed.phases[1].done = false
-	pending := fxConfig{status: ConfigStatus{Name: "cache_OFF_bucketing_ON_seqs8", Status: StatusPending, Settings: fxSettings(false, true)},
+	pending := fxConfig{status: schema.ConfigStatus{Name: "cache_OFF_bucketing_ON_seqs8", Status: schema.StatusPending, Settings: fxSettings(false, true)},
 		phases: two(false)}
 	f.configs = []fxConfig{ok, voided, kshape, interrupted, crashed, pending}
 	return f
@@ -214,34 +213,34 @@ func (f fixture) write(dir string) error {
 		}
 		cs := c.status
 		if c.startup != nil {
-			if err := WriteJSONAtomic(filepath.Join(cdir, "startup.json"), c.startup); err != nil {
+			if err := schema.WriteJSONAtomic(filepath.Join(cdir, "startup.json"), c.startup); err != nil {
 				return err
 			}
 		}
 		if len(cs.Phases) == 0 {
 			t := fxStart.Add(time.Duration(ci)*10*time.Minute + time.Minute)
 			for _, p := range c.phases {
-				ps := PhaseStatus{Name: p.name, Status: StatusOK, File: PhaseFile(cs.Name, p.name)}
+				ps := schema.PhaseStatus{Name: p.name, Status: schema.StatusOK, File: schema.PhaseFile(cs.Name, p.name)}
 				switch {
-				case p.end == loadgen.EndInterrupted:
-					ps.Status, ps.Reason = StatusInterrupted, "interrupted: partial results"
-				case p.end == loadgen.EndServerExited:
-					ps.Status, ps.Reason = StatusFailed, cs.Reason
-				case !p.done && cs.Status == StatusInterrupted:
-					ps.Status, ps.File, ps.Reason = StatusInterrupted, "", "interrupted by the user (SIGINT)"
-				case !p.done && cs.Status == StatusFailed:
-					ps.Status, ps.File, ps.Reason = StatusSkipped, "", "not run: the server failed earlier"
+				case p.end == schema.EndInterrupted:
+					ps.Status, ps.Reason = schema.StatusInterrupted, "interrupted: partial results"
+				case p.end == schema.EndServerExited:
+					ps.Status, ps.Reason = schema.StatusFailed, cs.Reason
+				case !p.done && cs.Status == schema.StatusInterrupted:
+					ps.Status, ps.File, ps.Reason = schema.StatusInterrupted, "", "interrupted by the user (SIGINT)"
+				case !p.done && cs.Status == schema.StatusFailed:
+					ps.Status, ps.File, ps.Reason = schema.StatusSkipped, "", "not run: the server failed earlier"
 				case !p.done:
-					ps.Status, ps.File = StatusPending, ""
+					ps.Status, ps.File = schema.StatusPending, ""
 				}
 				if p.done {
 					r, hists := simulatePhase(cs.Name, c.service, p, m.Simulated, t, cs.Settings)
 					t = r.EndedAt.Add(5 * time.Second)
-					if err := WriteJSONAtomic(filepath.Join(dir, ps.File), r); err != nil {
+					if err := schema.WriteJSONAtomic(filepath.Join(dir, ps.File), r); err != nil {
 						return err
 					}
 					if p.hlog {
-						if err := writeHlog(filepath.Join(dir, HlogFile(cs.Name, p.name)), hists, r.StartedAt); err != nil {
+						if err := writeHlog(filepath.Join(dir, schema.HlogFile(cs.Name, p.name)), hists, r.StartedAt); err != nil {
 							return err
 						}
 					}
@@ -251,7 +250,7 @@ func (f fixture) write(dir string) error {
 		}
 		m.Configs = append(m.Configs, cs)
 	}
-	return WriteJSONAtomic(filepath.Join(dir, ManifestFile), m)
+	return schema.WriteJSONAtomic(filepath.Join(dir, schema.ManifestFile), m)
 }
 
 // fxHists are a phase's histograms, in two halves (two log intervals).
@@ -271,10 +270,10 @@ func (h fxHists) merged(metric string) *hdrhistogram.Histogram {
 	return m
 }
 
-func stats(h *hdrhistogram.Histogram) loadgen.Stats {
+func stats(h *hdrhistogram.Histogram) schema.Stats {
 	ms := func(v float64) float64 { return math.Round(v) / 1000 }
 	q := func(p float64) float64 { return ms(float64(h.ValueAtQuantile(p))) }
-	return loadgen.Stats{Count: h.TotalCount(), Mean: ms(h.Mean()), Median: q(50), Std: ms(h.StdDev()),
+	return schema.Stats{Count: h.TotalCount(), Mean: ms(h.Mean()), Median: q(50), Std: ms(h.StdDev()),
 		Min: ms(float64(h.Min())), Max: ms(float64(h.Max())), P50: q(50), P90: q(90), P95: q(95), P99: q(99), P999: q(99.9)}
 }
 
@@ -282,7 +281,7 @@ func stats(h *hdrhistogram.Histogram) loadgen.Stats {
 // out into 3 requests served back to back by one engine; sync waits for
 // each query, open-loop phases arrive on a seeded Poisson schedule, rate
 // inf dispatches everything at once bounded by max_concurrency queries.
-func simulatePhase(config string, service float64, p fxPhase, simulated bool, start time.Time, settings json.RawMessage) (*loadgen.PhaseResult, fxHists) {
+func simulatePhase(config string, service float64, p fxPhase, simulated bool, start time.Time, settings json.RawMessage) (*schema.PhaseResult, fxHists) {
 	hs := fnv.New64a()
 	hs.Write([]byte(config + "/" + p.name))
 	rng := rand.New(rand.NewPCG(hs.Sum64(), 7))
@@ -322,34 +321,34 @@ func simulatePhase(config string, service float64, p fxPhase, simulated bool, st
 		half := min(1, 2*i/n)
 		for j := 1; j <= 3; j++ {
 			wait := begin - sent
-			hists.record(loadgen.MetricTTFT, half, wait+s*float64(j)/3*0.95)
-			hists.record(loadgen.MetricE2EL, half, wait+s*float64(j)/3)
-			hists.record(loadgen.MetricScheduleLag, half, sent-scheduled)
-			hists.record(loadgen.MetricResponseTime, half, sent-scheduled+wait+s*float64(j)/3)
+			hists.record(schema.MetricTTFT, half, wait+s*float64(j)/3*0.95)
+			hists.record(schema.MetricE2EL, half, wait+s*float64(j)/3)
+			hists.record(schema.MetricScheduleLag, half, sent-scheduled)
+			hists.record(schema.MetricResponseTime, half, sent-scheduled+wait+s*float64(j)/3)
 			queueWaits = append(queueWaits, wait*1000)
 			queueSum += wait * 1000
 		}
-		hists.record(loadgen.MetricQueryLatency, half, end-scheduled)
+		hists.record(schema.MetricQueryLatency, half, end-scheduled)
 		if end-scheduled <= 1.0 {
 			good++
 		}
 	}
 	duration := ends[len(ends)-1]
-	end := loadgen.EndCompleted
+	end := schema.EndCompleted
 	if p.end != "" {
 		end = p.end
 	}
-	r := &loadgen.PhaseResult{
-		SchemaVersion: loadgen.SchemaVersion, Simulated: simulated, Config: config, Phase: p.name,
+	r := &schema.PhaseResult{
+		SchemaVersion: schema.PhaseSchemaVersion, Simulated: simulated, Config: config, Phase: p.name,
 		ModelID: "Qwen3-Reranker-0.6B", Arrival: p.arrival, RequestRate: p.rate, MaxConcurrency: p.maxConc, Seed: 42,
 		StartedAt: start, EndedAt: start.Add(time.Duration(duration * float64(time.Second))), EndReason: end,
 		Duration: round(duration, 6), Completed: 3*n - p.failed, Failed: p.failed,
 		TotalInputTokens: int64(n * 20 * 412), TotalOutputTokens: int64(n * 20),
 		QueriesCompleted: n - (p.failed+2)/3, QueriesFailed: (p.failed + 2) / 3, QueriesPlanned: p.queries,
 		LateThresholdMs: 10, WarmupQueries: 2, DatasetCycles: (n - 1) / 10, PromptMethod: "tokenize",
-		Errors: map[string]loadgen.ErrorCount{}, SLO: &loadgen.SLO{QueryLatencyMs: 1000},
-		Quality: &loadgen.Quality{ScoredDocuments: int64(n * 20), TopN: 6, MissingYes: int64(p.missingYes)},
-		Latency: map[string]loadgen.Stats{},
+		Errors: map[string]schema.ErrorCount{}, SLO: &schema.SLO{QueryLatencyMs: 1000},
+		Quality: &schema.Quality{ScoredDocuments: int64(n * 20), TopN: 6, MissingYes: int64(p.missingYes)},
+		Latency: map[string]schema.Stats{},
 	}
 	if p.arrival == "sync" {
 		r.Burstiness = 0
@@ -370,26 +369,26 @@ func simulatePhase(config string, service float64, p fxPhase, simulated bool, st
 		r.AchievedRate = round(float64(n)/arrival, 6)
 	}
 	if p.failed > 0 {
-		r.Errors["timeout"] = loadgen.ErrorCount{Count: p.failed, Sample: "context deadline exceeded (Client.Timeout exceeded while awaiting headers)"}
+		r.Errors["timeout"] = schema.ErrorCount{Count: p.failed, Sample: "context deadline exceeded (Client.Timeout exceeded while awaiting headers)"}
 	}
 	if p.lateArrival {
 		r.LateArrivals = 3
 	}
-	for _, m := range []string{loadgen.MetricTTFT, loadgen.MetricE2EL, loadgen.MetricQueryLatency, loadgen.MetricResponseTime, loadgen.MetricScheduleLag} {
+	for _, m := range []string{schema.MetricTTFT, schema.MetricE2EL, schema.MetricQueryLatency, schema.MetricResponseTime, schema.MetricScheduleLag} {
 		r.Latency[m] = stats(hists.merged(m))
 	}
 	sort.Float64s(queueWaits)
-	sm := &server.PhaseMetrics{
-		QueueTime: &server.HistogramSummary{Count: float64(len(queueWaits)), MeanMs: math.Round(queueSum/float64(len(queueWaits))*1000) / 1000,
+	sm := &schema.ServerMetrics{
+		QueueTime: &schema.HistogramSummary{Count: float64(len(queueWaits)), MeanMs: math.Round(queueSum/float64(len(queueWaits))*1000) / 1000,
 			P50Ms: math.Round(queueWaits[len(queueWaits)/2]*1000) / 1000, P90Ms: math.Round(queueWaits[len(queueWaits)*9/10]*1000) / 1000,
 			P99Ms: math.Round(queueWaits[len(queueWaits)*99/100]*1000) / 1000},
 		Preemptions:      f64(0),
 		RequestsFinished: map[string]float64{"length": float64(r.Completed)},
-		Waiting:          &server.GaugeSummary{Samples: int(duration) + 1, Mean: 0, Max: 0},
-		KVCache:          &server.GaugeSummary{Samples: int(duration) + 1, Mean: 0.21, Max: 0.34},
+		Waiting:          &schema.GaugeSummary{Samples: int(duration) + 1, Mean: 0, Max: 0},
+		KVCache:          &schema.GaugeSummary{Samples: int(duration) + 1, Mean: 0.21, Max: 0.34},
 	}
 	if p.arrival != "sync" {
-		sm.Waiting = &server.GaugeSummary{Samples: int(duration) + 1, Mean: 1.5, Max: 9}
+		sm.Waiting = &schema.GaugeSummary{Samples: int(duration) + 1, Mean: 1.5, Max: 9}
 		sm.KVCache.Max = 0.62
 	}
 	if set, _ := ParseSettings(settings); set.Bool(KeyPrefixCaching) != nil && *set.Bool(KeyPrefixCaching) {
@@ -426,5 +425,5 @@ func writeHlog(path string, hists fxHists, start time.Time) error {
 			}
 		}
 	}
-	return WriteFileAtomic(path, b.Bytes())
+	return schema.WriteFileAtomic(path, b.Bytes())
 }

@@ -1,13 +1,13 @@
 package report
 
 import (
+	"loadgen/loadgen/schema"
+
 	"fmt"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
-
-	"loadgen/loadgen"
 )
 
 // dash stands for a value that does not exist.
@@ -39,7 +39,7 @@ func fmtPct(v *float64) string {
 
 // fmtRate formats a target rate: "sync" for the closed loop, "inf", or
 // the number.
-func fmtRate(arrival string, r *loadgen.Rate) string {
+func fmtRate(arrival string, r *schema.Rate) string {
 	switch {
 	case arrival == "sync":
 		return "sync"

@@ -1,6 +1,8 @@
 package report
 
 import (
+	"loadgen/loadgen/schema"
+
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,15 +14,12 @@ import (
 	"sync"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
-
-	"loadgen/loadgen"
-	"loadgen/server"
 )
 
 // Sweep is a results directory loaded into memory.
 type Sweep struct {
 	Dir      string
-	Manifest *Manifest
+	Manifest *schema.Manifest
 	Configs  []ConfigResult
 	// Problems lists files that exist but could not be read, and
 	// inconsistencies between the manifest and the files. Missing results
@@ -33,11 +32,11 @@ type Sweep struct {
 type ConfigResult struct {
 	Name string
 	// Status is the manifest's record of the config.
-	Status ConfigStatus
+	Status schema.ConfigStatus
 	// Settings are Status.Settings decoded.
 	Settings Settings
 	// Startup is <config>/startup.json, nil when it was never written.
-	Startup *server.Startup
+	Startup *schema.Startup
 	// Phases are in the manifest's order, then phases found on disk that
 	// the manifest does not list, by start time.
 	Phases []*Phase
@@ -49,7 +48,7 @@ type Phase struct {
 	Status string
 	Reason string
 	// Result is <config>/<phase>.json, nil when the phase has none.
-	Result *loadgen.PhaseResult
+	Result *schema.PhaseResult
 	// HlogPath is the phase's interval log, "" when there is none.
 	HlogPath string
 
@@ -65,7 +64,7 @@ type Phase struct {
 func (p *Phase) Histograms() (map[string]*hdrhistogram.Histogram, error) {
 	p.once.Do(func() {
 		if p.HlogPath != "" {
-			p.hists, p.err = ReadHlogFile(p.HlogPath)
+			p.hists, p.err = schema.ReadHlogFile(p.HlogPath)
 		}
 	})
 	return p.hists, p.err
@@ -82,8 +81,8 @@ func (c *ConfigResult) Phase(name string) *Phase {
 }
 
 // Results returns the phase results that exist, in phase order.
-func (c *ConfigResult) Results() []*loadgen.PhaseResult {
-	var out []*loadgen.PhaseResult
+func (c *ConfigResult) Results() []*schema.PhaseResult {
+	var out []*schema.PhaseResult
 	for _, p := range c.Phases {
 		if p.Result != nil {
 			out = append(out, p.Result)
@@ -134,9 +133,9 @@ func (s *Sweep) Simulated() bool {
 
 // manifest is the sweep's manifest, or an empty one for a Sweep built
 // without.
-func (s *Sweep) manifest() *Manifest {
+func (s *Sweep) manifest() *schema.Manifest {
 	if s.Manifest == nil {
-		return &Manifest{}
+		return &schema.Manifest{}
 	}
 	return s.Manifest
 }
@@ -161,13 +160,13 @@ func (s *Sweep) Config(name string) *ConfigResult {
 // cannot be read or the manifest exists but is corrupt.
 func Load(dir string) (*Sweep, error) {
 	s := &Sweep{Dir: dir}
-	m, err := ReadManifest(dir)
+	m, err := schema.ReadManifest(dir)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		if m, err = reconstructManifest(dir); err != nil {
 			return nil, err
 		}
-		s.problem("%s is missing: configs and phases were reconstructed from the directory", ManifestFile)
+		s.problem("%s is missing: configs and phases were reconstructed from the directory", schema.ManifestFile)
 	case err != nil:
 		return nil, err
 	}
@@ -183,7 +182,7 @@ func (s *Sweep) problem(format string, args ...any) {
 }
 
 // loadConfig reads one configuration's files.
-func (s *Sweep) loadConfig(cs ConfigStatus) ConfigResult {
+func (s *Sweep) loadConfig(cs schema.ConfigStatus) ConfigResult {
 	c := ConfigResult{Name: cs.Name, Status: cs}
 	set, err := ParseSettings(cs.Settings)
 	if err != nil {
@@ -191,8 +190,8 @@ func (s *Sweep) loadConfig(cs ConfigStatus) ConfigResult {
 		set = Settings{}
 	}
 	c.Settings = set
-	var st server.Startup
-	switch err := readJSON(filepath.Join(s.Dir, StartupFile(cs.Name)), &st); {
+	var st schema.Startup
+	switch err := readJSON(filepath.Join(s.Dir, schema.StartupFile(cs.Name)), &st); {
 	case err == nil:
 		c.Startup = &st
 	case !errors.Is(err, fs.ErrNotExist):
@@ -204,7 +203,7 @@ func (s *Sweep) loadConfig(cs ConfigStatus) ConfigResult {
 		p := &Phase{Name: ps.Name, Status: ps.Status, Reason: ps.Reason}
 		file := ps.File
 		if file == "" {
-			file = PhaseFile(cs.Name, ps.Name)
+			file = schema.PhaseFile(cs.Name, ps.Name)
 		}
 		p.Result = s.readPhase(cs.Name, ps, filepath.Join(s.Dir, file))
 		p.HlogPath = existing(strings.TrimSuffix(filepath.Join(s.Dir, file), ".json") + ".hlog")
@@ -216,14 +215,14 @@ func (s *Sweep) loadConfig(cs ConfigStatus) ConfigResult {
 
 // readPhase reads a phase result, reporting a problem when the file is
 // corrupt or when the manifest says the phase finished but it is missing.
-func (s *Sweep) readPhase(config string, ps PhaseStatus, path string) *loadgen.PhaseResult {
-	var r loadgen.PhaseResult
+func (s *Sweep) readPhase(config string, ps schema.PhaseStatus, path string) *schema.PhaseResult {
+	var r schema.PhaseResult
 	err := readJSON(path, &r)
 	switch {
 	case err == nil:
 		return &r
 	case errors.Is(err, fs.ErrNotExist):
-		if ps.Status == StatusOK {
+		if ps.Status == schema.StatusOK {
 			s.problem("config %s phase %s: status ok but %s is missing", config, ps.Name, path)
 		}
 	default:
@@ -242,7 +241,7 @@ func (s *Sweep) unlistedPhases(config string, listed map[string]bool) []*Phase {
 		if name == "startup" || listed[name] {
 			continue
 		}
-		var r loadgen.PhaseResult
+		var r schema.PhaseResult
 		if err := readJSON(path, &r); err != nil {
 			s.problem("config %s: %v", config, err)
 			continue
@@ -250,9 +249,9 @@ func (s *Sweep) unlistedPhases(config string, listed map[string]bool) []*Phase {
 		if r.Phase == "" {
 			continue // not a phase result
 		}
-		status := StatusOK
+		status := schema.StatusOK
 		if r.EndReason != "completed" && r.EndReason != "duration" {
-			status = StatusFailed
+			status = schema.StatusFailed
 		}
 		out = append(out, &Phase{
 			Name: name, Status: status, Reason: "not in the manifest; read from " + filepath.Base(path),
@@ -267,20 +266,20 @@ func (s *Sweep) unlistedPhases(config string, listed map[string]bool) []*Phase {
 
 // reconstructManifest builds a manifest from the directory's
 // subdirectories when manifest.json is missing.
-func reconstructManifest(dir string) (*Manifest, error) {
+func reconstructManifest(dir string) (*schema.Manifest, error) {
 	ents, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, fmt.Errorf("load results: %w", err)
 	}
-	m := &Manifest{SchemaVersion: ManifestSchemaVersion, Profile: filepath.Base(dir), Status: "unknown"}
+	m := &schema.Manifest{SchemaVersion: schema.ManifestSchemaVersion, Profile: filepath.Base(dir), Status: "unknown"}
 	for _, e := range ents {
 		if !e.IsDir() || e.Name() == "plots" || strings.HasPrefix(e.Name(), ".") {
 			continue
 		}
-		cs := ConfigStatus{Name: e.Name(), Status: StatusOK}
-		var st server.Startup
-		if readJSON(filepath.Join(dir, StartupFile(e.Name())), &st) == nil && st.FailureClass != "" {
-			cs.Status, cs.FailureClass, cs.Reason = StatusFailed, string(st.FailureClass), st.Reason
+		cs := schema.ConfigStatus{Name: e.Name(), Status: schema.StatusOK}
+		var st schema.Startup
+		if readJSON(filepath.Join(dir, schema.StartupFile(e.Name())), &st) == nil && st.FailureClass != "" {
+			cs.Status, cs.FailureClass, cs.Reason = schema.StatusFailed, string(st.FailureClass), st.Reason
 		}
 		m.Configs = append(m.Configs, cs)
 	}

@@ -1,12 +1,12 @@
 package report
 
 import (
+	"loadgen/loadgen/schema"
+
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"loadgen/loadgen"
 )
 
 func TestLoadSim(t *testing.T) {
@@ -27,7 +27,7 @@ func TestLoadSim(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, m := range []string{loadgen.MetricTTFT, loadgen.MetricQueryLatency} {
+	for _, m := range []string{schema.MetricTTFT, schema.MetricQueryLatency} {
 		h, st := hs[m], p.Result.Latency[m]
 		if h == nil || h.TotalCount() != st.Count || float64(h.ValueAtQuantile(99))/1000 != st.P99 {
 			t.Errorf("%s: hlog count %d p99 %v, json count %d p99 %v", m, h.TotalCount(), h.ValueAtQuantile(99), st.Count, st.P99)
@@ -52,15 +52,15 @@ func TestLoadPartial(t *testing.T) {
 		firstStat string
 	}{
 		// Passed.
-		{"cache_OFF_bucketing_ON", true, 2, "", StatusOK},
+		{"cache_OFF_bucketing_ON", true, 2, "", schema.StatusOK},
 		// Failed at startup: startup.json, no results, phases skipped.
-		{"cache_ON_bucketing_OFF", true, 0, "k_shape", StatusSkipped},
+		{"cache_ON_bucketing_OFF", true, 0, "k_shape", schema.StatusSkipped},
 		// Interrupted in its second phase, which left a partial result.
-		{"cache_OFF_bucketing_OFF", true, 2, "", StatusOK},
+		{"cache_OFF_bucketing_OFF", true, 2, "", schema.StatusOK},
 		// Crashed in its first phase (partial result); the second skipped.
-		{"cache_OFF_bucketing_ON_seqs2", true, 1, "crashed_mid_run", StatusFailed},
+		{"cache_OFF_bucketing_ON_seqs2", true, 1, "crashed_mid_run", schema.StatusFailed},
 		// Pending: nothing on disk.
-		{"cache_OFF_bucketing_ON_seqs8", false, 0, "", StatusPending},
+		{"cache_OFF_bucketing_ON_seqs8", false, 0, "", schema.StatusPending},
 	} {
 		c := s.Config(tc.config)
 		if (c.Startup != nil) != tc.startup || len(c.Results()) != tc.results || c.FailureClass() != tc.class || c.Phases[0].Status != tc.firstStat {
@@ -105,7 +105,7 @@ func TestLoadDamaged(t *testing.T) {
 		{
 			// Without a manifest, configs and phases come from the directory.
 			name:    "no manifest",
-			damage:  func(dir string) { os.Remove(filepath.Join(dir, ManifestFile)) },
+			damage:  func(dir string) { os.Remove(filepath.Join(dir, schema.ManifestFile)) },
 			problem: "manifest.json is missing",
 			render:  true,
 			check: func(t *testing.T, s *Sweep) {
@@ -148,7 +148,7 @@ func TestLoadDamaged(t *testing.T) {
 			},
 			check: func(t *testing.T, s *Sweep) {
 				p := s.Config(cfg).Phase("extra")
-				if p == nil || p.Result == nil || p.Status != StatusOK || !strings.Contains(p.Reason, "not in the manifest") {
+				if p == nil || p.Result == nil || p.Status != schema.StatusOK || !strings.Contains(p.Reason, "not in the manifest") {
 					t.Errorf("unlisted phase: %+v", p)
 				}
 			},
@@ -194,7 +194,7 @@ func TestLoadErrors(t *testing.T) {
 		t.Error("loading a missing directory must fail")
 	}
 	dir := t.TempDir()
-	os.WriteFile(filepath.Join(dir, ManifestFile), []byte("not json"), 0o644)
+	os.WriteFile(filepath.Join(dir, schema.ManifestFile), []byte("not json"), 0o644)
 	if _, err := Load(dir); err == nil {
 		t.Error("a corrupt manifest must fail")
 	}

@@ -1,6 +1,8 @@
 package report
 
 import (
+	"loadgen/loadgen/schema"
+
 	"math"
 	"strconv"
 )
@@ -26,7 +28,7 @@ func throughputPlot(sum *Summary) Plot {
 		g := group{config: r.Config, sync: r.QueriesPerSec, inf: capacity[r.Config]}
 		if g.sync == nil && g.inf == nil {
 			g.note = statusNote(r.Status, r.FailureClass, "")
-			if r.Status == StatusOK {
+			if r.Status == schema.StatusOK {
 				g.note = r.Reason
 			}
 		}

@@ -1,12 +1,12 @@
 package report
 
 import (
+	"loadgen/loadgen/schema"
+
 	"fmt"
 	"math"
 	"regexp"
 	"sort"
-
-	"loadgen/loadgen"
 )
 
 // Plot is one SVG plot: its file name under plots/, its title and the
@@ -172,7 +172,7 @@ func configLegend(configs []string, has func(string) bool) []legendEntry {
 // cdfPlot draws, for one phase name, the TTFT and query-latency
 // distributions of every config on HdrHistogram's percentile axis.
 func cdfPlot(s *Sweep, simulated bool, phase string) Plot {
-	metrics := [2]string{loadgen.MetricTTFT, loadgen.MetricQueryLatency}
+	metrics := [2]string{schema.MetricTTFT, schema.MetricQueryLatency}
 	type line struct {
 		pts      [][2]float64 // (quantile 0..1, ms)
 		fromJSON bool

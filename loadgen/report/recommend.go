@@ -1,12 +1,12 @@
 package report
 
 import (
+	"loadgen/loadgen/schema"
+
 	"bytes"
 	"encoding/json"
 	"fmt"
 	"strings"
-
-	"loadgen/loadgen"
 )
 
 // recommend picks the config with the best sync query throughput among
@@ -99,7 +99,7 @@ func capacityReason(s *Sweep, c *ConfigResult) string {
 	}
 }
 
-func concurrencyNote(r *loadgen.PhaseResult) string {
+func concurrencyNote(r *schema.PhaseResult) string {
 	if r.MaxConcurrency == nil {
 		return ""
 	}
@@ -115,7 +115,7 @@ func latencyReasons(s *Sweep, c *ConfigResult) []string {
 		if r == nil || !isOpenLoop(r) {
 			continue
 		}
-		q, ok := r.Latency[loadgen.MetricQueryLatency]
+		q, ok := r.Latency[schema.MetricQueryLatency]
 		if !ok || q.Count == 0 {
 			continue
 		}
@@ -128,7 +128,7 @@ func latencyReasons(s *Sweep, c *ConfigResult) []string {
 				continue
 			}
 			if op := o.Phase(p.Name); op != nil && op.Result != nil {
-				if oq, ok := op.Result.Latency[loadgen.MetricQueryLatency]; ok && oq.Count > 0 && oq.P99 < lower {
+				if oq, ok := op.Result.Latency[schema.MetricQueryLatency]; ok && oq.Count > 0 && oq.P99 < lower {
 					lower, lowerName = oq.P99, o.Name
 				}
 			}

@@ -1,6 +1,8 @@
 package report
 
 import (
+	"loadgen/loadgen/schema"
+
 	"bytes"
 	"fmt"
 	"io"
@@ -45,7 +47,7 @@ func Render(dir string, s *Sweep) error {
 	}
 	written := map[string]bool{}
 	for _, p := range plots {
-		if err := WriteFileAtomic(filepath.Join(pdir, p.File), []byte(p.SVG)); err != nil {
+		if err := schema.WriteFileAtomic(filepath.Join(pdir, p.File), []byte(p.SVG)); err != nil {
 			return fmt.Errorf("render plots: %w", err)
 		}
 		written[p.File] = true
@@ -61,7 +63,7 @@ func Render(dir string, s *Sweep) error {
 		name string
 		data []byte
 	}{{SummaryMarkdownFile, md.Bytes()}, {SummaryJSONFile, js.Bytes()}, {SummaryCSVFile, csv.Bytes()}, {ReportHTMLFile, page.Bytes()}} {
-		if err := WriteFileAtomic(filepath.Join(dir, f.name), f.data); err != nil {
+		if err := schema.WriteFileAtomic(filepath.Join(dir, f.name), f.data); err != nil {
 			return fmt.Errorf("render: %w", err)
 		}
 	}
@@ -71,7 +73,7 @@ func Render(dir string, s *Sweep) error {
 // WriteJSON writes summary.json: the Summary as indented JSON with
 // schema_version first.
 func (s *Summary) WriteJSON(w io.Writer) error {
-	b, err := marshalJSON(s)
+	b, err := schema.Encode(s)
 	if err != nil {
 		return err
 	}

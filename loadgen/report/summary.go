@@ -1,10 +1,10 @@
 package report
 
 import (
+	"loadgen/loadgen/schema"
+
 	"encoding/json"
 	"time"
-
-	"loadgen/loadgen"
 )
 
 // SummarySchemaVersion is the current Summary.SchemaVersion.
@@ -18,14 +18,14 @@ type Summary struct {
 	SchemaVersion int  `json:"schema_version"`
 	Simulated     bool `json:"simulated"`
 	// Banner is the SIMULATED banner, empty for real runs.
-	Banner         string    `json:"banner,omitempty"`
-	Profile        string    `json:"profile"`
-	ProfileHash    string    `json:"profile_hash,omitempty"`
-	LoadgenVersion string    `json:"loadgen_version,omitempty"`
-	Host           HostInfo  `json:"host"`
-	Status         string    `json:"status"`
-	StartedAt      time.Time `json:"started_at,omitzero"`
-	EndedAt        time.Time `json:"ended_at,omitzero"`
+	Banner         string          `json:"banner,omitempty"`
+	Profile        string          `json:"profile"`
+	ProfileHash    string          `json:"profile_hash,omitempty"`
+	LoadgenVersion string          `json:"loadgen_version,omitempty"`
+	Host           schema.HostInfo `json:"host"`
+	Status         string          `json:"status"`
+	StartedAt      time.Time       `json:"started_at,omitzero"`
+	EndedAt        time.Time       `json:"ended_at,omitzero"`
 	// RankingPhase names the sync phase ranked in section 1 when every
 	// config has it under the same name (rows carry their own otherwise).
 	RankingPhase   string          `json:"ranking_phase"`
@@ -73,20 +73,20 @@ type PhaseRow struct {
 	Reason  string `json:"reason,omitempty"`
 	Arrival string `json:"arrival,omitempty"`
 	// TargetRate is the requested arrival rate ("inf" for rate inf).
-	TargetRate        *loadgen.Rate `json:"target_rate"`
-	MaxConcurrency    *int          `json:"max_concurrency"`
-	AchievedRate      *float64      `json:"achieved_rate"`
-	QueryThroughput   *float64      `json:"query_throughput"`
-	TTFTP50Ms         *float64      `json:"ttft_p50_ms"`
-	TTFTP99Ms         *float64      `json:"ttft_p99_ms"`
-	E2ELP50Ms         *float64      `json:"e2el_p50_ms"`
-	E2ELP99Ms         *float64      `json:"e2el_p99_ms"`
-	QueryLatencyP50Ms *float64      `json:"query_latency_p50_ms"`
-	QueryLatencyP99Ms *float64      `json:"query_latency_p99_ms"`
-	ScheduleLagP99Ms  *float64      `json:"schedule_lag_p99_ms"`
-	QueriesCompleted  *int          `json:"queries_completed"`
-	QueriesFailed     *int          `json:"queries_failed"`
-	RequestsFailed    *int          `json:"requests_failed"`
+	TargetRate        *schema.Rate `json:"target_rate"`
+	MaxConcurrency    *int         `json:"max_concurrency"`
+	AchievedRate      *float64     `json:"achieved_rate"`
+	QueryThroughput   *float64     `json:"query_throughput"`
+	TTFTP50Ms         *float64     `json:"ttft_p50_ms"`
+	TTFTP99Ms         *float64     `json:"ttft_p99_ms"`
+	E2ELP50Ms         *float64     `json:"e2el_p50_ms"`
+	E2ELP99Ms         *float64     `json:"e2el_p99_ms"`
+	QueryLatencyP50Ms *float64     `json:"query_latency_p50_ms"`
+	QueryLatencyP99Ms *float64     `json:"query_latency_p99_ms"`
+	ScheduleLagP99Ms  *float64     `json:"schedule_lag_p99_ms"`
+	QueriesCompleted  *int         `json:"queries_completed"`
+	QueriesFailed     *int         `json:"queries_failed"`
+	RequestsFailed    *int         `json:"requests_failed"`
 	// Errors counts failed requests by kind.
 	Errors map[string]int `json:"errors,omitempty"`
 	// QueryGoodput is queries/s meeting the SLOs (nil without SLOs).

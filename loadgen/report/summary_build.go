@@ -1,12 +1,12 @@
 package report
 
 import (
+	"loadgen/loadgen/schema"
+
 	"fmt"
 	"math"
 	"sort"
 	"strings"
-
-	"loadgen/loadgen"
 )
 
 // Summary computes the report's numbers from the loaded results. It reads
@@ -50,7 +50,7 @@ func (s *Sweep) Summary() *Summary {
 }
 
 // simulatedBanner is the one line every output carries for simulated runs.
-func simulatedBanner(sim *SimInfo) string {
+func simulatedBanner(sim *schema.SimInfo) string {
 	b := "SIMULATED: measured against loadgen's built-in simulator of vllm-neuron, not on Inferentia2 hardware"
 	if sim != nil && sim.SpeedFactor > 0 {
 		b += fmt.Sprintf(" (simulator speed factor %g)", sim.SpeedFactor)
@@ -59,9 +59,9 @@ func simulatedBanner(sim *SimInfo) string {
 }
 
 // isSync, isInf and isOpenLoop classify a phase by its arrival process.
-func isSync(r *loadgen.PhaseResult) bool { return r.Arrival == "sync" }
-func isInf(r *loadgen.PhaseResult) bool  { return r.Arrival == "inf" || r.RequestRate.IsInf() }
-func isOpenLoop(r *loadgen.PhaseResult) bool {
+func isSync(r *schema.PhaseResult) bool { return r.Arrival == "sync" }
+func isInf(r *schema.PhaseResult) bool  { return r.Arrival == "inf" || r.RequestRate.IsInf() }
+func isOpenLoop(r *schema.PhaseResult) bool {
 	return !isSync(r) && !isInf(r) && r.RequestRate > 0
 }
 
@@ -71,11 +71,11 @@ func isOpenLoop(r *loadgen.PhaseResult) bool {
 // recommendation, capacity and the offline comparison use only such
 // phases; an interrupted or crashed phase's numbers cover part of it.
 func finished(p *Phase) bool {
-	return p.Result != nil && p.Status == StatusOK && ranToEnd(p.Result)
+	return p.Result != nil && p.Status == schema.StatusOK && ranToEnd(p.Result)
 }
 
-func ranToEnd(r *loadgen.PhaseResult) bool {
-	return r.EndReason == loadgen.EndCompleted || r.EndReason == loadgen.EndDuration
+func ranToEnd(r *schema.PhaseResult) bool {
+	return r.EndReason == schema.EndCompleted || r.EndReason == schema.EndDuration
 }
 
 // syncPhase is the config's first finished sync phase; when it has none,
@@ -86,7 +86,7 @@ func (c *ConfigResult) syncPhase() (p, unfinished *Phase) { return c.phaseOf(isS
 // none, unfinished is its first rate-inf phase with a result, if any.
 func (c *ConfigResult) infPhase() (p, unfinished *Phase) { return c.phaseOf(isInf) }
 
-func (c *ConfigResult) phaseOf(kind func(*loadgen.PhaseResult) bool) (p, unfinished *Phase) {
+func (c *ConfigResult) phaseOf(kind func(*schema.PhaseResult) bool) (p, unfinished *Phase) {
 	for _, ph := range c.Phases {
 		if ph.Result == nil || !kind(ph.Result) {
 			continue
@@ -109,7 +109,7 @@ func howFar(p *Phase) string {
 	what := orUnknown(p.Status)
 	switch {
 	case ranToEnd(r) || r.EndReason == p.Status:
-	case p.Status == StatusOK:
+	case p.Status == schema.StatusOK:
 		what = orUnknown(r.EndReason)
 	default:
 		what += " (" + orUnknown(r.EndReason) + ")"
@@ -128,7 +128,7 @@ func notRanked(p *Phase) string {
 
 // passed reports whether the config finished without failure.
 func (c *ConfigResult) passed() bool {
-	return c.Status.Status == StatusOK && c.FailureClass() == ""
+	return c.Status.Status == schema.StatusOK && c.FailureClass() == ""
 }
 
 // ranking builds section 1: configs with a sync result by query throughput,
@@ -157,7 +157,7 @@ func (s *Sweep) ranking() ([]RankRow, string) {
 		row.Phase = p.Name
 		phases[p.Name] = true
 		row.QueriesPerSec = f64(round(r.QueryThroughput, 6))
-		q := r.Latency[loadgen.MetricQueryLatency]
+		q := r.Latency[schema.MetricQueryLatency]
 		row.AvgS, row.P50S = f64(msToS(q.Mean)), f64(msToS(q.P50))
 		row.P95S, row.P99S = f64(msToS(q.P95)), f64(msToS(q.P99))
 		row.Queries = intp(r.QueriesCompleted)
@@ -197,7 +197,7 @@ func noSyncReason(c *ConfigResult, p *Phase) string {
 		return fmt.Sprintf("sync phase %s completed no queries", p.Name)
 	}
 	for _, ph := range c.Phases {
-		if ph.Result == nil && ph.Status != StatusOK {
+		if ph.Result == nil && ph.Status != schema.StatusOK {
 			return fmt.Sprintf("phase %s is %s", ph.Name, orUnknown(ph.Status))
 		}
 	}
@@ -217,11 +217,11 @@ func phaseRow(c *ConfigResult, p *Phase) PhaseRow {
 	}
 	row.AchievedRate = f64(round(r.AchievedRate, 6))
 	row.QueryThroughput = f64(round(r.QueryThroughput, 6))
-	row.TTFTP50Ms, row.TTFTP99Ms = stat(r, loadgen.MetricTTFT, 50), stat(r, loadgen.MetricTTFT, 99)
-	row.E2ELP50Ms, row.E2ELP99Ms = stat(r, loadgen.MetricE2EL, 50), stat(r, loadgen.MetricE2EL, 99)
-	row.QueryLatencyP50Ms = stat(r, loadgen.MetricQueryLatency, 50)
-	row.QueryLatencyP99Ms = stat(r, loadgen.MetricQueryLatency, 99)
-	row.ScheduleLagP99Ms = stat(r, loadgen.MetricScheduleLag, 99)
+	row.TTFTP50Ms, row.TTFTP99Ms = stat(r, schema.MetricTTFT, 50), stat(r, schema.MetricTTFT, 99)
+	row.E2ELP50Ms, row.E2ELP99Ms = stat(r, schema.MetricE2EL, 50), stat(r, schema.MetricE2EL, 99)
+	row.QueryLatencyP50Ms = stat(r, schema.MetricQueryLatency, 50)
+	row.QueryLatencyP99Ms = stat(r, schema.MetricQueryLatency, 99)
+	row.ScheduleLagP99Ms = stat(r, schema.MetricScheduleLag, 99)
 	row.QueriesCompleted, row.QueriesFailed = intp(r.QueriesCompleted), intp(r.QueriesFailed)
 	row.RequestsFailed = intp(r.Failed)
 	if len(r.Errors) > 0 {
@@ -242,12 +242,12 @@ func phaseRow(c *ConfigResult, p *Phase) PhaseRow {
 // finished reports whether the row's phase counts as a measurement: status
 // ok and run to its end (see finished for phases).
 func (r PhaseRow) finished() bool {
-	return r.Status == StatusOK && (r.EndReason == loadgen.EndCompleted || r.EndReason == loadgen.EndDuration)
+	return r.Status == schema.StatusOK && (r.EndReason == schema.EndCompleted || r.EndReason == schema.EndDuration)
 }
 
 // stat is percentile q (50 or 99) of a metric in ms, nil when the phase
 // did not record the metric.
-func stat(r *loadgen.PhaseResult, metric string, q int) *float64 {
+func stat(r *schema.PhaseResult, metric string, q int) *float64 {
 	s, ok := r.Latency[metric]
 	if !ok || s.Count == 0 {
 		return nil

@@ -1,6 +1,8 @@
 package report
 
 import (
+	"loadgen/loadgen/schema"
+
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
@@ -222,7 +224,7 @@ func checkCell(t *testing.T, cell string, want *float64) {
 func TestRecommendationNonePassed(t *testing.T) {
 	s := loadFixture(t, partialDir)
 	for i := range s.Configs {
-		s.Configs[i].Status.Status = StatusFailed
+		s.Configs[i].Status.Status = schema.StatusFailed
 	}
 	sum := s.Summary()
 	if sum.Recommendation.Config != "" || !strings.Contains(sum.Recommendation.Reasons[0], "No config passed") {

@@ -1,6 +1,8 @@
 package report
 
 import (
+	"loadgen/loadgen/schema"
+
 	"fmt"
 	"strings"
 )
@@ -126,11 +128,11 @@ func resetCell(status string) string {
 	switch status {
 	case "":
 		return dash
-	case ResetOK:
+	case schema.ResetOK:
 		return "yes"
-	case ResetUnsupported:
+	case schema.ResetUnsupported:
 		return "no (refused by the server)"
-	case ResetFailed:
+	case schema.ResetFailed:
 		return "no (failed)"
 	}
 	return "no (" + status + ")"

@@ -1,13 +1,12 @@
 package report
 
 import (
+	"loadgen/loadgen/schema"
+
 	"fmt"
 	"math"
 	"sort"
 	"strings"
-
-	"loadgen/loadgen"
-	"loadgen/server"
 )
 
 // warning is one caveat; config is "" for sweep-wide ones. A note is
@@ -51,7 +50,7 @@ func configWarnings(c *ConfigResult) []warning {
 	add := func(format string, args ...any) {
 		ws = append(ws, warning{config: c.Name, text: fmt.Sprintf("config %s: ", c.Name) + fmt.Sprintf(format, args...)})
 	}
-	if !c.passed() && c.Status.Status != StatusPending {
+	if !c.passed() && c.Status.Status != schema.StatusPending {
 		msg := orUnknown(c.Status.Status)
 		if fc := c.FailureClass(); fc != "" {
 			msg += " (" + fc + ")"
@@ -65,7 +64,7 @@ func configWarnings(c *ConfigResult) []warning {
 		for _, f := range c.Startup.Findings {
 			switch {
 			case f.Fatal:
-			case f.Class == server.FailureInvalidConfig:
+			case f.Class == schema.FailureInvalidConfig:
 				add("invalid-config finding: %s (log: %q)", f.Message, f.Line)
 			default:
 				add("startup note %s: %s", f.Class, f.Message)
@@ -73,9 +72,9 @@ func configWarnings(c *ConfigResult) []warning {
 		}
 	}
 	switch c.Status.PrefixCacheReset {
-	case ResetUnsupported:
+	case schema.ResetUnsupported:
 		add("the server refused to reset its prefix cache between phases, so each phase after the first started with a warm cache")
-	case ResetFailed:
+	case schema.ResetFailed:
 		add("resetting the prefix cache failed (transient error or the server was gone), so a phase may have started with a warm cache")
 	}
 	var missing []string
@@ -134,7 +133,7 @@ func phaseWarnings(c *ConfigResult, p *Phase) []string {
 	// The sweep resets the cache after the warmup; without that reset what
 	// the warmup cached (the shared instruction prefix, and its prompts
 	// once the dataset wraps) can be hit by the measured part.
-	if r.WarmupQueries > 0 && c.Status.PrefixCacheReset != ResetOK && !cacheOff {
+	if r.WarmupQueries > 0 && c.Status.PrefixCacheReset != schema.ResetOK && !cacheOff {
 		ws = append(ws, fmt.Sprintf("the prefix cache was not reset after the %d warmup queries (%s), so warmup prompts "+
 			"may have warmed the cache for the measured part", r.WarmupQueries, resetWhy(c.Status.PrefixCacheReset)))
 	}
@@ -169,9 +168,9 @@ func resetWhy(status string) string {
 	switch status {
 	case "":
 		return "no reset was attempted"
-	case ResetUnsupported:
+	case schema.ResetUnsupported:
 		return "refused by the server"
-	case ResetFailed:
+	case schema.ResetFailed:
 		return "the reset failed"
 	}
 	return "reset status " + status
@@ -181,7 +180,7 @@ func resetWhy(status string) string {
 // rate may fall before it is worth a warning: 5%, or for a random schedule
 // three standard deviations of the rate estimated from n arrivals, which
 // for gamma gaps of shape k (Poisson: k = 1) is 1/√(n·k).
-func rateTolerance(r *loadgen.PhaseResult) float64 {
+func rateTolerance(r *schema.PhaseResult) float64 {
 	tol := 0.05
 	if r.Arrival == "constant" {
 		return tol
@@ -198,7 +197,7 @@ func rateTolerance(r *loadgen.PhaseResult) float64 {
 
 // errorKinds renders error counts as "kind×n: sample; …", most frequent
 // first.
-func errorKinds(errs map[string]loadgen.ErrorCount) string {
+func errorKinds(errs map[string]schema.ErrorCount) string {
 	kinds := make([]string, 0, len(errs))
 	for k := range errs {
 		kinds = append(kinds, k)

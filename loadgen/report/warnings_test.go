@@ -1,30 +1,30 @@
 package report
 
 import (
+	"loadgen/loadgen/schema"
+
 	"encoding/json"
 	"math"
 	"strings"
 	"testing"
-
-	"loadgen/loadgen"
 )
 
 func TestRateTolerance(t *testing.T) {
 	for _, tc := range []struct {
 		name string
-		r    loadgen.PhaseResult
+		r    schema.PhaseResult
 		want float64
 	}{
 		// A constant schedule has no randomness: 5%.
-		{"constant", loadgen.PhaseResult{Arrival: "constant", QueriesCompleted: 40}, 0.05},
+		{"constant", schema.PhaseResult{Arrival: "constant", QueriesCompleted: 40}, 0.05},
 		// Poisson with 40 arrivals: 3/√40.
-		{"poisson 40", loadgen.PhaseResult{Arrival: "poisson", Burstiness: 1, QueriesCompleted: 40}, 3 / math.Sqrt(40)},
+		{"poisson 40", schema.PhaseResult{Arrival: "poisson", Burstiness: 1, QueriesCompleted: 40}, 3 / math.Sqrt(40)},
 		// Poisson with 100k arrivals: the 5% floor.
-		{"poisson 100k", loadgen.PhaseResult{Arrival: "poisson", Burstiness: 1, QueriesCompleted: 100000}, 0.05},
+		{"poisson 100k", schema.PhaseResult{Arrival: "poisson", Burstiness: 1, QueriesCompleted: 100000}, 0.05},
 		// Gamma with shape 4 is smoother: 3/√(n·k).
-		{"gamma k=4", loadgen.PhaseResult{Arrival: "gamma", Burstiness: 4, QueriesCompleted: 90, QueriesFailed: 10}, 3 / math.Sqrt(400)},
+		{"gamma k=4", schema.PhaseResult{Arrival: "gamma", Burstiness: 4, QueriesCompleted: 90, QueriesFailed: 10}, 3 / math.Sqrt(400)},
 		// Burstiness left at 0 counts as Poisson.
-		{"no burstiness", loadgen.PhaseResult{Arrival: "poisson", QueriesCompleted: 400}, 0.15},
+		{"no burstiness", schema.PhaseResult{Arrival: "poisson", QueriesCompleted: 400}, 0.15},
 	} {
 		if got := rateTolerance(&tc.r); math.Abs(got-tc.want) > 1e-12 {
 			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
@@ -37,36 +37,36 @@ func TestPhaseWarnings(t *testing.T) {
 	for _, tc := range []struct {
 		name     string
 		settings Settings
-		r        loadgen.PhaseResult
+		r        schema.PhaseResult
 		want     string // "" = no warning or note
 		note     bool   // want is a note, not a warning
 	}{
 		// The dataset wrapped with prefix caching on: hits flatter latency.
-		{"cycling, cache on", on, loadgen.PhaseResult{Arrival: "sync", DatasetCycles: 2}, "wrapped 2 times", false},
+		{"cycling, cache on", on, schema.PhaseResult{Arrival: "sync", DatasetCycles: 2}, "wrapped 2 times", false},
 		// Without prefix caching, wrapping only repeats prompts: a note.
-		{"cycling, cache off", off, loadgen.PhaseResult{Arrival: "sync", DatasetCycles: 2}, "dataset wrapped 2 times: prompts repeated", true},
+		{"cycling, cache off", off, schema.PhaseResult{Arrival: "sync", DatasetCycles: 2}, "dataset wrapped 2 times: prompts repeated", true},
 		// One wrap reads as such.
-		{"cycling once, cache off", off, loadgen.PhaseResult{Arrival: "sync", DatasetCycles: 1}, "dataset wrapped 1 time: prompts repeated", true},
+		{"cycling once, cache off", off, schema.PhaseResult{Arrival: "sync", DatasetCycles: 1}, "dataset wrapped 1 time: prompts repeated", true},
 		// The setting is not recorded: it may have been on, so a warning
 		// that says what caching would do.
-		{"cycling, cache unknown", Settings{}, loadgen.PhaseResult{Arrival: "sync", DatasetCycles: 3}, "wrapped 3 times: prompts repeated (prefix caching not recorded", false},
+		{"cycling, cache unknown", Settings{}, schema.PhaseResult{Arrival: "sync", DatasetCycles: 3}, "wrapped 3 times: prompts repeated (prefix caching not recorded", false},
 		// No wrap, no note.
-		{"no cycling", off, loadgen.PhaseResult{Arrival: "sync"}, "", false},
+		{"no cycling", off, schema.PhaseResult{Arrival: "sync"}, "", false},
 		// Late arrivals in an open loop.
-		{"late", off, loadgen.PhaseResult{Arrival: "poisson", RequestRate: 1, AchievedRate: 1, LateArrivals: 4, LateThresholdMs: 10}, "4 arrivals were sent more than 10 ms late", false},
+		{"late", off, schema.PhaseResult{Arrival: "poisson", RequestRate: 1, AchievedRate: 1, LateArrivals: 4, LateThresholdMs: 10}, "4 arrivals were sent more than 10 ms late", false},
 		// At rate inf, waiting for the cap is the point.
-		{"late at inf", off, loadgen.PhaseResult{Arrival: "inf", RequestRate: loadgen.Inf, LateArrivals: 40}, "", false},
+		{"late at inf", off, schema.PhaseResult{Arrival: "inf", RequestRate: schema.Inf, LateArrivals: 40}, "", false},
 		// Ended by the server dying.
-		{"ended early", off, loadgen.PhaseResult{Arrival: "sync", EndReason: "server_exited"}, "ended early (server_exited)", false},
+		{"ended early", off, schema.PhaseResult{Arrival: "sync", EndReason: "server_exited"}, "ended early (server_exited)", false},
 		// Far below the target, beyond the schedule's randomness.
-		{"below target", off, loadgen.PhaseResult{Arrival: "constant", RequestRate: 10, AchievedRate: 8, QueriesCompleted: 1000}, "below the target 10", false},
+		{"below target", off, schema.PhaseResult{Arrival: "constant", RequestRate: 10, AchievedRate: 8, QueriesCompleted: 1000}, "below the target 10", false},
 		// Missing logprobs.
-		{"logprobs", off, loadgen.PhaseResult{Arrival: "sync", Quality: &loadgen.Quality{ScoredDocuments: 20, MissingNo: 20}}, "20 lacked \"no\"", false},
+		{"logprobs", off, schema.PhaseResult{Arrival: "sync", Quality: &schema.Quality{ScoredDocuments: 20, MissingNo: 20}}, "20 lacked \"no\"", false},
 		// The engine's own warnings are passed on.
-		{"engine", off, loadgen.PhaseResult{Arrival: "sync", Warnings: []string{"prompts truncated by characters"}}, "prompts truncated", false},
+		{"engine", off, schema.PhaseResult{Arrival: "sync", Warnings: []string{"prompts truncated by characters"}}, "prompts truncated", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			c := &ConfigResult{Name: "c", Settings: tc.settings, Status: ConfigStatus{PrefixCacheReset: ResetOK}}
+			c := &ConfigResult{Name: "c", Settings: tc.settings, Status: schema.ConfigStatus{PrefixCacheReset: schema.ResetOK}}
 			p := &Phase{Name: "p", Result: &tc.r}
 			ws, notes := strings.Join(phaseWarnings(c, p), "\n"), strings.Join(phaseNotes(c, p), "\n")
 			got := ws
@@ -85,7 +85,7 @@ func TestPhaseWarnings(t *testing.T) {
 // cache unless it was reset after them.
 func TestResetWarnings(t *testing.T) {
 	on, off := Settings{KeyPrefixCaching: true}, Settings{KeyPrefixCaching: false}
-	warmup := loadgen.PhaseResult{Arrival: "sync", WarmupQueries: 2}
+	warmup := schema.PhaseResult{Arrival: "sync", WarmupQueries: 2}
 	for _, tc := range []struct {
 		name     string
 		reset    string
@@ -94,23 +94,23 @@ func TestResetWarnings(t *testing.T) {
 		not      string   // a substring that must be absent ("" = none)
 	}{
 		// Reset after the warmup: nothing to say.
-		{"ok", ResetOK, on, nil, "warm"},
+		{"ok", schema.ResetOK, on, nil, "warm"},
 		// Refused by the server (no dev mode): every phase after the first
 		// and every measured part after a warmup may hit the cache.
-		{"refused", ResetUnsupported, on, []string{"the server refused to reset its prefix cache",
+		{"refused", schema.ResetUnsupported, on, []string{"the server refused to reset its prefix cache",
 			"the prefix cache was not reset after the 2 warmup queries (refused by the server), so warmup prompts may have warmed the cache for the measured part"}, "failed"},
 		// Failed (transient error, server gone): said differently.
-		{"failed", ResetFailed, on, []string{"resetting the prefix cache failed (transient error or the server was gone)",
+		{"failed", schema.ResetFailed, on, []string{"resetting the prefix cache failed (transient error or the server was gone)",
 			"not reset after the 2 warmup queries (the reset failed)"}, "refused"},
 		// Never attempted (an old manifest, a remote server).
 		{"not attempted", "", on, []string{"not reset after the 2 warmup queries (no reset was attempted)"}, ""},
 		// Prefix caching off: no cache for the warmup to warm.
-		{"cache off", ResetFailed, off, []string{"resetting the prefix cache failed"}, "warmup"},
+		{"cache off", schema.ResetFailed, off, []string{"resetting the prefix cache failed"}, "warmup"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := warmup
-			c := &ConfigResult{Name: "c", Settings: tc.settings, Status: ConfigStatus{Status: StatusOK, PrefixCacheReset: tc.reset},
-				Phases: []*Phase{{Name: "p", Status: StatusOK, Result: &r}}}
+			c := &ConfigResult{Name: "c", Settings: tc.settings, Status: schema.ConfigStatus{Status: schema.StatusOK, PrefixCacheReset: tc.reset},
+				Phases: []*Phase{{Name: "p", Status: schema.StatusOK, Result: &r}}}
 			var ws []string
 			for _, w := range configWarnings(c) {
 				ws = append(ws, w.text)
@@ -128,11 +128,11 @@ func TestResetWarnings(t *testing.T) {
 // the values of manifests written before "failed" existed.
 func TestResetCell(t *testing.T) {
 	for _, tc := range []struct{ status, want string }{
-		{ResetOK, "yes"}, // reset before every phase
-		{ResetUnsupported, "no (refused by the server)"}, // no dev mode: 404/405
-		{ResetFailed, "no (failed)"},                     // transient error, server gone
-		{"", dash},                                       // not attempted (old manifests, too)
-		{"timeout", "no (timeout)"},                      // a status from a newer loadgen is shown as is
+		{schema.ResetOK, "yes"},                                 // reset before every phase
+		{schema.ResetUnsupported, "no (refused by the server)"}, // no dev mode: 404/405
+		{schema.ResetFailed, "no (failed)"},                     // transient error, server gone
+		{"", dash},                                              // not attempted (old manifests, too)
+		{"timeout", "no (timeout)"},                             // a status from a newer loadgen is shown as is
 	} {
 		if got := resetCell(tc.status); got != tc.want {
 			t.Errorf("resetCell(%q) = %q, want %q", tc.status, got, tc.want)

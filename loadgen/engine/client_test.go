@@ -1,0 +1,366 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"loadgen/workload"
+)
+
+// tickClock returns a clock that advances 1 ms per reading, so stamps
+// count the client's readings: the n-th event read is stamped n ms.
+func tickClock() func() time.Duration {
+	var t time.Duration
+	return func() time.Duration { t += ms; return t }
+}
+
+func sse(events ...string) string {
+	var b strings.Builder
+	for _, e := range events {
+		b.WriteString("data: " + e + "\n\n")
+	}
+	return b.String()
+}
+
+const (
+	evTok0  = `{"id":"c","object":"text_completion","created":1,"model":"m","choices":[{"index":0,"text":"a","logprobs":null,"finish_reason":null}],"usage":null}`
+	evTok1  = `{"id":"c","object":"text_completion","created":1,"model":"m","choices":[{"index":1,"text":"b","logprobs":null,"finish_reason":null}],"usage":null}`
+	evEmpty = `{"id":"c","object":"text_completion","created":1,"model":"m","choices":[],"usage":{"prompt_tokens":12,"total_tokens":12,"completion_tokens":0}}`
+	evUsage = `{"id":"c","object":"text_completion","created":1,"model":"m","choices":[],"usage":{"prompt_tokens":12,"total_tokens":14,"completion_tokens":2}}`
+	evDone  = `[DONE]`
+)
+
+func logprobsEv(index int, top string) string {
+	return fmt.Sprintf(`{"id":"c","object":"text_completion","created":1,"model":"m","choices":[{"index":%d,"text":"yes",`+
+		`"logprobs":{"text_offset":[0],"token_logprobs":[-0.1],"tokens":["yes"],"top_logprobs":[%s]},"finish_reason":"length"}],"usage":null}`, index, top)
+}
+
+func TestClient(t *testing.T) {
+	t.Parallel()
+	scorer := workload.NewScorer(workload.Qwen3YesID, workload.Qwen3NoID)
+	pYes := func(yes, no float64) float64 { return 1 / (1 + math.Exp(no-yes)) }
+	tests := []struct {
+		name    string
+		status  int
+		body    string
+		prompts int
+		scorer  *workload.Scorer
+		// want
+		kind, err      string // err: substring of the message
+		first, end     time.Duration
+		itl            []time.Duration
+		prompt, output int64
+		usage          bool
+		scores         []float64
+		missYes        int
+	}{{
+		// A chunk with empty choices (here a continuous usage chunk) is not
+		// a token: TTFT is the first chunk with choices, E2E the last.
+		name: "stamps", body: sse(evEmpty, evTok0, evTok0, evUsage, evDone),
+		first: 2 * ms, end: 3 * ms, itl: []time.Duration{ms}, prompt: 12, output: 2, usage: true,
+	}, {
+		// Chunks of a batched request interleave; ITL is per choice.
+		name: "batched prompts", prompts: 2, body: sse(evTok0, evTok1, evTok0, evTok1, evUsage, evDone),
+		first: ms, end: 4 * ms, itl: []time.Duration{2 * ms, 2 * ms}, prompt: 12, output: 2, usage: true,
+	}, {
+		// Comments, other fields and CRLF endings are SSE too; an event
+		// without data is no event.
+		name: "sse details", body: ": ping\r\n\r\nevent: completion\r\nid: 1\r\ndata: " + evTok0 + "\r\n\r\n" + sse(evUsage, evDone),
+		first: ms, end: ms, prompt: 12, output: 2, usage: true,
+	}, {
+		// Without a usage chunk the request still succeeds; Usage says so.
+		name: "no usage", body: sse(evTok0, evDone), first: ms, end: ms,
+	}, {
+		// A body that ends cleanly without [DONE] is accepted.
+		name: "no done", body: sse(evTok0, evUsage), first: ms, end: ms, prompt: 12, output: 2, usage: true,
+	}, {
+		// vLLM ≥ 0.10.1 nests the error; its message is kept with the status.
+		name: "nested error body", status: 400,
+		body: `{"error":{"message":"This model's maximum context length is 2048 tokens.","type":"BadRequestError","param":null,"code":400}}`,
+		kind: KindHTTP4xx, err: "HTTP 400: This model's maximum context length is 2048 tokens.",
+	}, {
+		// vLLM ≤ 0.10.0 had a flat error object.
+		name: "flat error body", status: 404,
+		body: `{"object":"error","message":"The model ` + "`x`" + ` does not exist.","type":"NotFoundError","param":null,"code":404}`,
+		kind: KindHTTP4xx, err: "HTTP 404: The model `x` does not exist.",
+	}, {
+		// The API-key middleware answers with a bare string.
+		name: "string error body", status: 401, body: `{"error":"Unauthorized"}`,
+		kind: KindHTTP4xx, err: "HTTP 401: Unauthorized",
+	}, {
+		// A non-JSON body is kept as text.
+		name: "text error body", status: 500, body: "Internal Server Error\n",
+		kind: KindHTTP5xx, err: "HTTP 500: Internal Server Error",
+	}, {
+		// An error event inside a 200 stream fails the request; vLLM's own
+		// client ignores it.
+		name: "error in stream", body: sse(`{"error":{"message":"request aborted","type":"BadRequestError","param":null,"code":400}}`, evDone),
+		kind: KindStream, err: "error event in stream: request aborted",
+	}, {
+		// Also after tokens.
+		name: "error after tokens", body: sse(evTok0, `{"error":{"object":"error","message":"engine dead","type":"InternalServerError","code":500}}`, evDone),
+		kind: KindStream, err: "engine dead", first: ms,
+	}, {
+		// A stream with no choice chunk never had a first token.
+		name: "no choices", body: sse(evUsage, evDone),
+		kind: KindStream, err: "stream ended without a chunk with choices",
+	}, {
+		// A chunk that is not JSON is a stream error, quoted.
+		name: "malformed chunk", body: sse(`{"choices":[`, evDone),
+		kind: KindStream, err: `malformed chunk after 0 choice chunks`,
+	}, {
+		// Scoring needs logprobs; on-device sampling drops them.
+		name: "missing logprobs", scorer: &scorer, body: sse(evTok0, evUsage, evDone),
+		kind: KindMissingLogprobs, err: "on_device_sampling_config: null", first: ms,
+	}, {
+		// P(yes) from the first token's top logprobs, per choice index.
+		name: "scores", scorer: &scorer, prompts: 2,
+		body:  sse(logprobsEv(1, `{"yes":-0.1,"no":-2.5}`), logprobsEv(0, `{"token_id:9693":-3,"no":-0.2}`), evUsage, evDone),
+		first: ms, end: 2 * ms, prompt: 12, output: 2, usage: true,
+		scores: []float64{pYes(-3, -0.2), pYes(-0.1, -2.5)},
+	}, {
+		// A missing "yes" counts as −10 and is counted.
+		name: "missing yes", scorer: &scorer,
+		body:  sse(logprobsEv(0, `{"no":-0.01}`), evUsage, evDone),
+		first: ms, end: ms, prompt: 12, output: 2, usage: true,
+		scores: []float64{pYes(-10, -0.01)}, missYes: 1,
+	}, {
+		// Without a scorer logprobs are not even looked at.
+		name: "no scorer", body: sse(logprobsEv(0, `{"no":-0.01}`), evDone), first: ms, end: ms,
+	}}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if tc.status != 0 {
+					w.WriteHeader(tc.status)
+				} else {
+					w.Header().Set("Content-Type", "text/event-stream")
+				}
+				_, _ = io.WriteString(w, tc.body)
+			}))
+			defer srv.Close()
+			c, err := newClient(Phase{}, &Options{BaseURL: srv.URL, Scorer: tc.scorer})
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := &Result{Prompts: max(tc.prompts, 1)}
+			c.do(context.Background(), &workload.Request{Body: SyntheticBody, Prompts: r.Prompts}, r, tickClock())
+			if r.Kind != tc.kind || !strings.Contains(r.Err, tc.err) {
+				t.Errorf("error %q %q, want %q containing %q", r.Kind, r.Err, tc.kind, tc.err)
+			}
+			if tc.kind == "" {
+				if r.FirstToken != tc.first || r.End != tc.end {
+					t.Errorf("first %v end %v, want %v %v", r.FirstToken, r.End, tc.first, tc.end)
+				}
+				if fmt.Sprint(r.ITL) != fmt.Sprint(tc.itl) && !(len(r.ITL) == 0 && len(tc.itl) == 0) {
+					t.Errorf("itl %v, want %v", r.ITL, tc.itl)
+				}
+				if r.PromptTokens != tc.prompt || r.OutputTokens != tc.output || r.Usage != tc.usage {
+					t.Errorf("usage %v %d/%d, want %v %d/%d", r.Usage, r.PromptTokens, r.OutputTokens, tc.usage, tc.prompt, tc.output)
+				}
+				if fmt.Sprint(r.Scores) != fmt.Sprint(tc.scores) && !(len(r.Scores) == 0 && len(tc.scores) == 0) {
+					t.Errorf("scores %v, want %v", r.Scores, tc.scores)
+				}
+				if r.MissingYes != tc.missYes {
+					t.Errorf("missing yes %d, want %d", r.MissingYes, tc.missYes)
+				}
+			} else if tc.first != 0 && r.FirstToken != tc.first {
+				t.Errorf("first %v, want %v", r.FirstToken, tc.first)
+			}
+			wantStatus := tc.status
+			if wantStatus == 0 {
+				wantStatus = 200
+			}
+			if r.Status != wantStatus {
+				t.Errorf("status %d, want %d", r.Status, wantStatus)
+			}
+		})
+	}
+}
+
+// TestClientRequest checks what reaches the server: the body as given,
+// the headers, extension fields untouched.
+func TestClientRequest(t *testing.T) {
+	t.Parallel()
+	got := make(chan *http.Request, 1)
+	bodies := make(chan string, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		got <- r
+		bodies <- string(b)
+		_, _ = io.WriteString(w, sse(evTok0, evDone))
+	}))
+	defer srv.Close()
+	body := `{"model":"rr","prompt":"q","max_tokens":1,"temperature":0,"allowed_token_ids":[9693,2152],"logprobs":20,"stream":true}`
+	c, err := newClient(Phase{}, &Options{BaseURL: srv.URL + "/", Endpoint: "v1/completions", APIKey: "sk-1",
+		Header: http.Header{"X-Extra": {"1"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &Result{}
+	c.do(context.Background(), &workload.Request{Body: []byte(body)}, r, tickClock())
+	req := <-got
+	if b := <-bodies; b != body {
+		t.Errorf("body %s, want %s", b, body)
+	}
+	for k, want := range map[string]string{"Authorization": "Bearer sk-1", "Content-Type": "application/json",
+		"Accept": "text/event-stream", "X-Extra": "1", "X-Idempotency-Key": ""} {
+		if v := req.Header.Get(k); v != want {
+			t.Errorf("header %s = %q, want %q", k, v, want)
+		}
+	}
+	if req.URL.Path != "/v1/completions" || req.Method != http.MethodPost || req.ProtoMajor != 1 {
+		t.Errorf("got %s %s HTTP/%d, want POST /v1/completions HTTP/1", req.Method, req.URL.Path, req.ProtoMajor)
+	}
+	if r.Failed() {
+		t.Errorf("request failed: %s %s", r.Kind, r.Err)
+	}
+}
+
+// rawServer accepts one connection at a time and answers with handle.
+func rawServer(t *testing.T, handle func(net.Conn)) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ln.Close() })
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go handle(conn)
+		}
+	}()
+	return "http://" + ln.Addr().String()
+}
+
+func TestClientFailures(t *testing.T) {
+	t.Parallel()
+	// A server that sends one chunk and drops the connection mid-stream.
+	dropped := rawServer(t, func(conn net.Conn) {
+		defer conn.Close()
+		buf := make([]byte, 4096)
+		_, _ = conn.Read(buf)
+		chunk := "data: " + evTok0 + "\n\n"
+		_, _ = fmt.Fprintf(conn, "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n%x\r\n%s\r\n", len(chunk), chunk)
+	})
+	// A server that reads the request and never answers.
+	silent := rawServer(t, func(conn net.Conn) {
+		defer conn.Close()
+		_, _ = io.Copy(io.Discard, conn)
+	})
+	// A server that sends headers and one chunk, then stalls.
+	stalls := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, sse(evTok0))
+		w.(http.Flusher).Flush()
+		<-r.Context().Done()
+	}))
+	t.Cleanup(stalls.Close)
+	// A port with nothing listening.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := "http://" + ln.Addr().String()
+	_ = ln.Close()
+
+	tests := []struct {
+		name    string
+		url     string
+		timeout time.Duration
+		abort   bool // cancel the request context with a cause
+		kind    string
+		err     string
+	}{
+		// The connection breaks after a chunk: a stream error naming when.
+		{name: "dropped connection", url: dropped, kind: KindStream, err: "connection dropped after 1 choice chunks"},
+		// Nothing listens: connect.
+		{name: "connection refused", url: closed, kind: KindConnect, err: "connection refused"},
+		// No response within the request timeout.
+		{name: "timeout before response", url: silent, timeout: 50 * ms, kind: KindTimeout, err: "request timeout (50ms) before a response"},
+		// The stream stalls past the request timeout.
+		// (The timeout leaves the first chunk ample time to arrive.)
+		{name: "timeout mid-stream", url: stalls.URL, timeout: 500 * ms, kind: KindTimeout, err: "request timeout (500ms) after 1 choice chunks"},
+		// loadgen aborts the request (drain over): canceled, with the cause.
+		{name: "aborted", url: silent, abort: true, kind: KindCanceled, err: "drain period over"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			c, err := newClient(Phase{RequestTimeout: tc.timeout}, &Options{BaseURL: tc.url})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithCancelCause(context.Background())
+			defer cancel(nil)
+			if tc.abort {
+				go func() {
+					time.Sleep(20 * ms) // the outcome is the same whenever it lands
+					cancel(errDrained)
+				}()
+			}
+			r := &Result{}
+			c.do(ctx, &workload.Request{Body: SyntheticBody}, r, tickClock())
+			if r.Kind != tc.kind || !strings.Contains(r.Err, tc.err) {
+				t.Errorf("got %q %q, want %q containing %q", r.Kind, r.Err, tc.kind, tc.err)
+			}
+		})
+	}
+}
+
+func TestNewClientErrors(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ url, want string }{
+		{"", "base URL is empty"},          // nothing to send to
+		{"ftp://h", "scheme must be http"}, // not HTTP
+		{"http://h:bad", "endpoint URL"},   // unparsable port
+	} {
+		if _, err := newClient(Phase{}, &Options{BaseURL: tc.url}); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q: error %v, want %q", tc.url, err, tc.want)
+		}
+	}
+}
+
+// TestClientScoresNotReused checks that a pooled stream does not carry
+// logprobs from one request into the next.
+func TestClientScoresNotReused(t *testing.T) {
+	t.Parallel()
+	scorer := workload.NewScorer(workload.Qwen3YesID, workload.Qwen3NoID)
+	bodies := []string{sse(logprobsEv(0, `{"token_id:9693":-3,"no":-0.2}`), evDone), sse(logprobsEv(0, `{"no":-0.01}`), evDone)}
+	var n atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, bodies[n.Add(1)-1])
+	}))
+	defer srv.Close()
+	c, err := newClient(Phase{}, &Options{BaseURL: srv.URL, Scorer: &scorer})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := &stream{sse: newSSEReader(nil)}
+	for i := range bodies {
+		r := &Result{Prompts: 1}
+		resp, err := c.hc.Post(srv.URL, "application/json", strings.NewReader("{}"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		st.sse.reset(resp.Body)
+		c.read(context.Background(), st, r, tickClock())
+		resp.Body.Close()
+		if i == 1 && (r.MissingYes != 1 || r.Scores[0] != 1/(1+math.Exp(-0.01+10))) {
+			t.Errorf("second request: scores %v missing yes %d, want the first request's keys gone", r.Scores, r.MissingYes)
+		}
+	}
+}

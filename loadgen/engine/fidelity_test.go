@@ -1,0 +1,216 @@
+package engine
+
+import (
+	"loadgen/loadgen/schema"
+
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"loadgen/workload"
+)
+
+// The fidelity benchmarks print the figures of the issue "Fidelity and
+// speed"; run them once each:
+//
+//	go test -run '^$' -bench Fidelity -benchtime 1x ./loadgen
+//
+// The capacity and memory figures use a FastHandler server in a child
+// process (this test binary, re-executed), so that CPU and memory are the
+// client's alone.
+
+// TestMain lets the test binary serve FastHandler for the benchmarks.
+func TestMain(m *testing.M) {
+	if os.Getenv("LOADGEN_FAST_SERVER") == "1" {
+		ctx, cancel := context.WithCancel(context.Background())
+		url, stop, err := serveFast(ctx)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		fmt.Println(url)
+		_, _ = io.Copy(io.Discard, os.Stdin) // serve until the parent closes stdin
+		cancel()
+		stop()
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// fastServerProcess starts the child server and returns its URL.
+func fastServerProcess(b *testing.B) string {
+	b.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), "LOADGEN_FAST_SERVER=1")
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() {
+		_ = stdin.Close()
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			_ = cmd.Process.Kill() // our own child, by its handle
+			<-done
+		}
+	})
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil {
+		b.Fatal(err)
+	}
+	return strings.TrimSpace(line)
+}
+
+func BenchmarkFidelityAccuracy(b *testing.B) {
+	for b.Loop() {
+		f, err := MeasureAccuracy(context.Background(), 1000, 10000)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Log("\n" + f.String())
+		for _, r := range f.Rows {
+			if r.Percentile == 99 {
+				b.ReportMetric(r.MeasuredMs-r.TruthMs, r.Metric+"-p99-diff-ms")
+			}
+		}
+		if !f.OK() {
+			b.Error("accuracy outside 1% + 0.5 ms")
+		}
+	}
+}
+
+func BenchmarkFidelitySchedule(b *testing.B) {
+	for b.Loop() {
+		for _, ph := range []Phase{
+			{Name: "poisson", Arrival: schema.ArrivalPoisson, Rate: 2000, Queries: 20000, Seed: 1},
+			{Name: "gamma", Arrival: schema.ArrivalGamma, Rate: 2000, Burstiness: 0.5, Queries: 20000, Seed: 1},
+			{Name: "constant", Arrival: schema.ArrivalConstant, Rate: 2000, Queries: 20000, Seed: 1},
+		} {
+			f, err := MeasureSchedule(context.Background(), "", ph)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Log(f.String())
+			if ph.Arrival == schema.ArrivalPoisson {
+				b.ReportMetric(f.LagP99Ms, "poisson-lag-p99-ms")
+				b.ReportMetric(f.RateError*100, "poisson-rate-err-%")
+			}
+			if !f.OK() {
+				b.Errorf("%s: schedule targets missed", ph.Arrival)
+			}
+		}
+	}
+}
+
+// capacityRequests is the size of the capacity run.
+const capacityRequests = 100000
+
+func BenchmarkFidelityCapacity(b *testing.B) {
+	url := fastServerProcess(b)
+	for b.Loop() {
+		f, err := MeasureCapacity(context.Background(), url, 32, capacityRequests)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Log(f.String())
+		b.ReportMetric(f.PerSec, "req/s")
+		b.ReportMetric(f.CPUPerRequestUs, "cpu-µs/req")
+		b.ReportMetric(f.AllocsPerRequest, "allocs/req")
+	}
+}
+
+func BenchmarkFidelityMemory(b *testing.B) {
+	url := fastServerProcess(b)
+	for b.Loop() {
+		f, err := MeasureMemory(context.Background(), url, 32, 1000000)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Log(f.String())
+		if n := len(f.Points); n >= 2 {
+			b.ReportMetric(f.Points[n-1].RSSMB-f.Points[0].RSSMB, "rss-growth-MB")
+		}
+	}
+}
+
+// memTransport answers every request from memory with a fixed stream.
+type memTransport struct{ body []byte }
+
+func (t memTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Body != nil {
+		_, _ = io.Copy(io.Discard, r.Body)
+		_ = r.Body.Close()
+	}
+	return &http.Response{StatusCode: 200, ProtoMajor: 1, ProtoMinor: 1, Header: http.Header{},
+		Body: io.NopCloser(bytes.NewReader(t.body)), Request: r}, nil
+}
+
+// BenchmarkClientDo measures the client's own cost per request (SSE
+// reading, chunk scanning, stamps) over an in-memory transport: the
+// allocation budget of the hot path, without the network.
+func BenchmarkClientDo(b *testing.B) {
+	body := []byte(tokenChunk + fmt.Sprintf(usageChunkFmt, 13, 1) + doneEvent)
+	c, err := newClient(Phase{}, &Options{BaseURL: "http://127.0.0.1:1", Client: &http.Client{Transport: memTransport{body}}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	req := &workload.Request{Body: SyntheticBody, Prompts: 1}
+	now := func() time.Duration { return 0 }
+	b.ReportAllocs()
+	for b.Loop() {
+		r := getResult()
+		c.do(context.Background(), req, r, now)
+		if r.Failed() {
+			b.Fatal(r.Err)
+		}
+		putResult(r)
+	}
+}
+
+func BenchmarkChunkParse(b *testing.B) {
+	data := []byte(evTok0)
+	var c chunk
+	b.ReportAllocs()
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		if err := c.parse(data); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkSSEReader(b *testing.B) {
+	stream := []byte(sse(evTok0, evTok0, evTok0, evUsage, evDone))
+	s := newSSEReader(nil)
+	rd := bytes.NewReader(stream)
+	b.ReportAllocs()
+	b.SetBytes(int64(len(stream)))
+	for b.Loop() {
+		rd.Reset(stream)
+		s.reset(rd)
+		for {
+			if _, err := s.next(); err != nil {
+				break
+			}
+		}
+	}
+}

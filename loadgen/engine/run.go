@@ -1,0 +1,200 @@
+package engine
+
+import (
+	"loadgen/loadgen/schema"
+
+	"context"
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"loadgen/workload"
+)
+
+// Causes with which in-flight requests are aborted.
+var (
+	errDrained    = errors.New("interrupted: drain period over")
+	errServerGone = errors.New("server exited")
+)
+
+// Run runs one load phase against o.BaseURL with the queries of src and
+// returns its result. It sends Warmup queries first (closed loop, excluded
+// from every statistic), then the measured queries on the phase's arrival
+// process, waits for the last request and summarises.
+//
+// When ctx is canceled it stops sending, lets in-flight requests run for
+// o.Drain, aborts the rest and returns the partial result with EndReason
+// "interrupted"; when o.ServerExited closes it aborts at once
+// ("server_exited"). A workload error mid-phase ends it with EndReason
+// "error" and a warning. Run returns an error, and no result, only when the
+// phase or options are invalid or nothing could be started.
+//
+// The lead's `loadgen run`: build a workload.Source, fill Options (BaseURL,
+// Model, Scorer for reranking, RequestsLog/Hlog files, Progress printer,
+// ServerExited from the server process), call Run, write the result JSON.
+func Run(ctx context.Context, ph Phase, src workload.Source, o Options) (*schema.PhaseResult, error) {
+	if err := ph.Validate(); err != nil {
+		return nil, err
+	}
+	c, err := newClient(ph, &o)
+	if err != nil {
+		return nil, err
+	}
+	if o.Client == nil {
+		// The client is ours: leave no idle connection (and its two
+		// goroutines) behind.
+		defer c.hc.CloseIdleConnections()
+	}
+	return run(ctx, ph, src, &o, c.do)
+}
+
+// run is Run with the request function injected (tests use fakes).
+func run(ctx context.Context, ph Phase, src workload.Source, o *Options, do doer) (*schema.PhaseResult, error) {
+	base := time.Now()
+	now := func() time.Duration { return time.Since(base) }
+
+	var sched *Schedule
+	if ph.Arrival != schema.ArrivalSync {
+		sched = NewSchedule(ph) // normalisation pass before the clock starts
+	}
+
+	srcCtx, cancelSrc := context.WithCancel(ctx)
+	defer cancelSrc()
+	n := 0
+	if ph.Queries > 0 {
+		n = ph.Warmup + ph.Queries
+	}
+	items := prefetch(srcCtx, src, n)
+
+	reqCtx, abort := context.WithCancelCause(context.WithoutCancel(ctx))
+	defer abort(context.Canceled)
+
+	// stop closes when the phase is interrupted or the server exits.
+	stop := make(chan struct{})
+	quit := make(chan struct{})
+	watched := make(chan struct{})
+	var reason atomic.Value
+	go func() {
+		defer close(watched)
+		select {
+		case <-ctx.Done():
+			reason.Store(schema.EndInterrupted)
+		case <-o.ServerExited:
+			reason.Store(schema.EndServerExited)
+		case <-quit:
+			return
+		}
+		close(stop)
+	}()
+
+	d := &dispatcher{
+		ph: ph, do: do, now: now, reqCtx: reqCtx, items: items, stop: stop, afterWarmup: o.AfterWarmup,
+		results: make(chan *Result, 1024),
+		work:    make(chan work),
+		idle:    make(chan struct{}),
+	}
+	if !o.timerOnly {
+		if ft, err := newFineTimer(); err == nil {
+			defer ft.close()
+			d.fine = ft
+		}
+	}
+	if ph.MaxConcurrency > 0 {
+		d.sem = make(chan struct{}, ph.MaxConcurrency)
+	}
+	col := newCollector(ph, o, d)
+	collected := make(chan struct{})
+	go func() {
+		defer close(collected)
+		col.run(d.results)
+	}()
+
+	end, err := d.phases(ph, sched)
+	if ctx.Err() != nil && (errors.Is(err, ctx.Err()) || d.sourceShort.Load()) {
+		// The prefetcher saw the cancellation before the dispatcher did:
+		// the source failed with ctx's error or closed early. The phase
+		// was interrupted; it neither failed nor ran out of queries.
+		end, err = schema.EndInterrupted, nil
+		d.sourceShort.Store(false)
+	}
+
+	// Wait for the in-flight requests: all of them, or until the drain
+	// period after an interruption, or not at all once the server is gone.
+	inflight := make(chan struct{})
+	go func() {
+		d.wg.Wait()
+		close(inflight)
+	}()
+	select {
+	case <-inflight:
+	case <-stop:
+		if reason.Load() == schema.EndServerExited {
+			abort(errServerGone)
+		} else {
+			drain := time.NewTimer(o.Drain)
+			select {
+			case <-inflight:
+			case <-drain.C:
+				abort(errDrained)
+			case <-o.ServerExited:
+				abort(errServerGone)
+			}
+			drain.Stop()
+		}
+		<-inflight
+		if r, _ := reason.Load().(string); end == "" || context.Cause(reqCtx) != nil {
+			end = r
+		}
+	}
+	close(d.idle)
+	d.workers.Wait()
+	close(quit)
+	<-watched
+	if end == "" {
+		end, _ = reason.Load().(string)
+	}
+	endWall := time.Now()
+	close(d.results)
+	<-collected
+	cancelSrc()
+	for range items { // let the prefetcher exit
+	}
+	res := col.result(end, endWall)
+	for _, e := range []error{d.hookErr, err} {
+		if e != nil {
+			res.Warnings = append(res.Warnings, e.Error())
+		}
+	}
+	return res, nil
+}
+
+// phases runs the warmup and the measured part, and returns the end reason
+// ("" when stopped by interrupt or server exit).
+func (d *dispatcher) phases(ph Phase, sched *Schedule) (string, error) {
+	if ph.Warmup > 0 {
+		end, err := d.closedLoop(ph.Warmup, 0, true)
+		if end != schema.EndCompleted {
+			d.begin()
+			return end, err
+		}
+		d.wg.Wait() // every warmup result is queued before the marker
+		if d.afterWarmup != nil {
+			if err := d.afterWarmup(d.reqCtx); err != nil {
+				d.hookErr = fmt.Errorf("after warmup: %w", err)
+			}
+		}
+	}
+	d.begin()
+	if ph.Arrival == schema.ArrivalSync {
+		return d.closedLoop(ph.Queries, ph.Duration, false)
+	}
+	return d.openLoop(sched)
+}
+
+// begin starts the measured part: it sets the origin and queues the
+// marker the collector starts measuring at.
+func (d *dispatcher) begin() {
+	d.origin, d.startWall = d.now(), time.Now()
+	d.results <- &Result{}
+}

@@ -1,0 +1,371 @@
+package engine
+
+import (
+	"loadgen/loadgen/schema"
+
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// The Measure functions produce the fidelity and speed figures of the load
+// engine (issue "Fidelity and speed"). They run real phases through Run on
+// loopback and return figures with a String method; the benchmarks in
+// fidelity_test.go print them, and the lead can expose them as a hidden
+// `loadgen selftest` command. An empty baseURL means an in-process
+// FastHandler server (whose CPU then counts as the client's).
+
+// AccuracyRow compares one percentile of one metric with the truth.
+type AccuracyRow struct {
+	Metric     string
+	Percentile float64
+	MeasuredMs float64
+	TruthMs    float64
+	BoundMs    float64 // 1% of the truth + 0.5 ms
+	OK         bool
+}
+
+// AccuracyFigures is the result of MeasureAccuracy.
+type AccuracyFigures struct {
+	Rate     float64
+	Requests int
+	Failed   int
+	Rows     []AccuracyRow
+}
+
+// splitmix returns a well-mixed uniform value in [0,1) for i.
+func splitmix(i int64) float64 {
+	z := uint64(i) + 0x9e3779b97f4a7c15
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
+	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
+	z ^= z >> 31
+	return float64(z>>11) / (1 << 53)
+}
+
+// TruthDelaysDefault is the delay model of MeasureAccuracy: TTFT uniform
+// in [2 ms, 40 ms) and four token chunks 3 ms apart.
+func TruthDelaysDefault(i int64) TruthDelays {
+	return TruthDelays{TTFT: 2*time.Millisecond + time.Duration(splitmix(i)*38e6), ITL: 3 * time.Millisecond, Tokens: 4}
+}
+
+// MeasureAccuracy runs a Poisson phase at rate requests/s against a
+// TruthServer and compares measured TTFT and E2E percentiles with the
+// server's own stamps.
+func MeasureAccuracy(ctx context.Context, rate float64, requests int) (*AccuracyFigures, error) {
+	srv, err := StartTruthServer(TruthDelaysDefault)
+	if err != nil {
+		return nil, err
+	}
+	defer srv.Close()
+	ph := Phase{Name: "accuracy", Arrival: schema.ArrivalPoisson, Rate: schema.Rate(rate), Queries: requests, Warmup: 20, Seed: 1}
+	o := Options{BaseURL: srv.URL}
+	// The truth counts from the first measured request on.
+	o.onResult = func(r *Result) {
+		if r.Warmup && r.Request == 0 && r.Query == ph.Warmup-1 {
+			srv.Reset()
+		}
+	}
+	res, err := Run(ctx, ph, &repeatSource{body: SyntheticBody}, o)
+	if err != nil {
+		return nil, err
+	}
+	ttft, e2e := srv.Truth()
+	f := &AccuracyFigures{Rate: rate, Requests: res.Completed, Failed: res.Failed}
+	for _, m := range []struct {
+		name  string
+		truth func(float64) int64
+		s     schema.Stats
+	}{{schema.MetricTTFT, ttft.ValueAtPercentile, res.Latency[schema.MetricTTFT]}, {schema.MetricE2EL, e2e.ValueAtPercentile, res.Latency[schema.MetricE2EL]}} {
+		for _, p := range []struct {
+			p float64
+			v float64
+		}{{50, m.s.P50}, {90, m.s.P90}, {99, m.s.P99}, {99.9, m.s.P999}} {
+			truth := float64(m.truth(p.p)) / 1e3
+			bound := 0.01*truth + 0.5
+			f.Rows = append(f.Rows, AccuracyRow{m.name, p.p, p.v, truth, bound, math.Abs(p.v-truth) <= bound})
+		}
+	}
+	return f, nil
+}
+
+// OK reports whether every row is within its bound and nothing failed.
+func (f *AccuracyFigures) OK() bool {
+	for _, r := range f.Rows {
+		if !r.OK {
+			return false
+		}
+	}
+	return f.Failed == 0
+}
+
+// String renders the figures for a terminal.
+func (f *AccuracyFigures) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "accuracy: %d requests at %g/s Poisson against a server with known delays (failed %d)\n", f.Requests, f.Rate, f.Failed)
+	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "metric\tpct\tmeasured ms\ttruth ms\t|diff| ms\tbound ms\tok\t")
+	for _, r := range f.Rows {
+		fmt.Fprintf(tw, "%s\tp%g\t%.3f\t%.3f\t%.3f\t%.3f\t%v\t\n", r.Metric, r.Percentile, r.MeasuredMs, r.TruthMs,
+			math.Abs(r.MeasuredMs-r.TruthMs), r.BoundMs, r.OK)
+	}
+	_ = tw.Flush()
+	return b.String()
+}
+
+// ScheduleFigures is the result of MeasureSchedule.
+type ScheduleFigures struct {
+	Arrival    string
+	Burstiness float64
+	Rate       float64
+	Queries    int
+	Achieved   float64
+	// RateError is (achieved − rate)/rate.
+	RateError float64
+	LagP50Ms  float64
+	LagP99Ms  float64
+	LagMaxMs  float64
+	Late      int
+	// KSD and KSP test the schedule's gaps against the requested
+	// distribution (poisson, gamma); SentKSD and SentKSP test the gaps
+	// between actual sends. For constant, MaxGapErrorNs and
+	// SentGapP99ErrorUs stand in.
+	KSD, KSP, SentKSD, SentKSP float64
+	MaxGapErrorNs              float64
+	SentGapP99ErrorUs          float64
+}
+
+// MeasureSchedule runs an open-loop phase (one request per query) against
+// baseURL and reports the achieved rate, schedule lag and KS tests.
+func MeasureSchedule(ctx context.Context, baseURL string, ph Phase) (*ScheduleFigures, error) {
+	if baseURL == "" {
+		u, stop, err := serveFast(ctx)
+		if err != nil {
+			return nil, err
+		}
+		defer stop()
+		baseURL = u
+	}
+	if ph.Queries <= 0 {
+		return nil, fmt.Errorf("schedule: phase needs a query count")
+	}
+	lags := make([]float64, ph.Queries) // schedule lag of each measured query
+	o := Options{BaseURL: baseURL}
+	o.onResult = func(r *Result) {
+		if i := r.Query - ph.Warmup; !r.Warmup && !r.NotSent && i >= 0 && i < len(lags) {
+			lags[i] = (r.Sent - r.Scheduled).Seconds()
+		}
+	}
+	res, err := Run(ctx, ph, &repeatSource{body: SyntheticBody}, o)
+	if err != nil {
+		return nil, err
+	}
+	sched := ScheduleGaps(ph, ph.Queries)
+	offs := make([]float64, len(sched))
+	acc := 0.0
+	for i, g := range sched {
+		acc += g
+		offs[i] = acc + lags[i] // scheduled offset + lag = sent offset
+	}
+	slices.Sort(offs)
+	sentGaps := Gaps(offs)
+	lag := res.Latency[schema.MetricScheduleLag]
+	f := &ScheduleFigures{Arrival: ph.Arrival, Burstiness: ph.Burstiness, Rate: float64(ph.Rate), Queries: res.Completed + res.Failed,
+		Achieved: res.AchievedRate, RateError: (res.AchievedRate - float64(ph.Rate)) / float64(ph.Rate),
+		LagP50Ms: lag.P50, LagP99Ms: lag.P99, LagMaxMs: lag.Max, Late: res.LateArrivals}
+	if cdf := GapCDF(ph); cdf != nil {
+		f.KSD, f.KSP = KSTest(sched, cdf)
+		f.SentKSD, f.SentKSP = KSTest(sentGaps, cdf)
+	} else {
+		f.MaxGapErrorNs = MaxGapError(sched, float64(ph.Rate)) * 1e9
+		errs := make([]float64, len(sentGaps))
+		for i, g := range sentGaps {
+			errs[i] = math.Abs(g - 1/float64(ph.Rate))
+		}
+		slices.Sort(errs)
+		f.SentGapP99ErrorUs = errs[len(errs)*99/100] * 1e6
+	}
+	return f, nil
+}
+
+// OK reports whether the achieved rate is within 1% of the target, the
+// p99 lag under 2 ms and the schedule passes its distribution test.
+func (f *ScheduleFigures) OK() bool {
+	ok := math.Abs(f.RateError) <= 0.01 && f.LagP99Ms < 2
+	if f.Arrival == schema.ArrivalConstant {
+		return ok && f.MaxGapErrorNs <= 1.5
+	}
+	return ok && f.KSP >= 0.01
+}
+
+// String renders the figures for a terminal.
+func (f *ScheduleFigures) String() string {
+	dist := fmt.Sprintf("schedule KS D=%.4f p=%.3f; sent gaps KS D=%.4f p=%.3f", f.KSD, f.KSP, f.SentKSD, f.SentKSP)
+	if f.Arrival == schema.ArrivalConstant {
+		dist = fmt.Sprintf("schedule max |gap−1/r| %.1f ns; sent gaps p99 |gap−1/r| %.1f µs", f.MaxGapErrorNs, f.SentGapP99ErrorUs)
+	}
+	k := ""
+	if f.Arrival == schema.ArrivalGamma {
+		k = fmt.Sprintf(" k=%g", f.Burstiness)
+	}
+	return fmt.Sprintf("schedule: %s%s %g/s, %d queries: achieved %.2f/s (%+.3f%%), lag p50 %.3f ms p99 %.3f ms max %.3f ms, late %d; %s; ok=%v",
+		f.Arrival, k, f.Rate, f.Queries, f.Achieved, f.RateError*100, f.LagP50Ms, f.LagP99Ms, f.LagMaxMs, f.Late, dist, f.OK())
+}
+
+// CapacityFigures is the result of MeasureCapacity.
+type CapacityFigures struct {
+	URL         string
+	InProcess   bool // the server ran in this process (its CPU is counted)
+	Concurrency int
+	Requests    int
+	Failed      int
+	Seconds     float64
+	PerSec      float64
+	// CPUPerRequestUs is this process's user+system CPU per request.
+	CPUPerRequestUs float64
+	// AllocsPerRequest and BytesPerRequest are heap allocations per
+	// request (the whole process).
+	AllocsPerRequest, BytesPerRequest float64
+}
+
+// MeasureCapacity runs a closed loop (arrival inf, the given cap) of n
+// requests against baseURL and reports requests/s and client CPU per
+// request.
+func MeasureCapacity(ctx context.Context, baseURL string, concurrency, n int) (*CapacityFigures, error) {
+	f := &CapacityFigures{URL: baseURL, Concurrency: concurrency}
+	if baseURL == "" {
+		u, stop, err := serveFast(ctx)
+		if err != nil {
+			return nil, err
+		}
+		defer stop()
+		baseURL, f.URL, f.InProcess = u, u, true
+	}
+	ph := Phase{Name: "capacity", Arrival: schema.ArrivalInf, MaxConcurrency: concurrency, Queries: n, Warmup: concurrency}
+	var m0, m1 runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&m0)
+	cpu0 := cpuTime()
+	res, err := Run(ctx, ph, &repeatSource{body: SyntheticBody}, Options{BaseURL: baseURL})
+	if err != nil {
+		return nil, err
+	}
+	cpu := cpuTime() - cpu0
+	runtime.ReadMemStats(&m1)
+	total := res.Completed + res.Failed
+	f.Requests, f.Failed, f.Seconds = total, res.Failed, res.Duration
+	if res.Duration > 0 {
+		f.PerSec = float64(res.Completed) / res.Duration
+	}
+	if total > 0 {
+		all := float64(total + concurrency) // warmup included in CPU and allocations
+		f.CPUPerRequestUs = float64(cpu.Microseconds()) / all
+		f.AllocsPerRequest = float64(m1.Mallocs-m0.Mallocs) / all
+		f.BytesPerRequest = float64(m1.TotalAlloc-m0.TotalAlloc) / all
+	}
+	return f, nil
+}
+
+// String renders the figures for a terminal.
+func (f *CapacityFigures) String() string {
+	where := "server in another process"
+	if f.InProcess {
+		where = "server in this process: CPU and allocations include it"
+	}
+	return fmt.Sprintf("capacity: closed loop, max_concurrency %d, %d requests (%d failed) in %.2f s: %.0f requests/s; "+
+		"%.1f µs CPU, %.1f allocations, %.0f B per request (%s)",
+		f.Concurrency, f.Requests, f.Failed, f.Seconds, f.PerSec, f.CPUPerRequestUs, f.AllocsPerRequest, f.BytesPerRequest, where)
+}
+
+// MemoryPoint is the process memory after some requests.
+type MemoryPoint struct {
+	Requests int
+	RSSMB    float64 // VmRSS (0 where /proc is missing)
+	HeapMB   float64 // Go heap in use
+}
+
+// MemoryFigures is the result of MeasureMemory.
+type MemoryFigures struct {
+	InProcess bool
+	Points    []MemoryPoint
+}
+
+// MeasureMemory runs n requests (closed loop, the given cap) with
+// requests.jsonl and the hlog streaming to io.Discard, and samples memory
+// after 10k requests and every tenfold after that.
+func MeasureMemory(ctx context.Context, baseURL string, concurrency, n int) (*MemoryFigures, error) {
+	f := &MemoryFigures{}
+	if baseURL == "" {
+		u, stop, err := serveFast(ctx)
+		if err != nil {
+			return nil, err
+		}
+		defer stop()
+		baseURL, f.InProcess = u, true
+	}
+	next := 10000
+	o := Options{BaseURL: baseURL, RequestsLog: io.Discard, Hlog: io.Discard}
+	count := 0
+	o.onResult = func(r *Result) {
+		if r.Warmup {
+			return
+		}
+		count++
+		if count == next || count == n {
+			f.Points = append(f.Points, memoryPoint(count))
+			next *= 10
+		}
+	}
+	ph := Phase{Name: "memory", Arrival: schema.ArrivalInf, MaxConcurrency: concurrency, Queries: n}
+	if _, err := Run(ctx, ph, &repeatSource{body: SyntheticBody}, o); err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+func memoryPoint(n int) MemoryPoint {
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return MemoryPoint{Requests: n, RSSMB: rssMB(), HeapMB: float64(m.HeapInuse) / (1 << 20)}
+}
+
+// rssMB reads VmRSS from /proc/self/status.
+func rssMB() float64 {
+	fh, err := os.Open("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	defer fh.Close()
+	sc := bufio.NewScanner(fh)
+	for sc.Scan() {
+		if rest, ok := strings.CutPrefix(sc.Text(), "VmRSS:"); ok {
+			kb, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 64)
+			if err == nil {
+				return kb / 1024
+			}
+		}
+	}
+	return 0
+}
+
+// String renders the figures for a terminal.
+func (f *MemoryFigures) String() string {
+	var b strings.Builder
+	where := ""
+	if f.InProcess {
+		where = " (server in this process)"
+	}
+	fmt.Fprintf(&b, "memory%s:", where)
+	for _, p := range f.Points {
+		fmt.Fprintf(&b, " %d requests: RSS %.1f MB, heap %.1f MB;", p.Requests, p.RSSMB, p.HeapMB)
+	}
+	return strings.TrimSuffix(b.String(), ";")
+}

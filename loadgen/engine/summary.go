@@ -1,0 +1,182 @@
+package engine
+
+import (
+	"loadgen/loadgen/schema"
+
+	"fmt"
+	"math"
+	"time"
+
+	hdr "github.com/HdrHistogram/hdrhistogram-go"
+)
+
+// moments tracks the exact count, mean, variance (Welford), minimum and
+// maximum of a metric in µs; percentiles come from its histogram.
+type moments struct {
+	n        int64
+	mean, m2 float64
+	min, max int64
+}
+
+func (m *moments) add(v int64) {
+	if m.n == 0 || v < m.min {
+		m.min = v
+	}
+	if v > m.max {
+		m.max = v
+	}
+	m.n++
+	d := float64(v) - m.mean
+	m.mean += d / float64(m.n)
+	m.m2 += d * (float64(v) - m.mean)
+}
+
+// stats summarises a metric in milliseconds: exact mean, population
+// standard deviation (numpy's default), min and max; median and
+// percentiles from the HDR histogram (3 significant digits).
+func stats(h *hdr.Histogram, m moments) schema.Stats {
+	if m.n == 0 {
+		return schema.Stats{}
+	}
+	ms := func(v int64) float64 { return float64(v) / 1e3 }
+	// A percentile is the highest value equivalent to its bucket; clamp it
+	// to the exact extremes so that no percentile exceeds the maximum.
+	pct := func(p float64) float64 { return ms(min(max(h.ValueAtPercentile(p), m.min), m.max)) }
+	return schema.Stats{
+		Count:  m.n,
+		Mean:   m.mean / 1e3,
+		Median: pct(50),
+		Std:    math.Sqrt(m.m2/float64(m.n)) / 1e3,
+		Min:    ms(m.min),
+		Max:    ms(m.max),
+		P50:    pct(50),
+		P90:    pct(90),
+		P95:    pct(95),
+		P99:    pct(99),
+		P999:   pct(99.9),
+	}
+}
+
+// result builds the phase result once the collector has seen everything.
+func (c *collector) result(end string, endWall time.Time) *schema.PhaseResult {
+	ph, d := c.ph, c.d
+	r := &schema.PhaseResult{
+		SchemaVersion:     schema.PhaseSchemaVersion,
+		Simulated:         c.o.Simulated,
+		Config:            c.o.Config,
+		Phase:             ph.Name,
+		ModelID:           c.o.Model,
+		Arrival:           ph.Arrival,
+		RequestRate:       ph.targetRate(),
+		Burstiness:        ph.burstiness(),
+		Ramp:              ph.Ramp,
+		Seed:              ph.Seed,
+		StartedAt:         c.startWall,
+		EndedAt:           endWall,
+		EndReason:         end,
+		Completed:         c.completed,
+		Failed:            c.failed,
+		TotalInputTokens:  c.inTok,
+		TotalOutputTokens: c.outTok,
+		QueriesCompleted:  c.queriesOK,
+		QueriesFailed:     c.queriesBad,
+		QueriesPlanned:    ph.Queries,
+		LateArrivals:      c.late,
+		LateThresholdMs:   float64(c.o.lateThreshold()) / 1e6,
+		WarmupQueries:     ph.Warmup,
+		DatasetCycles:     c.cycles,
+		Errors:            c.errs,
+		SLO:               ph.SLO,
+		Latency:           make(map[string]schema.Stats, nMetrics),
+	}
+	if ph.MaxConcurrency > 0 {
+		mc := ph.MaxConcurrency
+		r.MaxConcurrency = &mc
+	}
+	if c.lastEnd > c.origin {
+		r.Duration = (c.lastEnd - c.origin).Seconds()
+	}
+	if r.Duration > 0 {
+		r.RequestThroughput = float64(c.completed) / r.Duration
+		r.OutputThroughput = float64(c.outTok) / r.Duration
+		r.TotalTokenThroughput = float64(c.inTok+c.outTok) / r.Duration
+		r.QueryThroughput = float64(c.queriesOK) / r.Duration
+	}
+	// Request goodput needs a request-level SLO (as vLLM leaves it null
+	// without one); query goodput needs any SLO.
+	if ph.SLO.RequestLevel() {
+		r.RequestGoodput = perSecond(c.goodReq, r.Duration)
+	}
+	if ph.SLO.Any() {
+		r.QueryGoodput = perSecond(c.goodQuery, r.Duration)
+	}
+	if span := time.Duration(d.lastDispatch.Load()) - c.origin; span > 0 {
+		r.AchievedRate = float64(d.dispatched.Load()) / span.Seconds()
+	}
+	for m, name := range schema.Metrics {
+		r.Latency[name] = stats(c.hist[m], c.moments[m])
+	}
+	if c.o.Scorer != nil {
+		q := &schema.Quality{ScoredDocuments: c.scored, MissingYes: c.missYes, MissingNo: c.missNo,
+			TopN: c.topN, LabelledQueries: c.labelled}
+		if c.labelled > 0 {
+			ndcg, mrr := c.ndcgSum/float64(c.labelled), c.mrrSum/float64(c.labelled)
+			q.NDCG, q.MRR = &ndcg, &mrr
+		}
+		r.Quality = q
+	}
+	r.Warnings = c.warnings()
+	return r
+}
+
+// perSecond returns n/duration (0 for an empty phase).
+func perSecond(n int, duration float64) *float64 {
+	var v float64
+	if duration > 0 {
+		v = float64(n) / duration
+	}
+	return &v
+}
+
+// warnings says what the numbers alone would not.
+func (c *collector) warnings() []string {
+	var w []string
+	if c.late > 0 && c.ph.Arrival != schema.ArrivalInf {
+		queries := c.queriesOK + c.queriesBad
+		why := "the client or host could not keep up with the schedule"
+		if n := c.d.capWaits.Load(); n > 0 {
+			why = fmt.Sprintf("the concurrency cap of %d held %d requests back", c.ph.MaxConcurrency, n)
+		}
+		w = append(w, fmt.Sprintf("dispatcher fell behind: %d of %d arrivals were sent more than %v late "+
+			"(max lag %.1f ms, p99 schedule lag %.2f ms); %s; the lag is in schedule_lag and response_time",
+			c.late, queries, c.o.lateThreshold(), float64(c.maxLag)/1e6,
+			float64(c.hist[mLag].ValueAtPercentile(99))/1e3, why))
+	}
+	for m, n := range c.rangeErrs {
+		if n > 0 {
+			w = append(w, fmt.Sprintf("%d %s values outside the histogram range (0 to %v) were not recorded", n, schema.Metrics[m], schema.HistSpan))
+		}
+	}
+	if c.noUsage > 0 {
+		w = append(w, fmt.Sprintf("%d requests ended without a usage chunk; their output tokens were counted "+
+			"as choice chunks and their prompt tokens as 0 (send stream_options.include_usage)", c.noUsage))
+	}
+	if c.warmFails > 0 {
+		w = append(w, fmt.Sprintf("warmup: %d of %d requests failed (first: %s)", c.warmFails, c.warmRequests, c.warmSample))
+	}
+	if c.d.sourceShort.Load() {
+		w = append(w, fmt.Sprintf("the workload ended after %d of %d measured queries",
+			c.queriesOK+c.queriesBad, c.ph.Queries))
+	}
+	if c.log != nil {
+		if err := c.log.flush(); err != nil {
+			w = append(w, err.Error())
+		}
+	}
+	if c.hlog != nil {
+		if err := c.hlog.Flush(); err != nil {
+			w = append(w, err.Error())
+		}
+	}
+	return w
+}

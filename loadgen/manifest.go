@@ -1,0 +1,167 @@
+package loadgen
+
+import (
+	"loadgen/loadgen/schema"
+
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"loadgen/profiles"
+)
+
+// manifestState owns manifest.json: every change of status goes through
+// update, which rewrites the file atomically, so the record on disk is
+// accurate whenever loadgen stops.
+type manifestState struct {
+	path string
+	mu   sync.Mutex
+	m    *schema.Manifest
+}
+
+// resumeManifest reads the manifest of the sweep to resume from o.Out and
+// refuses what cannot be continued: a changed profile, the other mode
+// (real vs simulated), another simulator speed.
+func resumeManifest(o Options, plan *profiles.Plan) (*schema.Manifest, error) {
+	dir, hash := o.Out, plan.Profile.Hash()
+	if dir == "" {
+		return nil, fmt.Errorf("%w: --resume needs the results directory of the sweep to continue", ErrBadInput)
+	}
+	if _, err := os.Stat(filepath.Join(dir, schema.ManifestFile)); err != nil {
+		return nil, fmt.Errorf("%w: --resume %s: no %s there: %w", ErrBadInput, dir, schema.ManifestFile, err)
+	}
+	m, err := schema.ReadManifest(dir)
+	if err != nil {
+		return nil, fmt.Errorf("%w: --resume %s: %w", ErrBadInput, dir, err)
+	}
+	if m.ProfileHash != hash {
+		return nil, fmt.Errorf("%w: --resume %s: the profile changed since that sweep (hash %s, now %s); results of different profiles cannot be mixed: start a new sweep",
+			ErrBadInput, dir, m.ProfileHash, hash)
+	}
+	if m.Simulated != o.Simulate {
+		return nil, fmt.Errorf("%w: --resume %s: that sweep ran %s; resume it the same way", ErrBadInput, dir, simOrReal(m.Simulated))
+	}
+	if speed := o.Sim.withDefaults().Speed; m.Sim != nil && o.Simulate && m.Sim.SpeedFactor != speed {
+		return nil, fmt.Errorf("%w: --resume %s: that sweep ran the simulator at --sim-speed %g, not %g; latencies of different speeds cannot be mixed",
+			ErrBadInput, dir, m.Sim.SpeedFactor, speed)
+	}
+	return m, nil
+}
+
+// newManifestState continues the resumed manifest, or starts a new one, and
+// writes it.
+func newManifestState(dir string, o Options, plan *profiles.Plan, resumed *schema.Manifest) (*manifestState, error) {
+	s := &manifestState{path: filepath.Join(dir, schema.ManifestFile)}
+	hash := plan.Profile.Hash()
+	if resumed != nil {
+		s.m = resumed
+	} else {
+		resolved, err := json.Marshal(plan.Profile)
+		if err != nil {
+			return nil, fmt.Errorf("encode resolved profile: %w", err)
+		}
+		s.m = &schema.Manifest{
+			SchemaVersion:   schema.ManifestSchemaVersion,
+			Profile:         plan.Profile.Name,
+			ProfilePath:     absProfilePath(plan.Profile.Path),
+			ProfileHash:     hash,
+			ResolvedProfile: resolved,
+			LoadgenVersion:  o.Version,
+			Host:            schema.CurrentHost(),
+			Simulated:       o.Simulate,
+			StartedAt:       o.Now(),
+		}
+		if o.Simulate {
+			s.m.Sim = o.Sim.info()
+		}
+	}
+	s.m.Status = schema.SweepRunning
+	for _, c := range plan.Configs {
+		if err := addConfig(s.m, c, plan.Profile.Load); err != nil {
+			return nil, err
+		}
+	}
+	return s, s.save()
+}
+
+func simOrReal(sim bool) string {
+	if sim {
+		return "with --simulate"
+	}
+	return "without --simulate"
+}
+
+// update applies fn to the manifest and writes it.
+func (s *manifestState) update(fn func(m *schema.Manifest)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	fn(s.m)
+	// A failed write is not fatal to the measurements: the phase files are
+	// written separately and `loadgen report` rebuilds from them.
+	_ = s.saveLocked()
+}
+
+// config applies fn to the named configuration's record and writes it.
+func (s *manifestState) config(name string, fn func(c *schema.ConfigStatus)) {
+	s.update(func(m *schema.Manifest) { fn(m.Config(name)) })
+}
+
+// snapshot returns a deep copy of the manifest.
+func (s *manifestState) snapshot() schema.Manifest {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var c schema.Manifest
+	b, _ := json.Marshal(s.m)
+	_ = json.Unmarshal(b, &c)
+	return c
+}
+
+func (s *manifestState) save() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.saveLocked()
+}
+
+func (s *manifestState) saveLocked() error {
+	if err := schema.WriteJSONAtomic(s.path, s.m); err != nil {
+		return fmt.Errorf("write manifest: %w", err)
+	}
+	return nil
+}
+
+// addConfig records a configuration of the plan (and its phases) as pending,
+// unless a resumed manifest already has it.
+func addConfig(m *schema.Manifest, c profiles.Config, phases []profiles.Phase) error {
+	settings, err := json.Marshal(c.Settings)
+	if err != nil {
+		return fmt.Errorf("encode settings of %s: %w", c.Name, err)
+	}
+	cs := m.Config(c.Name)
+	if cs == nil {
+		m.Configs = append(m.Configs, schema.ConfigStatus{Name: c.Name, Status: schema.StatusPending})
+		cs = &m.Configs[len(m.Configs)-1]
+	}
+	cs.Settings = settings
+	for _, ph := range phases {
+		if cs.Phase(ph.Name) == nil {
+			cs.Phases = append(cs.Phases, schema.PhaseStatus{
+				Name: ph.Name, Status: schema.StatusPending, File: schema.PhaseFile(c.Name, ph.Name)})
+		}
+	}
+	return nil
+}
+
+// absProfilePath makes a profile file's path absolute, so that `sweep
+// --resume DIR` finds it from any directory ("shipped:…" stays as it is).
+func absProfilePath(path string) string {
+	if path == "" || strings.HasPrefix(path, "shipped:") {
+		return path
+	}
+	if abs, err := filepath.Abs(path); err == nil {
+		return abs
+	}
+	return path
+}

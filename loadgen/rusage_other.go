@@ -1,8 +1,0 @@
-//go:build !unix
-
-package loadgen
-
-import "time"
-
-// cpuTime is unknown here.
-func cpuTime() time.Duration { return 0 }

@@ -1,0 +1,14 @@
+// Package schema is the vocabulary every layer of loadgen shares and the
+// on-disk formats of a results directory. It is a leaf: it imports nothing
+// of loadgen's, and every other package may import it.
+//
+// It holds the arrival kinds and Rate (how a phase is paced), the phase
+// result (<phase>.json, with `vllm bench serve`'s keys), the server-side
+// metrics of a phase, the startup record of a server (startup.json, with
+// its failure classes), the sweep's manifest (manifest.json) and file
+// layout, the HdrHistogram interval log (<phase>.hlog: geometry, writer and
+// reader), and the one atomic way every result file is written.
+//
+//	OUT/manifest.json summary.md summary.json summary.csv report.html plots/*.svg
+//	OUT/<config>/command.txt server.log startup.json <phase>.json <phase>.hlog
+package schema
