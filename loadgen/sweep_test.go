@@ -28,7 +28,7 @@ const twoConfigs = `configs:
 `
 
 // TestSimulatedSweep runs two configs × two phases against the simulator
-// and checks every output of design.md §8.
+// and checks every output of a results directory.
 func TestSimulatedSweep(t *testing.T) {
 	t.Parallel()
 	p := writeProfile(t, "twobytwo", twoConfigs+`load:

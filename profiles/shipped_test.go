@@ -55,7 +55,7 @@ func TestShipped(t *testing.T) {
 	}
 }
 
-// TestRerankShape pins what the issue asks of rerank.yaml: the offline
+// TestRerankShape pins the shape of rerank.yaml: the offline
 // benchmark's four configs and workload, a sync phase, Poisson rates and an
 // inf stress phase with a cap.
 func TestRerankShape(t *testing.T) {

@@ -52,7 +52,7 @@ const (
 	modeLauncher   = "launcher"    // loadgen itself: Starts a "grandchild" fake, then dies without Stop
 )
 
-// coldStart is a vllm-neuron cold start (neuron.md §5), up to the point
+// coldStart is a vllm-neuron cold start, up to the point
 // where the API server starts listening.
 var coldStart = []string{
 	"INFO 11-05 20:20:44 [__init__.py:216] Platform plugin neuron is activated",

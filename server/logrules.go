@@ -9,8 +9,7 @@ import (
 )
 
 // This file is the one place that knows what vLLM and vllm-neuron write to
-// their log (reference/neuron.md §5–6): fatal causes, warnings that void a
-// run, compiled-artifact cache markers and startup phases. Every row is
+// their log: fatal causes, warnings that void a run, compiled-artifact cache markers and startup phases. Every row is
 // tested against a real log line in logrules_test.go.
 
 // logRule recognises one fatal or suspicious log line.

@@ -9,7 +9,7 @@ import (
 )
 
 // realLines are log lines as vLLM, vllm-neuron, NxDI and the Neuron
-// runtime print them (neuron.md §5–6), with the class each must get and
+// runtime print them, with the class each must get and
 // words the user-facing reason must contain.
 var realLines = []struct {
 	name  string

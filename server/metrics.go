@@ -22,7 +22,7 @@ import (
 // metrics.
 var ErrNoMetrics = errors.New("server has no /metrics endpoint")
 
-// vLLM's metric names (reference/vllm.md §5.1). Counters carry the
+// vLLM's metric names (vllm/v1/metrics/loggers.py). Counters carry the
 // _total suffix; deprecated names are read when the current ones are
 // absent.
 const (

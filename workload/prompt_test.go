@@ -13,7 +13,7 @@ import (
 	"unicode/utf8"
 )
 
-// qwen3SuffixIDs are the real Qwen3 ids of PromptSuffix (neuron.md §9); the
+// qwen3SuffixIDs are the real Qwen3 ids of PromptSuffix; the
 // fake tokenizer reproduces them.
 var qwen3SuffixIDs = []int{151645, 198, 151644, 77091, 198, 151667, 271, 151668, 271}
 

@@ -186,7 +186,7 @@ func TestCollectorOnQuery(t *testing.T) {
 	}
 }
 
-// TestPhaseResultGolden pins the phase result JSON (design.md §4 keys) and
+// TestPhaseResultGolden pins the phase result JSON (vLLM's keys and ours) and
 // checks that it reads back into the same result.
 func TestPhaseResultGolden(t *testing.T) {
 	t.Parallel()

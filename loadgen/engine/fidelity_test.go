@@ -18,10 +18,10 @@ import (
 	"loadgen/workload"
 )
 
-// The fidelity benchmarks print the figures of the issue "Fidelity and
-// speed"; run them once each:
+// The fidelity benchmarks print the engine's fidelity and speed figures
+// (the README's "Measured figures"); run them once each:
 //
-//	go test -run '^$' -bench Fidelity -benchtime 1x ./loadgen
+//	go test -run '^$' -bench Fidelity -benchtime 1x ./loadgen/engine
 //
 // The capacity and memory figures use a FastHandler server in a child
 // process (this test binary, re-executed), so that CPU and memory are the

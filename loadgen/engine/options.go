@@ -71,8 +71,7 @@ type Options struct {
 	LateThreshold time.Duration
 	// Rank computes NDCG@topN and MRR of one scored query from its scores
 	// (P(yes) per document, NaN when unscored) and relevant document
-	// indices. Nil means RankQuality. The lead plugs workload's ranking in
-	// here.
+	// indices. Nil means RankQuality.
 	Rank func(scores []float64, relevant []int, topN int) (ndcg, mrr float64)
 	// OnQuery, when set, is called from the collector goroutine for every
 	// finished measured query, in completion order (e.g. to write

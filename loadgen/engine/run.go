@@ -30,9 +30,10 @@ var (
 // "error" and a warning. Run returns an error, and no result, only when the
 // phase or options are invalid or nothing could be started.
 //
-// The lead's `loadgen run`: build a workload.Source, fill Options (BaseURL,
-// Model, Scorer for reranking, RequestsLog/Hlog files, Progress printer,
-// ServerExited from the server process), call Run, write the result JSON.
+// A caller builds a workload.Source, fills Options (BaseURL, Model, Scorer
+// for reranking, RequestsLog/Hlog files, Progress printer, ServerExited from
+// the server process), calls Run and writes the result JSON; the sweep in
+// package loadgen is that caller.
 func Run(ctx context.Context, ph Phase, src workload.Source, o Options) (*schema.PhaseResult, error) {
 	if err := ph.Validate(); err != nil {
 		return nil, err

@@ -18,10 +18,9 @@ import (
 )
 
 // The Measure functions produce the fidelity and speed figures of the load
-// engine (issue "Fidelity and speed"). They run real phases through Run on
-// loopback and return figures with a String method; the benchmarks in
-// fidelity_test.go print them, and the lead can expose them as a hidden
-// `loadgen selftest` command. An empty baseURL means an in-process
+// engine. They run real phases through Run on loopback and return figures
+// with a String method; `loadgen selftest` and the benchmarks in
+// fidelity_test.go print them. An empty baseURL means an in-process
 // FastHandler server (whose CPU then counts as the client's).
 
 // AccuracyRow compares one percentile of one metric with the truth.

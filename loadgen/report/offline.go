@@ -12,9 +12,11 @@ import (
 	"strings"
 )
 
-// OfflineResult is one result file of the offline benchmark (see
-// reference/seed-notes.md): `<name>.json` with "configuration", "metrics"
-// and optionally "raw_times".
+// OfflineResult is one result file of the offline benchmark (a Python
+// script that ran vllm.LLM per configuration; see the README):
+// `<name>.json` with "configuration" (its settings), "metrics"
+// (avg/min/max/p50/p95/p99 time per query, total_queries, total_time,
+// throughput_queries_per_sec) and optionally "raw_times" (seconds per query).
 type OfflineResult struct {
 	// Name is the file name without .json, as the offline script named
 	// its configs (e.g. cache_OFF_bucketing_ON).

@@ -50,8 +50,8 @@ func TestSummaryOrderAndBanner(t *testing.T) {
 	var md bytes.Buffer
 	sum.WriteMarkdown(&md)
 	text := md.String()
-	// The sections come in the order issue 7 asks for, with the banner at
-	// the top and at the end.
+	// The sections come in their fixed order (the offline ranking first),
+	// with the banner at the top and at the end.
 	marks := []string{"# SIMULATED", "> **SIMULATED", "## 1. Ranking", "## 2. Online phases", "## 3. Startup",
 		"## 4. Server-side metrics", "## 5. Recommendation", "## 6. SIMULATED"}
 	last := -1

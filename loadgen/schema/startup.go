@@ -6,8 +6,8 @@ import "time"
 // from its log and exit status. The empty class means no failure.
 type FailureClass string
 
-// Failure classes. Each is recognised from a known log line (see
-// reference/neuron.md §5–6) or from how the process ended.
+// Failure classes. Each is recognised from a known log line (server's
+// log rules) or from how the process ended.
 const (
 	FailureNone            FailureClass = ""
 	FailureCoresBusy       FailureClass = "cores_busy"         // NeuronCore(s) not available
@@ -27,7 +27,7 @@ const (
 	FailureInvalidConfig   FailureClass = "invalid_config"    // started, but a warning voids the run
 	FailureInterrupted     FailureClass = "interrupted"       // the user stopped loadgen
 
-	// Added with the log watch (neuron.md §6 rows beyond the list).
+	// Further causes the log watch recognises.
 	FailureDeviceInit       FailureClass = "device_init_failed" // Failed to initialize devices / TDRV not initialized
 	FailureMetaTensor       FailureClass = "meta_tensor"        // Cannot copy out of meta tensor (Hub ID + tied embeddings)
 	FailureRuntimeAbort     FailureClass = "runtime_abort"      // terminate … c10::Error (TP larger than the cores)

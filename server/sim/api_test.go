@@ -8,7 +8,7 @@ import (
 )
 
 // TestEndpointsGolden checks every endpoint's status and body against
-// golden JSON shaped as vLLM's (reference/vllm.md §4–5).
+// golden JSON shaped as vLLM's OpenAI-compatible server answers.
 func TestEndpointsGolden(t *testing.T) {
 	prompt := rerankPrompt("does my policy cover flood damage", "Standard homeowners policies exclude flood damage; buy flood insurance separately.")
 	long := strings.Repeat("word ", 2100)

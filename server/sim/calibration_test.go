@@ -18,8 +18,9 @@ import (
 	"testing"
 )
 
-// offlineRow is one configuration of the offline table
-// (reference/seed-notes.md): average seconds per query of 20 documents.
+// offlineRow is one configuration of the offline benchmark's published
+// table (testdata/offline-inf2-xlarge): average seconds per query of 20
+// documents.
 type offlineRow struct {
 	name      string
 	apc       bool

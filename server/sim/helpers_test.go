@@ -22,7 +22,8 @@ const (
 	instruction  = "Given a query about insurance, retrieve relevant passages that answer the query"
 )
 
-// rerankPrompt builds a Qwen3-Reranker prompt (reference/neuron.md §9).
+// rerankPrompt builds a Qwen3-Reranker prompt (prefix, body, suffix, as
+// the model card's Transformers example does).
 func rerankPrompt(query, doc string) string {
 	return rerankPrefix + "<Instruct>: " + instruction + "\n<Query>: " + query + "\n<Document>: " + doc + rerankSuffix
 }

@@ -34,7 +34,7 @@ import "math"
 // ColdBucket once (what warmup would have paid at startup).
 //
 // Fitting. DefaultLatency's a, b and their APC twins solve the two-point
-// system of the offline table (reference/seed-notes.md): with E[P] the mean
+// system of the offline table (testdata/offline-inf2-xlarge): with E[P] the mean
 // padded length of the shipped workload under bucketing (auto buckets
 // 128…2048) and 20 prompts per query,
 //

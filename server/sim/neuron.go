@@ -9,7 +9,7 @@ import (
 
 // NeuronConfig is the effective NxDI NeuronConfig the simulated plugin
 // builds: the plugin's defaults derived from the vLLM flags, updated with
-// override_neuron_config (reference/neuron.md §3). It is what the compiled
+// override_neuron_config. It is what the compiled
 // artifacts are keyed by, and what a reused artifact directory restores.
 type NeuronConfig struct {
 	TPDegree         int    `json:"tp_degree"`

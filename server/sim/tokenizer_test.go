@@ -28,7 +28,7 @@ func TestTokenizeIDs(t *testing.T) {
 			t.Errorf("Tokenize(%q) = %v, want %v", r.text, got, r.want)
 		}
 	}
-	// The reranker suffix is the real one (reference/neuron.md §9).
+	// The reranker suffix is the real one (Qwen3 tokenizer ids).
 	if got := Tokenize(nil, rerankSuffix); !slices.Equal(got, []int{151645, 198, 151644, 77091, 198, 151667, 271, 151668, 271}) {
 		t.Errorf("suffix ids %v", got)
 	}
