@@ -261,7 +261,7 @@ func launchAndDie(port int, death string) int {
 	if sh := os.Getenv(fakeShell); sh != "" {
 		watchdogShell = sh
 	}
-	p, err := Start(context.Background(), Config{
+	p, err := new(Owner).Start(context.Background(), Config{
 		Argv:         []string{exe, "--port", strconv.Itoa(port)},
 		Env:          []string{fakeEnv + "=" + modeGrandchild},
 		Port:         port,
