@@ -112,7 +112,7 @@ func (r *configRun) run(ctx context.Context) {
 	_ = schema.WriteFileAtomic(filepath.Join(r.dir, "command.txt"), []byte(r.c.Server.CommandLine()))
 
 	r.pr.Eventf("%s: starting %s", r.tag(), serverWhat(r.c.Server))
-	proc, err := server.Start(ctx, r.c.Server)
+	proc, err := r.o.Servers.Start(ctx, r.c.Server)
 	if err != nil {
 		r.writeStartup(startupOfError(r.c.Server, err))
 		r.fail(server.ClassOf(err), reasonOf(err))
@@ -147,13 +147,12 @@ func (r *configRun) run(ctx context.Context) {
 		recordArtifacts(r.c, st.Version)
 	}
 
+	// The load client sends the API key itself (engine.Options.APIKey, in
+	// its request template); the out-of-band calls (tokenize, metrics) get
+	// it from the bearer transport. They share the connections, but must
+	// never hang a sweep on a wedged server: they are bounded.
 	r.client = &http.Client{Transport: engine.NewTransport(64)}
-	if key := r.c.Server.APIKey; key != "" {
-		r.client.Transport = bearer{key: key, next: r.client.Transport}
-	}
-	// Out-of-band calls (tokenize, metrics) must never hang a sweep on a
-	// wedged server: they share the transport but are bounded.
-	r.aux = &http.Client{Transport: r.client.Transport, Timeout: AuxTimeout}
+	r.aux = &http.Client{Transport: withBearer(r.c.Server.APIKey, r.client.Transport), Timeout: AuxTimeout}
 	wl, err := buildWorkload(ctx, r.plan.Profile.Workload, r.c.Server.ServedModel, proc.BaseURL(), r.aux)
 	if err != nil {
 		if ctx.Err() != nil {

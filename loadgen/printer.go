@@ -7,21 +7,23 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"golang.org/x/time/rate"
 )
 
 // Printer writes progress for people: permanent event lines, and a status
 // line that is rewritten in place on a terminal or, when the output is not a
 // terminal (CI, a log file), printed as a plain line at most every
-// PlainEvery.
+// DefaultPlainEvery; the status lines in between are left out (the next
+// one says everything they said).
 type Printer struct {
-	w          io.Writer
-	tty        bool
-	plainEvery time.Duration
-	now        func() time.Time
+	w     io.Writer
+	tty   bool
+	now   func() time.Time
+	plain *rate.Limiter // paces plain status lines, by now's clock
 
 	mu        sync.Mutex
-	statusLen int       // visible length of the status line on screen (tty)
-	lastPlain time.Time // when the last plain status line was printed
+	statusLen int // visible length of the status line on screen (tty)
 }
 
 // DefaultPlainEvery is how often a status line is printed when the output is
@@ -31,7 +33,7 @@ const DefaultPlainEvery = 10 * time.Second
 // NewPrinter returns a Printer on w. Whether w is a terminal is detected
 // from the file mode when w is an *os.File.
 func NewPrinter(w io.Writer) *Printer {
-	return &Printer{w: w, tty: IsTerminal(w), plainEvery: DefaultPlainEvery, now: time.Now}
+	return &Printer{w: w, tty: IsTerminal(w), now: time.Now, plain: rate.NewLimiter(rate.Every(DefaultPlainEvery), 1)}
 }
 
 // IsTerminal reports whether w is a character device (a terminal).
@@ -69,8 +71,7 @@ func (p *Printer) Status(s string) {
 		p.statusLen = len([]rune(s))
 		return
 	}
-	if now := p.now(); now.Sub(p.lastPlain) >= p.plainEvery {
-		p.lastPlain = now
+	if p.plain.AllowN(p.now(), 1) {
 		fmt.Fprintln(p.w, s)
 	}
 }

@@ -47,6 +47,16 @@ type Options struct {
 	Progress io.Writer
 	// Version is loadgen's version, recorded in the manifest.
 	Version string
+	// Servers owns the servers the sweep launches, so that the caller can
+	// kill them all at once (main: on the second Ctrl-C, at exit, on a
+	// panic). The sweep stops every server it started before it returns.
+	// nil: the sweep uses an owner of its own.
+	Servers *server.Owner
+	// APIKey is sent as a bearer token to a server loadgen does not start
+	// (server.url), in place of the key named by server.api_key_env. It is
+	// never written anywhere. A profile whose servers loadgen launches
+	// takes no APIKey: its key comes from server.api_key_env.
+	APIKey string
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 }
@@ -81,6 +91,10 @@ func Run(ctx context.Context, o Options) (*Outcome, error) {
 	}
 	if o.Drain == 0 {
 		o.Drain = DefaultDrain
+	}
+	if o.Servers == nil {
+		o.Servers = new(server.Owner)
+		defer o.Servers.KillAll()
 	}
 	plan, err := Plan(o)
 	if err != nil {
@@ -140,6 +154,14 @@ func Plan(o Options) (*profiles.Plan, error) {
 	if o.Simulate {
 		for i := range plan.Configs {
 			simulateConfig(&plan.Configs[i], o.Sim)
+		}
+	}
+	if o.APIKey != "" {
+		for i := range plan.Configs {
+			if !plan.Configs[i].Server.Remote() {
+				return nil, fmt.Errorf("%w: an API key is for a server loadgen does not start (--url, server.url); a launched server takes its key from server.api_key_env", ErrBadInput)
+			}
+			plan.Configs[i].Server.APIKey = o.APIKey
 		}
 	}
 	return plan, nil

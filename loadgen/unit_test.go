@@ -125,7 +125,7 @@ func TestPrinterTerminal(t *testing.T) {
 	t.Parallel()
 	var buf bytes.Buffer
 	clock := &fakeClock{}
-	p := &Printer{w: &buf, tty: true, plainEvery: DefaultPlainEvery, now: clock.now}
+	p := &Printer{w: &buf, tty: true, now: clock.now}
 	p.Status("compiling 3m") // 12 runes, no newline
 	p.Status("é 1s")         // cleared by rune count, then rewritten in place
 	p.Eventf("ready")        // clears the status line, then a permanent line
@@ -360,5 +360,31 @@ func TestPlan(t *testing.T) {
 	}
 	if _, err := Plan(Options{}); !errors.Is(err, ErrBadInput) {
 		t.Errorf("no profile: %v, want ErrBadInput", err)
+	}
+}
+
+// TestPhaseTokenizePace paces prompt building during a phase by its target
+// rate, never below the floor.
+func TestPhaseTokenizePace(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		ph   profiles.Phase
+		docs int
+		want float64
+	}{
+		// 10 q/s × 20 documents × (tokenize + detokenize) × 2.
+		{"open loop", profiles.Phase{Arrival: profiles.ArrivalPoisson, Rate: 10}, 20, 800},
+		// A slow phase still gets the floor.
+		{"slow", profiles.Phase{Arrival: profiles.ArrivalPoisson, Rate: 0.5}, 20, minPhaseTokenize},
+		// No target rate: the floor.
+		{"sync", profiles.Phase{Arrival: profiles.ArrivalSync}, 20, minPhaseTokenize},
+		{"inf", profiles.Phase{Arrival: profiles.ArrivalInf, Rate: profiles.InfRate}, 20, minPhaseTokenize},
+		// A ramp is paced for its highest rate.
+		{"ramp", profiles.Phase{Arrival: profiles.ArrivalPoisson, Ramp: &profiles.Ramp{From: 1, To: 5}}, 20, 400},
+	} {
+		if got := phaseTokenizePace(tc.ph, tc.docs); got != tc.want {
+			t.Errorf("%s: phaseTokenizePace = %g, want %g", tc.name, got, tc.want)
+		}
 	}
 }

@@ -91,3 +91,9 @@ func levenshtein(a, b string) int {
 	}
 	return prev[len(b)]
 }
+
+// Suggest returns the name in known closest to name (a typo, another
+// spelling, a known alias), or "" when none is close. It is the
+// did-you-mean of profile keys and of the CLI's names (commands, flags,
+// list-valued flags) alike.
+func Suggest(name string, known []string) string { return suggest(name, known) }

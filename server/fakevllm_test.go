@@ -188,8 +188,8 @@ func sleepForever() {
 // fakeServe serves vLLM's readiness endpoints until SIGTERM (which
 // modeIgnoreTerm ignores). /health answers 503 twice before 200, as a
 // server whose engine is still coming up. In modeCrash the first
-// completion request kills the server the way a prompt longer than the
-// largest bucket does on Neuron.
+// completion request kills the server, once its 500 is sent, the way a
+// prompt longer than the largest bucket does on Neuron.
 func fakeServe(addr, model, mode string, say func(...string)) int {
 	crash := mode == modeCrash
 	l, err := net.Listen("tcp", addr)
@@ -239,7 +239,10 @@ func fakeServe(addr, model, mode string, say func(...string)) int {
 		say("(APIServer pid=2200) INFO:     Shutting down")
 		return 0
 	case <-dying:
-		time.Sleep(50 * time.Millisecond) // let the 500 reach the client
+		// Shutdown returns once the crashing request's handler has
+		// returned and its 500 is written out (the connection went
+		// idle), so the client always gets it before the exit.
+		_ = srv.Shutdown(context.Background())
 		return 1
 	}
 }
@@ -258,7 +261,7 @@ func launchAndDie(port int, death string) int {
 	if sh := os.Getenv(fakeShell); sh != "" {
 		watchdogShell = sh
 	}
-	p, err := Start(context.Background(), Config{
+	p, err := new(Owner).Start(context.Background(), Config{
 		Argv:         []string{exe, "--port", strconv.Itoa(port)},
 		Env:          []string{fakeEnv + "=" + modeGrandchild},
 		Port:         port,

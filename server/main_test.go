@@ -72,11 +72,17 @@ func fakeConfig(t *testing.T, mode string, env ...string) Config {
 	}
 }
 
-// startFake starts cfg and makes sure, whatever the test does, that the
-// group is killed and waited for at the end.
+// startFake starts cfg with an owner of its own and makes sure, whatever
+// the test does, that the group is killed and waited for at the end.
 func startFake(t *testing.T, cfg Config) *Process {
 	t.Helper()
-	p, err := Start(context.Background(), cfg)
+	return startOwned(t, new(Owner), cfg)
+}
+
+// startOwned is startFake with the owner given.
+func startOwned(t *testing.T, o *Owner, cfg Config) *Process {
+	t.Helper()
+	p, err := o.Start(context.Background(), cfg)
 	if err != nil {
 		t.Fatalf("Start: %v", err)
 	}

@@ -22,7 +22,7 @@ func TestStart_portTaken(t *testing.T) {
 	defer l.Close()
 	cfg := fakeConfig(t, modeReady)
 	cfg.Port = l.Addr().(*net.TCPAddr).Port
-	p, err := Start(context.Background(), cfg)
+	p, err := new(Owner).Start(context.Background(), cfg)
 	if err == nil {
 		p.Kill()
 		p.Stop(context.Background())
@@ -60,7 +60,7 @@ func TestStart_commandNotFound(t *testing.T) {
 			t.Parallel()
 			cfg := fakeConfig(t, modeReady)
 			cfg.Argv = tc.argv
-			p, err := Start(context.Background(), cfg)
+			p, err := new(Owner).Start(context.Background(), cfg)
 			if err == nil {
 				p.Kill()
 				p.Stop(context.Background())
@@ -81,7 +81,7 @@ func TestStart_cancelledContext(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := Start(ctx, fakeConfig(t, modeReady)); ClassOf(err) != schema.FailureInterrupted {
+	if _, err := new(Owner).Start(ctx, fakeConfig(t, modeReady)); ClassOf(err) != schema.FailureInterrupted {
 		t.Fatalf("Start with a cancelled context = %v, want class %q", err, schema.FailureInterrupted)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -31,6 +32,7 @@ const drainWait = 2 * time.Second
 // ready → stopping → exited; its methods are safe for concurrent use.
 type Process struct {
 	cfg     Config
+	owner   *Owner // nil for a remote server
 	baseURL string
 	client  *http.Client
 	remote  bool
@@ -95,10 +97,11 @@ func withDefaults(cfg Config) Config {
 	return cfg
 }
 
-// Start launches the server that cfg describes and returns at once; call
-// WaitReady next, and Stop when done (also after a failed WaitReady):
+// Start launches the server that cfg describes, owned by o, and returns
+// at once; call WaitReady next, and Stop when done (also after a failed
+// WaitReady):
 //
-//	p, err := server.Start(ctx, cfg)
+//	p, err := owner.Start(ctx, cfg)
 //	if err != nil { … record server.ClassOf(err) … }
 //	defer p.Stop(context.WithoutCancel(ctx))
 //	err = p.WaitReady(ctx, show)
@@ -106,15 +109,19 @@ func withDefaults(cfg Config) Config {
 // Before launching it checks that cfg.Argv[0] is in PATH and that the port
 // is free; those errors are *Error values of class FailureCommandNotFound
 // and FailureAddressInUse. The child runs in its own process group with
-// the inherited environment overridden by cfg.Env; its stdout and stderr go
-// to cfg.Dir/server.log (when Dir is set) and to the log watch. Start
-// writes no other file. On Linux a watchdog process SIGKILLs the whole
-// group if loadgen dies without stopping it, by any means (watchdog.go);
-// without /bin/sh the server runs without one and Startup.Findings says
-// so. With cfg.URL set it launches nothing and returns a remote Process.
-// Start does not tie the child to ctx: cancelling ctx never kills the
-// server, Stop does.
-func Start(ctx context.Context, cfg Config) (*Process, error) {
+// the inherited environment overridden by cfg.Env (childEnv); its stdout
+// and stderr go to cfg.Dir/server.log (when Dir is set) and to the log
+// watch. Start writes no other file. The server belongs to o until Stop
+// gives it up: o.KillAll reaches it. On Linux a watchdog process SIGKILLs
+// the whole group if loadgen dies without stopping it, by any means
+// (watchdog.go); without /bin/sh the server runs without one and
+// Startup.Findings says so. With cfg.URL set it launches nothing and
+// returns a remote Process, which o does not hold. Start does not tie the
+// child to ctx: cancelling ctx never kills the server, Stop does.
+func (o *Owner) Start(ctx context.Context, cfg Config) (*Process, error) {
+	if o == nil {
+		return nil, fmt.Errorf("start %s: no owner for the server", cfg.Name)
+	}
 	cfg = withDefaults(cfg)
 	p := &Process{
 		cfg:        cfg,
@@ -157,8 +164,7 @@ func Start(ctx context.Context, cfg Config) (*Process, error) {
 	}
 	p.cmd = exec.Command(path, cfg.Argv[1:]...)
 	p.cmd.Args[0] = cfg.Argv[0]
-	// exec.Cmd keeps the last value of a duplicated key: cfg.Env wins.
-	p.cmd.Env = append(os.Environ(), cfg.Env...)
+	p.cmd.Env = childEnv(os.Environ(), cfg.Env)
 	p.cmd.Stdout, p.cmd.Stderr = w, w
 	p.cmd.SysProcAttr = sysProcAttr()
 
@@ -179,9 +185,32 @@ func Start(ctx context.Context, cfg Config) (*Process, error) {
 	if watchdogs {
 		p.wd, p.noWatchdog = startWatchdog(p.pid)
 	}
-	register(p)
+	p.owner = o
+	o.register(p)
 	go p.copyLog(r, logFile)
 	return p, nil
+}
+
+// envAPIKey is where vLLM reads the API key it then requires on /v1
+// routes.
+// source: vllm-project/vllm vllm/envs.py (VLLM_API_KEY) and
+// vllm/entrypoints/openai/api_server.py (args.api_key or envs.VLLM_API_KEY) @ v0.10.2
+const envAPIKey = "VLLM_API_KEY"
+
+// childEnv is a launched server's environment: loadgen's own, overridden
+// by env (exec.Cmd keeps the last value of a duplicated key). An inherited
+// VLLM_API_KEY is left out: a vLLM host often exports one, and the server
+// would then refuse loadgen, which sends only the key the profile gives
+// (server.api_key_env, which puts VLLM_API_KEY in env). What command.txt
+// and the dry run show is what decides whether the server is secured.
+func childEnv(inherited, env []string) []string {
+	out := make([]string, 0, len(inherited)+len(env))
+	for _, kv := range inherited {
+		if k, _, _ := strings.Cut(kv, "="); k != envAPIKey {
+			out = append(out, kv)
+		}
+	}
+	return append(out, env...)
 }
 
 // run starts the child and is the one goroutine that waits for it to

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -299,5 +300,30 @@ func TestProcess_crashMidRun(t *testing.T) {
 	// Stopping afterwards does not turn the crash into a clean stop.
 	if st := p.Startup(); st.FailureClass != schema.FailureCrashed || !st.Ready {
 		t.Errorf("startup = class %q, ready %t; want %q, true", st.FailureClass, st.Ready, schema.FailureCrashed)
+	}
+}
+
+// TestChildEnv checks a launched server's environment.
+func TestChildEnv(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name           string
+		inherited, env []string
+		want           []string
+	}{
+		// The inherited environment, then the config's on top (the last
+		// value of a key wins in exec.Cmd).
+		{"inherit and override", []string{"PATH=/bin", "A=1"}, []string{"A=2"}, []string{"PATH=/bin", "A=1", "A=2"}},
+		// An exported VLLM_API_KEY does not secure the server behind the
+		// profile's back…
+		{"inherited key dropped", []string{"PATH=/bin", "VLLM_API_KEY=exported"}, nil, []string{"PATH=/bin"}},
+		// …while the profile's key (server.api_key_env) is passed.
+		{"profile's key kept", []string{"VLLM_API_KEY=exported"}, []string{"VLLM_API_KEY=profile"}, []string{"VLLM_API_KEY=profile"}},
+		// A variable that only starts with the name is not the key.
+		{"similar name kept", []string{"VLLM_API_KEY_FILE=x"}, nil, []string{"VLLM_API_KEY_FILE=x"}},
+	} {
+		if got := childEnv(tc.inherited, tc.env); !slices.Equal(got, tc.want) {
+			t.Errorf("%s: childEnv = %q, want %q", tc.name, got, tc.want)
+		}
 	}
 }

@@ -181,7 +181,7 @@ func (p *Process) probe(ctx context.Context) (bool, string, error) {
 	}
 	models, err := p.listModels(ctx)
 	if status := apiStatus(err); status == http.StatusUnauthorized || status == http.StatusForbidden {
-		return false, "", p.fail(schema.FailureBadArguments, fmt.Sprintf("GET /v1/models answered %d %s; give loadgen the API key the server expects (server.api_key)", status, http.StatusText(status)), err)
+		return false, "", p.fail(schema.FailureBadArguments, fmt.Sprintf("GET /v1/models answered %d %s; give loadgen the API key the server expects (--api-key, or server.api_key_env for a server it launches)", status, http.StatusText(status)), err)
 	}
 	if err != nil {
 		return false, "GET /v1/models: " + clip(err.Error(), 120), nil
@@ -206,7 +206,11 @@ func (p *Process) probe(ctx context.Context) (bool, string, error) {
 	return true, "ready", nil
 }
 
-// listModels returns the ids GET /v1/models lists.
+// listModels returns the ids GET /v1/models lists. It is the one call
+// made through go-openai: an OpenAI route whose typed errors (apiStatus)
+// tell a refused API key from a server still starting. /health and
+// /version are vLLM's own routes (get), and completions are built by hand
+// (README.md, "go-openai").
 func (p *Process) listModels(ctx context.Context) ([]string, error) {
 	c := openai.DefaultConfig(p.cfg.APIKey)
 	c.BaseURL = p.baseURL + "/v1"

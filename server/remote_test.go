@@ -64,7 +64,7 @@ func TestRemote(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			srv := remoteServer(t, tc.model, tc.serverKey, 3)
-			p, err := Start(context.Background(), Config{Name: "remote", URL: srv.URL + tc.urlSuffix, ServedModel: "qwen3-reranker", APIKey: tc.ourKey})
+			p, err := new(Owner).Start(context.Background(), Config{Name: "remote", URL: srv.URL + tc.urlSuffix, ServedModel: "qwen3-reranker", APIKey: tc.ourKey})
 			if err != nil {
 				t.Fatalf("Start: %v", err)
 			}
@@ -108,7 +108,7 @@ func TestRemote(t *testing.T) {
 func TestRemote_timeout(t *testing.T) {
 	t.Parallel()
 	srv := remoteServer(t, "qwen3-reranker", "", 1<<30) // never healthy
-	p, err := Start(context.Background(), Config{URL: srv.URL, ServedModel: "qwen3-reranker", ReadyTimeout: 200 * time.Millisecond})
+	p, err := new(Owner).Start(context.Background(), Config{URL: srv.URL, ServedModel: "qwen3-reranker", ReadyTimeout: 200 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}

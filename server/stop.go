@@ -16,37 +16,53 @@ const (
 	goneTick = 20 * time.Millisecond
 )
 
-// live holds every process group Start created that loadgen has not given
-// up yet (Process.reap), by process group id, for KillAll.
-var live = struct {
-	sync.Mutex
-	m map[int]*Process
-}{m: make(map[int]*Process)}
-
-func register(p *Process) {
-	live.Lock()
-	live.m[p.pid] = p
-	live.Unlock()
+// Owner holds the servers that were started through it and not given up
+// yet (Process.reap), so that whoever owns them can kill them all at once:
+// main on the second Ctrl-C, in its deferred cleanup and on a panic; a
+// sweep for the servers it started; a test for its own. Owners are
+// independent: KillAll reaches only its own servers, never another
+// owner's in the same process. The zero value is an owner of no servers.
+type Owner struct {
+	mu sync.Mutex
+	m  map[int]*Process // by process group id
 }
 
-func unregister(pgid int) {
-	live.Lock()
-	delete(live.m, pgid)
-	live.Unlock()
+func (o *Owner) register(p *Process) {
+	o.mu.Lock()
+	if o.m == nil {
+		o.m = make(map[int]*Process)
+	}
+	o.m[p.pid] = p
+	o.mu.Unlock()
 }
 
-// KillAll sends SIGKILL to every process group this package started and
-// has not stopped yet, then disposes of their watchdogs, which have
-// nothing left to do. It waits only for the watchdogs to die, not for the
-// servers. It is for main's exit, second-signal and panic paths; after it,
-// call Stop on each Process (or exit).
-func KillAll() {
-	live.Lock()
-	ps := make([]*Process, 0, len(live.m))
-	for _, p := range live.m {
+func (o *Owner) unregister(pgid int) {
+	o.mu.Lock()
+	delete(o.m, pgid)
+	o.mu.Unlock()
+}
+
+// size is the number of the owner's servers not given up yet.
+func (o *Owner) size() int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return len(o.m)
+}
+
+// KillAll sends SIGKILL to the process group of every server the owner
+// started and has not stopped yet, one right after the other, then
+// disposes of their watchdogs, which have nothing left to do. It waits
+// only for the watchdogs to die, not for the servers. It is for the exit,
+// second-signal and panic paths; after it, call Stop on each Process (or
+// exit). The owner may start servers afterwards; a later KillAll reaches
+// those too.
+func (o *Owner) KillAll() {
+	o.mu.Lock()
+	ps := make([]*Process, 0, len(o.m))
+	for _, p := range o.m {
 		ps = append(ps, p)
 	}
-	live.Unlock()
+	o.mu.Unlock()
 	for _, p := range ps {
 		if p.kill() == nil {
 			p.wd.dispose()
@@ -108,7 +124,7 @@ func (p *Process) reap() {
 		}
 		p.released = true
 		p.reapMu.Unlock()
-		unregister(p.pid)
+		p.owner.unregister(p.pid)
 	})
 }
 

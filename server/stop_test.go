@@ -5,6 +5,7 @@ import (
 
 	"context"
 	"errors"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -139,16 +140,21 @@ func TestKill(t *testing.T) {
 	assertGroupGone(t, p)
 }
 
-// TestKillAll is not parallel: KillAll kills every group this package
-// started, including other tests' servers.
+// TestKillAll kills every server of one owner at once; it reaches only
+// that owner's servers, so it runs in parallel with other tests.
 func TestKillAll(t *testing.T) {
-	a := startFake(t, fakeConfig(t, modeIgnoreTerm))
-	b := startFake(t, fakeConfig(t, modeNever))
+	t.Parallel()
+	var o Owner
+	a := startOwned(t, &o, fakeConfig(t, modeIgnoreTerm))
+	b := startOwned(t, &o, fakeConfig(t, modeNever))
 	if err := a.WaitReady(context.Background(), nil); err != nil {
 		t.Fatalf("WaitReady: %v", err)
 	}
+	if n := o.size(); n != 2 {
+		t.Fatalf("the owner holds %d servers, want 2", n)
+	}
 	dogs := []int{a.wd.pid(), b.wd.pid()}
-	KillAll()
+	o.KillAll()
 	// KillAll disposes of the watchdogs before it returns: killed and reaped.
 	for _, pid := range dogs {
 		if err := syscall.Kill(pid, 0); !errors.Is(err, syscall.ESRCH) {
@@ -162,14 +168,58 @@ func TestKillAll(t *testing.T) {
 			t.Errorf("Stop: %v", err)
 		}
 		assertGroupGone(t, p)
+		if st := p.Startup(); st.Signal != "killed" {
+			t.Errorf("%s ended with signal %q, want killed (SIGKILL from KillAll)", p.cfg.Name, st.Signal)
+		}
 		if c, _ := p.Failure(); c != schema.FailureNone {
 			t.Errorf("Failure() = %q, want none after KillAll", c)
 		}
 	}
-	live.Lock()
-	n := len(live.m)
-	live.Unlock()
-	if n != 0 {
-		t.Errorf("%d groups still registered after Stop", n)
+	if n := o.size(); n != 0 {
+		t.Errorf("%d groups still held after Stop", n)
+	}
+}
+
+// TestKillAll_ownersIndependent runs two owners in one process (two
+// sweeps, or two tests): one's KillAll does not touch the other's server.
+func TestKillAll_ownersIndependent(t *testing.T) {
+	t.Parallel()
+	var mine, theirs Owner
+	a := startOwned(t, &mine, fakeConfig(t, modeReady))
+	b := startOwned(t, &theirs, fakeConfig(t, modeReady))
+	for _, p := range []*Process{a, b} {
+		if err := p.WaitReady(context.Background(), nil); err != nil {
+			t.Fatalf("WaitReady: %v", err)
+		}
+	}
+	mine.KillAll()
+	waitClosed(t, a.Exited(), "a's exit")
+	if st := a.Startup(); st.Signal != "killed" {
+		t.Errorf("a ended with signal %q, want killed", st.Signal)
+	}
+	// b still serves, and when it is stopped it exits cleanly on SIGTERM:
+	// had KillAll reached its group, it would have died of SIGKILL.
+	resp, err := http.Get(b.BaseURL() + "/version")
+	if err != nil {
+		t.Fatalf("the other owner's server after KillAll: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("the other owner's server answers %d after KillAll, want 200", resp.StatusCode)
+	}
+	if n := theirs.size(); n != 1 {
+		t.Errorf("the other owner holds %d servers, want 1", n)
+	}
+	if err := b.Stop(context.Background()); err != nil {
+		t.Fatalf("Stop: %v", err)
+	}
+	if st := b.Startup(); st.Signal != "" || st.ExitCode == nil || *st.ExitCode != 0 {
+		t.Errorf("b ended with signal %q, exit %v; want a clean exit 0 on SIGTERM", st.Signal, st.ExitCode)
+	}
+	if err := a.Stop(context.Background()); err != nil {
+		t.Errorf("Stop: %v", err)
+	}
+	if m, n := mine.size(), theirs.size(); m != 0 || n != 0 {
+		t.Errorf("the owners still hold %d and %d servers after Stop, want none", m, n)
 	}
 }

@@ -13,7 +13,7 @@ import (
 
 // How no server outlives loadgen
 //
-// Stop, Kill and KillAll end a server's process group while loadgen runs.
+// Stop, Kill and Owner.KillAll end a server's process group while loadgen runs.
 // For the deaths that run no Go code (a panic in any goroutine but main's,
 // SIGKILL, the OOM killer, os.Exit), every server Start launches gets a
 // watchdog: a POSIX sh in a process group of its own, running

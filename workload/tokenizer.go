@@ -7,8 +7,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/time/rate"
 )
 
 // Tokenizer turns text into the served model's token ids and back. It must be
@@ -148,4 +154,97 @@ func ProbeTokenizer(ctx context.Context, tok Tokenizer) (yesID, noID int, ok boo
 		ids[i] = got[0]
 	}
 	return ids[0], ids[1], true, nil
+}
+
+// PacedTokenizer passes calls to another Tokenizer, paced by a token
+// bucket while Pace is in effect: each Tokenize or Detokenize call first
+// waits for a token. It is for prompts built while a phase is measured
+// (a dataset too large for the prompt cache is streamed): their /tokenize
+// calls load the very server being measured, and pacing keeps that load
+// bounded and smooth instead of a burst each time the prefetch refills.
+// Pacing only delays: no call is dropped and every prompt is built, later
+// if need be (a late prompt shows in the phase's schedule lag, and Waited
+// says how much the pace held calls back). Until Pace, and after Unpace,
+// calls go out at once. Safe for concurrent use.
+type PacedTokenizer struct {
+	next Tokenizer
+	lim  atomic.Pointer[rate.Limiter] // the pace in effect
+
+	mu      sync.Mutex
+	delayed int           // calls that had to wait since the last Pace
+	waited  time.Duration // their total wait
+}
+
+var _ Tokenizer = (*PacedTokenizer)(nil)
+
+// NewPacedTokenizer returns next, unpaced until Pace is called.
+func NewPacedTokenizer(next Tokenizer) *PacedTokenizer {
+	p := &PacedTokenizer{next: next}
+	p.Unpace()
+	return p
+}
+
+// Pace lets at most perSecond calls a second through, burst of them at
+// once (the bucket starts full), and starts counting the calls it delays
+// afresh. perSecond ≤ 0 or infinite lifts the pace (as Unpace); burst
+// below 1 counts as 1. A call already waiting keeps the turn it was given.
+func (p *PacedTokenizer) Pace(perSecond float64, burst int) {
+	limit := rate.Limit(perSecond)
+	if perSecond <= 0 || math.IsInf(perSecond, 1) {
+		limit = rate.Inf
+	}
+	p.mu.Lock()
+	p.delayed, p.waited = 0, 0
+	p.mu.Unlock()
+	p.lim.Store(rate.NewLimiter(limit, max(burst, 1)))
+}
+
+// Unpace lets calls go out at once again.
+func (p *PacedTokenizer) Unpace() { p.lim.Store(rate.NewLimiter(rate.Inf, 1)) }
+
+// Waited returns how many calls the pace delayed since the last Pace, and
+// their total wait.
+func (p *PacedTokenizer) Waited() (calls int, total time.Duration) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.delayed, p.waited
+}
+
+// Tokenize implements Tokenizer.
+func (p *PacedTokenizer) Tokenize(ctx context.Context, text string) ([]int, error) {
+	if err := p.wait(ctx); err != nil {
+		return nil, err
+	}
+	return p.next.Tokenize(ctx, text)
+}
+
+// Detokenize implements Tokenizer.
+func (p *PacedTokenizer) Detokenize(ctx context.Context, ids []int) (string, error) {
+	if err := p.wait(ctx); err != nil {
+		return "", err
+	}
+	return p.next.Detokenize(ctx, ids)
+}
+
+// wait takes a token, waiting for it as long as it takes; only the end of
+// ctx stops it (and returns the token).
+func (p *PacedTokenizer) wait(ctx context.Context) error {
+	r := p.lim.Load().Reserve() // one token never exceeds the burst: always OK
+	d := r.Delay()
+	if d == 0 {
+		return nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+		r.Cancel()
+		return ctx.Err()
+	}
+	p.mu.Lock()
+	p.delayed++
+	p.waited += d
+	p.mu.Unlock()
+	return nil
 }

@@ -5,15 +5,15 @@ import (
 	"strings"
 
 	"github.com/urfave/cli/v2"
-)
 
-// version is set at build time with -ldflags "-X main.version=…".
-var version = "dev"
+	"loadgen/server"
+)
 
 // newApp builds the CLI. All output goes to stdout/stderr so tests can
 // capture it; Run never exits the process (ExitErrHandler is a no-op and
-// main maps errors to exit codes).
-func newApp(stdout, stderr io.Writer) *cli.App {
+// main maps errors to exit codes). servers owns every server a command
+// launches, so that main can kill them all at once.
+func newApp(stdout, stderr io.Writer, servers *server.Owner) *cli.App {
 	app := &cli.App{
 		Name:    "loadgen",
 		Usage:   "online load testing of vllm-neuron server configurations (Inferentia2)",
@@ -25,30 +25,72 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		ExitErrHandler:       func(*cli.Context, error) {},
 		HideHelpCommand:      true,
 		EnableBashCompletion: false,
-		Suggest:              true,
-		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
-			return asUsage(err)
+		OnUsageError: func(c *cli.Context, err error, _ bool) error {
+			return usageErrorOf(c, err)
 		},
 		Commands: []*cli.Command{
-			sweepCommand(),
-			runCommand(),
+			sweepCommand(servers),
+			runCommand(servers),
 			reportCommand(),
 			compareCommand(),
 			simCommand(),
-			selftestCommand(),
+			selftestCommand(servers),
 		},
 	}
+	app.Action = helpOrUnknown("", func(*cli.Context) []*cli.Command { return app.Commands }, cli.ShowAppHelp)
 	for _, c := range app.Commands {
-		if c.OnUsageError == nil {
-			c.OnUsageError = app.OnUsageError
-		}
+		tidy(c, app.OnUsageError)
 		for _, sub := range c.Subcommands {
-			if sub.OnUsageError == nil {
-				sub.OnUsageError = app.OnUsageError
-			}
+			tidy(sub, app.OnUsageError)
 		}
 	}
 	return app
+}
+
+// tidy applies the app-wide conventions to a command: usage errors exit 2,
+// no "help" subcommand (it would swallow a positional argument named help;
+// `loadgen help CMD` is handled by the app), and boolean flags print no
+// "(default: false)".
+func tidy(c *cli.Command, onUsage cli.OnUsageErrorFunc) {
+	if c.OnUsageError == nil {
+		c.OnUsageError = onUsage
+	}
+	c.HideHelpCommand = true
+	if len(c.Subcommands) > 0 && c.Action == nil {
+		c.Action = helpOrUnknown(c.Name, func(*cli.Context) []*cli.Command { return c.Subcommands }, cli.ShowSubcommandHelp)
+	}
+	for _, f := range c.Flags {
+		if b, ok := f.(*cli.BoolFlag); ok {
+			b.DisableDefaultText = true
+		}
+	}
+}
+
+// helpOrUnknown is the action of a command that only holds subcommands
+// (the app itself, whose parent is "", and sim): without an argument it shows its help (show),
+// "help [NAME]" shows NAME's help, and any other argument is an unknown
+// command, a usage error with a did-you-mean.
+func helpOrUnknown(parent string, commands func(*cli.Context) []*cli.Command, show cli.ActionFunc) cli.ActionFunc {
+	return func(c *cli.Context) error {
+		args := c.Args()
+		if !args.Present() {
+			return show(c)
+		}
+		name := args.First()
+		if name == "help" {
+			topic := args.Get(1)
+			if topic == "" {
+				return show(c)
+			}
+			name = topic
+			for _, cmd := range commands(c) {
+				if cmd.HasName(name) {
+					return cli.ShowCommandHelp(c, name)
+				}
+			}
+		}
+		return unknownCommand(parent, name, commands(c))
+	}
 }
 
 // interspersed returns args with the flags of the named command moved

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"loadgen/server"
 	"loadgen/server/servertest"
 )
 
@@ -125,7 +126,18 @@ func TestBadInput(t *testing.T) {
 		// Alone, urfave names the flag.
 		{"flag without value", []string{"sweep", "--out"}, `flag needs an argument: -out`},
 		// --only names a config the profile does not have.
-		{"--only unknown config", []string{"sweep", "--dry-run", "--only", "nope", rerankProfile}, `--only`},
+		{"--only unknown config", []string{"sweep", "--dry-run", "--only", "nope", rerankProfile}, `--only: no config named "nope" in profile rerank; its configs are cache_on-bucketing_on, `},
+		// A typo gets a did-you-mean, also when the sweep would run.
+		{"--only typo", []string{"sweep", "--simulate", "--only", "cache_on-bucketng_on", rerankProfile}, `"cache_on-bucketng_on" \(did you mean cache_on-bucketing_on\?\)`},
+		// An empty name in the list is a mistake, not "every config".
+		{"--only empty name", []string{"sweep", "--dry-run", "--only", "cache_on-bucketing_on,", rerankProfile}, `--only "cache_on-bucketing_on,": an empty name`},
+		// selftest's figures are checked before anything is measured.
+		{"selftest --only typo", []string{"selftest", "--only", "acuracy"}, `^loadgen: --only: unknown name "acuracy"; did you mean accuracy\?; the names are accuracy, schedule, capacity, memory$`},
+		// A flag typo gets a did-you-mean.
+		{"flag typo", []string{"sweep", "--simulte", rerankProfile}, `^loadgen: flag provided but not defined: -simulte; did you mean --simulate\?$`},
+		// An API key given on the command line for a server loadgen
+		// launches is refused (its key comes from server.api_key_env).
+		{"--api-key with a launched server", []string{"run", "--simulate", "--api-key", "k"}, `an API key is for a server loadgen does not start`},
 		// A directory without manifest.json cannot be resumed.
 		{"--resume without a sweep there", []string{"sweep", "--resume", dir}, `--resume`},
 		// --resume continues in its own directory.
@@ -144,10 +156,12 @@ func TestBadInput(t *testing.T) {
 		{"report without a directory", []string{"report"}, `want one results directory`},
 		// compare needs --offline PATH DIR, or two directories.
 		{"compare one directory", []string{"compare", dir}, `two results directories`},
-		// urfave/cli's "No help topic" would exit 3: it is bad input.
-		{"unknown command", []string{"swep"}, `No help topic for 'swep'`},
-		// …also below a command that has subcommands.
-		{"unknown subcommand", []string{"sim", "serv"}, `No help topic for 'serv'`},
+		// An unknown command is bad input, with a did-you-mean.
+		{"unknown command", []string{"swep"}, `^loadgen: unknown command "swep"; did you mean sweep\?; the commands are sweep, run, report, compare, sim, selftest$`},
+		// …also as a help topic…
+		{"unknown help topic", []string{"help", "swep"}, `unknown command "swep"; did you mean sweep\?`},
+		// …and below a command that has subcommands.
+		{"unknown subcommand", []string{"sim", "serv"}, `^loadgen: sim: unknown command "serv"; did you mean serve\?; the commands are serve$`},
 		// The simulator rejects flags as vLLM's argparse does (exit 2).
 		{"simulator argparse error", []string{"sim", "serve", "m", "--bogus"}, `unrecognized arguments: --bogus`},
 	} {
@@ -171,7 +185,7 @@ func TestBadInput(t *testing.T) {
 
 func TestInterspersed(t *testing.T) {
 	t.Parallel()
-	app := newApp(os.Stdout, os.Stderr)
+	app := newApp(os.Stdout, os.Stderr, new(server.Owner))
 	for _, tc := range []struct {
 		name string
 		in   []string

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+
+	"loadgen/server/sim"
 )
 
 // Exit codes of loadgen.
@@ -35,22 +37,18 @@ func asUsage(err error) error {
 	return usageError{err}
 }
 
-// urfaveNoHelpTopic is the status urfave/cli gives its "No help topic for
-// 'X'" error: the first argument (or a subcommand) named no command.
-const urfaveNoHelpTopic = 3
-
-// exitCoder is an error that carries its own exit status (the simulator's
-// argparse-style errors exit 2, as vLLM's do).
-type exitCoder interface{ ExitCode() int }
-
 // silentError carries an exit code for an outcome that was already reported
 // to the user (e.g. "2 of 4 configurations failed" after the summary).
 type silentError struct{ code int }
 
 func (e silentError) Error() string { return fmt.Sprintf("exit status %d", e.code) }
-func (e silentError) ExitCode() int { return e.code }
 
-// exitCode prints err in one line and maps it to an exit status.
+// exitCode prints err in one line and maps it to an exit status. Only
+// loadgen's own error types choose a status: usageError (every flag,
+// argument and command-name error, urfave's included, is wrapped as one
+// by the app) exits 2, silentError its code, the simulator's *sim.ExitError
+// vLLM's status; an interrupt 130; anything else 1. An exit code that a
+// library error happens to carry is not trusted.
 func exitCode(ctx context.Context, err error, stderr io.Writer) int {
 	if err == nil {
 		if ctx.Err() != nil {
@@ -63,15 +61,13 @@ func exitCode(ctx context.Context, err error, stderr io.Writer) int {
 		return silent.code
 	}
 	fmt.Fprintf(stderr, "loadgen: %v\n", err)
-	var ec exitCoder
 	var ue usageError
+	var se *sim.ExitError
 	switch {
 	case errors.As(err, &ue):
 		return exitUsage
-	case errors.As(err, &ec) && ec.ExitCode() == urfaveNoHelpTopic:
-		return exitUsage // an unknown command or subcommand
-	case errors.As(err, &ec):
-		return ec.ExitCode()
+	case errors.As(err, &se):
+		return se.Code
 	case ctx.Err() != nil || errors.Is(err, context.Canceled):
 		return exitInterrupted
 	}

@@ -21,7 +21,10 @@ func main() {
 }
 
 // run owns the process-level concerns: signals, the last-resort cleanup of
-// server process groups, and mapping errors to exit codes.
+// server process groups, and mapping errors to exit codes. Every server a
+// command launches belongs to the owner run creates, and to no other: run
+// kills those and only those, so that several runs in one process (the
+// tests) never reach each other's servers.
 //
 // The first SIGINT, SIGTERM or SIGHUP (an ssh session that dropped)
 // cancels the context: commands stop sending, drain, write partial results
@@ -32,6 +35,7 @@ func main() {
 func run(args []string, stdout, stderr io.Writer) (code int) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	servers := new(server.Owner)
 
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
@@ -50,7 +54,7 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 				continue
 			}
 			fmt.Fprintf(stderr, "loadgen: %s again: killing the server process group\n", s)
-			server.KillAll()
+			servers.KillAll()
 			os.Exit(exitInterrupted)
 		}
 	}()
@@ -58,16 +62,16 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 	// Whatever happens below, no process group we started outlives us. (A
 	// panic in another goroutine runs none of this: the server package's
 	// watchdog kills the groups then.)
-	defer server.KillAll()
+	defer servers.KillAll()
 	defer func() {
 		if r := recover(); r != nil {
-			server.KillAll()
+			servers.KillAll()
 			fmt.Fprintf(stderr, "loadgen: internal error: %v\n%s", r, debug.Stack())
 			code = exitFailed
 		}
 	}()
 
-	app := newApp(stdout, stderr)
+	app := newApp(stdout, stderr, servers)
 	err := app.RunContext(ctx, interspersed(app, args))
 	return exitCode(ctx, err, stderr)
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"flag"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"loadgen/server"
 	"loadgen/server/servertest"
 )
 
@@ -36,6 +38,11 @@ func TestMain(m *testing.M) {
 	// (TMPDIR) and compiled-artifacts markers (XDG_CACHE_HOME) away from
 	// other test binaries and the user's cache.
 	os.Setenv(helperEnv, "1")
+	// Flags read the environment: the user's settings must not reach the
+	// tests.
+	for _, name := range flagEnvVars() {
+		os.Unsetenv(name)
+	}
 	os.Setenv("GORACE", strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"))
 	tmp, err := os.MkdirTemp("", "loadgen-cli-test-")
 	if err != nil {
@@ -48,6 +55,19 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
+// flagEnvVars lists every environment variable a flag of loadgen reads.
+func flagEnvVars() []string {
+	names := append([]string{}, apiKeyEnv...)
+	for _, c := range newApp(io.Discard, io.Discard, new(server.Owner)).Commands {
+		for _, f := range c.Flags {
+			if ef, ok := f.(interface{ GetEnvVars() []string }); ok {
+				names = append(names, ef.GetEnvVars()...)
+			}
+		}
+	}
+	return names
+}
+
 // cliResult is how a loadgen command ended.
 type cliResult struct {
 	code           int
@@ -58,9 +78,9 @@ type cliResult struct {
 // on every run, which races between parallel apps.
 var inProcess sync.Mutex
 
-// runCLI runs loadgen in this process. Only for commands that launch no
-// server: run ends with server.KillAll, which would reach the servers of
-// parallel tests (those run loadgen as a child, see runChild).
+// runCLI runs loadgen in this process. It may launch servers: each run
+// owns its own (server.Owner), so the cleanup at its end never reaches the
+// servers of parallel tests. Signals are tested with a child (runChild).
 func runCLI(t *testing.T, args ...string) cliResult {
 	t.Helper()
 	inProcess.Lock()

@@ -17,10 +17,11 @@ import (
 	"loadgen/loadgen"
 	"loadgen/loadgen/report"
 	"loadgen/profiles"
+	"loadgen/server"
 	"loadgen/workload"
 )
 
-func runCommand() *cli.Command {
+func runCommand(servers *server.Owner) *cli.Command {
 	return &cli.Command{
 		Name:  "run",
 		Usage: "run one load phase against a server (--url) or the simulator (--simulate)",
@@ -31,34 +32,35 @@ func runCommand() *cli.Command {
 		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "url", Usage: "base `URL` of a running server (nothing is launched)"},
 			&cli.BoolFlag{Name: "simulate", Usage: "launch loadgen's simulated vllm-neuron (SIMULATED)"},
-			&cli.StringFlag{Name: "profile", Usage: "profile `FILE` to take defaults from (default: the shipped rerank.yaml)"},
-			&cli.StringFlag{Name: "config", Usage: "configuration `NAME` of the profile to launch (default: the first)"},
-			&cli.StringFlag{Name: "model", Usage: "served model `NAME` sent in requests (default: the profile's)"},
-			&cli.StringFlag{Name: "dataset", Usage: "dataset `FILE` (.csv or .jsonl; default: the profile's)"},
-			&cli.StringFlag{Name: "arrival", Value: profiles.ArrivalSync, Usage: "poisson, gamma, constant, sync or inf"},
-			&cli.StringFlag{Name: "rate", Usage: "target arrival rate in queries/s, or inf"},
+			&cli.StringFlag{Name: "profile", Usage: "profile `FILE` to take defaults from", DefaultText: "the shipped rerank.yaml", EnvVars: envVars("profile")},
+			&cli.StringFlag{Name: "config", Usage: "configuration `NAME` of the profile to launch", DefaultText: "the first"},
+			&cli.StringFlag{Name: "model", Usage: "served model `NAME` sent in requests", DefaultText: "the profile's", EnvVars: envVars("model")},
+			&cli.StringFlag{Name: "dataset", Usage: "dataset `FILE` (.csv or .jsonl, optionally .gz)", DefaultText: "the profile's"},
+			&cli.StringFlag{Name: "arrival", Value: profiles.ArrivalSync, Usage: "poisson, gamma, constant, sync or inf", DefaultText: "sync; poisson with --rate"},
+			&cli.StringFlag{Name: "rate", Usage: "target arrival `RATE` in queries/s, or inf (alone, it makes the arrival poisson)"},
 			&cli.Float64Flag{Name: "burstiness", Value: 1, Usage: "gamma shape (gamma arrivals)"},
-			&cli.IntFlag{Name: "max-concurrency", Usage: "cap on in-flight requests (required by inf)"},
-			&cli.IntFlag{Name: "queries", Usage: "measured queries (default: one pass over the dataset for sync)"},
-			&cli.DurationFlag{Name: "duration", Usage: "schedule arrivals for this long instead of a query count"},
+			&cli.IntFlag{Name: "max-concurrency", Usage: "cap on in-flight requests (required by inf)", DefaultText: "none"},
+			&cli.IntFlag{Name: "queries", Usage: "measured queries", DefaultText: "one pass over the dataset for sync"},
+			&cli.DurationFlag{Name: "duration", Usage: "schedule arrivals for this long instead of a query count", DefaultText: "none"},
 			&cli.IntFlag{Name: "warmup", Usage: "warmup queries, sent first and left out of the results"},
 			&cli.Int64Flag{Name: "seed", Usage: "seed of the arrival schedule"},
-			&cli.IntFlag{Name: "batch-size", Usage: "prompts per completion request"},
-			&cli.IntFlag{Name: "search-num", Usage: "documents scored per query"},
-			&cli.IntFlag{Name: "top-n", Usage: "documents kept per query"},
-			&cli.IntFlag{Name: "max-length", Usage: "token budget of one prompt"},
-			&cli.IntFlag{Name: "max-tokens", Usage: "max_tokens of each request"},
-			&cli.DurationFlag{Name: "request-timeout", Usage: "per-request timeout"},
-			&cli.DurationFlag{Name: "ready-timeout", Usage: "how long to wait for the server to be ready (default: the profile's; 2m with --url)"},
-			&cli.StringFlag{Name: "out", Usage: "keep the result directory in `DIR` (default: a temporary one, removed)"},
+			&cli.IntFlag{Name: "batch-size", Usage: "prompts per completion request", DefaultText: "the profile's"},
+			&cli.IntFlag{Name: "search-num", Usage: "documents scored per query", DefaultText: "the profile's"},
+			&cli.IntFlag{Name: "top-n", Usage: "documents kept per query", DefaultText: "the profile's"},
+			&cli.IntFlag{Name: "max-length", Usage: "token budget of one prompt", DefaultText: "the profile's"},
+			&cli.IntFlag{Name: "max-tokens", Usage: "max_tokens of each request", DefaultText: "the profile's"},
+			&cli.DurationFlag{Name: "request-timeout", Usage: "per-request timeout", DefaultText: "the profile's first phase's"},
+			&cli.DurationFlag{Name: "ready-timeout", Usage: "how long to wait for the server to be ready", DefaultText: "the profile's; 2m with --url"},
+			&cli.StringFlag{Name: "out", Usage: "keep the result directory in `DIR`", DefaultText: "a temporary directory, removed at exit"},
 			&cli.BoolFlag{Name: "json", Usage: "print the phase result JSON to stdout"},
 			&cli.BoolFlag{Name: "requests-log", Usage: "write every request to requests.jsonl (needs --out)"},
+			apiKeyFlag(),
 		}, simFlags()...),
-		Action: runAction,
+		Action: func(c *cli.Context) error { return runAction(c, servers) },
 	}
 }
 
-func runAction(c *cli.Context) error {
+func runAction(c *cli.Context, servers *server.Owner) error {
 	if c.NArg() > 0 {
 		return usagef("run: unexpected argument %q (all settings are flags)", c.Args().First())
 	}
@@ -92,6 +94,8 @@ func runAction(c *cli.Context) error {
 		RequestsLog: c.Bool("requests-log"),
 		Progress:    c.App.ErrWriter,
 		Version:     version,
+		Servers:     servers,
+		APIKey:      apiKey(c, p),
 	}
 	if config != "" {
 		o.Only = []string{config}

@@ -21,11 +21,11 @@ import (
 )
 
 // TestRunSimulateJSON runs `loadgen run --simulate --json` (the shipped
-// profile, its first config, its dataset) as a child process and parses
-// the phase result it prints.
+// profile, its first config, its dataset) in this process, which launches
+// the simulator, and parses the phase result it prints.
 func TestRunSimulateJSON(t *testing.T) {
 	t.Parallel()
-	r := runChild(t, append([]string{"run", "--queries", "3", "--json"}, simArgs...)...)
+	r := runCLI(t, append([]string{"run", "--queries", "3", "--json"}, simArgs...)...)
 	if r.code != exitOK {
 		t.Fatalf("exit %d\n%s", r.code, r.stderr)
 	}
@@ -43,8 +43,9 @@ func TestRunSimulateJSON(t *testing.T) {
 	}
 }
 
-// TestRunTable runs `loadgen run --simulate` with --out and checks the
-// compact table and the kept results directory.
+// TestRunTable runs `loadgen run --simulate` with --out in this process
+// and checks the compact table, the kept results directory and that the
+// server it launched is gone.
 func TestRunTable(t *testing.T) {
 	t.Parallel()
 	profile := servertest.WriteProfile(t, "runtable", `configs:
@@ -53,7 +54,7 @@ func TestRunTable(t *testing.T) {
     pa_num_blocks: 2
 `)
 	out := filepath.Join(t.TempDir(), "out")
-	r := runChild(t, append([]string{"run", "--profile", profile, "--rate", "50", "--queries", "4", "--out", out}, simArgs...)...)
+	r := runCLI(t, append([]string{"run", "--profile", profile, "--rate", "50", "--queries", "4", "--out", out}, simArgs...)...)
 	if r.code != exitOK {
 		t.Fatalf("exit %d\n%s", r.code, r.stderr)
 	}
@@ -74,15 +75,18 @@ func TestRunTable(t *testing.T) {
 	assertServerGone(t, out, "only")
 }
 
-// TestRunRemote points `loadgen run --url` at an in-process simulated
-// server (zero latency) and checks that it measures it and launches
-// nothing.
-func TestRunRemote(t *testing.T) {
-	t.Parallel()
-	opts, err := sim.ParseArgs([]string{"/models/Qwen3-Reranker-0.6B", "--served-model-name", "qwen3-reranker",
+// remoteSim serves loadgen's simulator (zero latency) in this process, as
+// a server loadgen does not start, requiring key as its API key when it is
+// not empty; completions counts the completion requests it got.
+func remoteSim(t *testing.T, key string) (srv *httptest.Server, completions *atomic.Int64) {
+	t.Helper()
+	args := []string{"/models/Qwen3-Reranker-0.6B", "--served-model-name", "qwen3-reranker",
 		"--max-model-len", "2048", "--no-enable-prefix-caching",
-		"--additional-config", `{"override_neuron_config":{"on_device_sampling_config":null}}`},
-		[]string{"LOADGEN_SIM_ZERO_LATENCY=1"})
+		"--additional-config", `{"override_neuron_config":{"on_device_sampling_config":null}}`}
+	if key != "" {
+		args = append(args, "--api-key", key)
+	}
+	opts, err := sim.ParseArgs(args, []string{"LOADGEN_SIM_ZERO_LATENCY=1"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,24 +94,39 @@ func TestRunRemote(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Close()
-	var completions atomic.Int64
+	t.Cleanup(func() { s.Close() })
+	completions = new(atomic.Int64)
 	h := s.Handler()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/v1/completions" {
 			completions.Add(1)
 		}
 		h.ServeHTTP(w, r)
 	}))
-	defer srv.Close()
+	t.Cleanup(srv.Close)
+	return srv, completions
+}
 
-	dir := t.TempDir()
+// remoteRunArgs are `loadgen run --url` flags for a tiny dataset in dir:
+// three queries of four documents, two requests each.
+func remoteRunArgs(t *testing.T, url, dir string) []string {
+	t.Helper()
 	if err := os.WriteFile(filepath.Join(dir, "q.csv"), []byte(servertest.TinyCSV), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	return []string{"run", "--url", url, "--dataset", filepath.Join(dir, "q.csv"), "--search-num", "4", "--batch-size", "2",
+		"--queries", "3", "--json", "--out", filepath.Join(dir, "out")}
+}
+
+// TestRunRemote points `loadgen run --url` at an in-process simulated
+// server (zero latency) and checks that it measures it and launches
+// nothing.
+func TestRunRemote(t *testing.T) {
+	t.Parallel()
+	srv, completions := remoteSim(t, "")
+	dir := t.TempDir()
 	out := filepath.Join(dir, "out")
-	r := runCLI(t, "run", "--url", srv.URL, "--dataset", filepath.Join(dir, "q.csv"), "--search-num", "4", "--batch-size", "2",
-		"--queries", "3", "--json", "--out", out)
+	r := runCLI(t, remoteRunArgs(t, srv.URL, dir)...)
 	if r.code != exitOK {
 		t.Fatalf("exit %d\n%s", r.code, r.stderr)
 	}
@@ -137,6 +156,74 @@ func TestRunRemote(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(out, "cache_on-bucketing_on", server.LogFile)); !os.IsNotExist(err) {
 		t.Errorf("a remote run wrote a server log (%v)", err)
+	}
+}
+
+// TestRunRemoteAPIKey runs against a server that requires an API key: it
+// is refused without one, works with --api-key, and the key appears in no
+// output and no file.
+func TestRunRemoteAPIKey(t *testing.T) {
+	t.Parallel()
+	const key = "sk-loadgen-test-4f9c2e"
+	srv, completions := remoteSim(t, key)
+
+	r := runCLI(t, remoteRunArgs(t, srv.URL, t.TempDir())...)
+	if r.code != exitFailed || !strings.Contains(r.stderr, "401 Unauthorized") || !strings.Contains(r.stderr, "API key") {
+		t.Errorf("without a key: exit %d, want 1 naming the refused key\n%s", r.code, r.stderr)
+	}
+
+	dir := t.TempDir()
+	r = runCLI(t, append(remoteRunArgs(t, srv.URL, dir), "--api-key", key)...)
+	if r.code != exitOK || completions.Load() != 6 {
+		t.Fatalf("with --api-key: exit %d, %d completions\n%s", r.code, completions.Load(), r.stderr)
+	}
+	assertNoSecret(t, key, r, filepath.Join(dir, "out"))
+}
+
+// TestRunRemoteAPIKeyEnv takes the key from LOADGEN_API_KEY, or from
+// VLLM_API_KEY. It sets the environment, so it does not run in parallel.
+func TestRunRemoteAPIKeyEnv(t *testing.T) {
+	const key = "sk-loadgen-env-7d1a0b"
+	srv, completions := remoteSim(t, key)
+	for _, env := range apiKeyEnv {
+		t.Run(env, func(t *testing.T) {
+			t.Setenv(env, key)
+			dir := t.TempDir()
+			before := completions.Load()
+			r := runCLI(t, remoteRunArgs(t, srv.URL, dir)...)
+			if r.code != exitOK || completions.Load() != before+6 {
+				t.Fatalf("exit %d, %d completions\n%s", r.code, completions.Load()-before, r.stderr)
+			}
+			assertNoSecret(t, key, r, filepath.Join(dir, "out"))
+		})
+	}
+	// A launched server takes no key from the environment (a vLLM host
+	// often exports VLLM_API_KEY): the simulated run still works.
+	t.Setenv("VLLM_API_KEY", key)
+	if r := runCLI(t, append([]string{"run", "--queries", "1", "--json"}, simArgs...)...); r.code != exitOK {
+		t.Errorf("run --simulate with VLLM_API_KEY exported: exit %d\n%s", r.code, r.stderr)
+	}
+}
+
+// assertNoSecret fails if secret appears in the command's output or in any
+// file under dir.
+func assertNoSecret(t *testing.T, secret string, r cliResult, dir string) {
+	t.Helper()
+	if strings.Contains(r.stdout, secret) || strings.Contains(r.stderr, secret) {
+		t.Errorf("the API key is printed")
+	}
+	err := filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(path)
+		if err == nil && strings.Contains(string(b), secret) {
+			t.Errorf("the API key is written to %s", path)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -19,7 +19,7 @@ import (
 // selftestCommand prints loadgen's own fidelity and speed figures: timing
 // accuracy against a server with known delays, schedule accuracy, closed-loop
 // capacity with client CPU per request, and memory over a long run.
-func selftestCommand() *cli.Command {
+func selftestCommand(servers *server.Owner) *cli.Command {
 	return &cli.Command{
 		Name:  "selftest",
 		Usage: "measure loadgen's own accuracy, schedule fidelity, capacity and memory",
@@ -27,8 +27,8 @@ func selftestCommand() *cli.Command {
 			"launched as a child process (its CPU is not counted as the client's). Accuracy always runs\n" +
 			"against an in-process server whose delays are known exactly.",
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "url", Usage: "measure against this server instead of the simulator (needs model \"m\")"},
-			&cli.StringFlag{Name: "only", Value: "accuracy,schedule,capacity,memory", Usage: "comma-separated figures to measure"},
+			&cli.StringFlag{Name: "url", Usage: "measure against the server at `URL` instead of the simulator (it must serve a model named \"m\")"},
+			&cli.StringFlag{Name: "only", Value: strings.Join(selftestFigures, ","), Usage: "measure only these comma-separated `FIGURES`"},
 			&cli.IntFlag{Name: "concurrency", Value: 32, Usage: "max_concurrency of the capacity and memory runs"},
 			&cli.IntFlag{Name: "capacity-requests", Value: 200000, Usage: "requests of the capacity run"},
 			&cli.IntFlag{Name: "memory-requests", Value: 1000000, Usage: "requests of the memory run"},
@@ -36,13 +36,17 @@ func selftestCommand() *cli.Command {
 		},
 		Action: func(c *cli.Context) error {
 			ctx, w := c.Context, c.App.Writer
+			only, err := splitList("only", c.String("only"), selftestFigures)
+			if err != nil {
+				return err
+			}
 			want := map[string]bool{}
-			for _, s := range strings.Split(c.String("only"), ",") {
-				want[strings.TrimSpace(s)] = true
+			for _, s := range only {
+				want[s] = true
 			}
 			url := c.String("url")
 			if url == "" && (want["schedule"] || want["capacity"] || want["memory"]) {
-				u, stop, err := startZeroLatencySim(ctx)
+				u, stop, err := startZeroLatencySim(ctx, servers)
 				if err != nil {
 					return err
 				}
@@ -90,10 +94,14 @@ func selftestCommand() *cli.Command {
 	}
 }
 
-// startZeroLatencySim launches `loadgen sim serve` in zero-latency mode
-// through the same server lifecycle as a sweep, and returns its URL and a
-// function that stops it.
-func startZeroLatencySim(ctx context.Context) (string, func(), error) {
+// selftestFigures are the figures selftest measures, in the order it
+// measures them.
+var selftestFigures = []string{"accuracy", "schedule", "capacity", "memory"}
+
+// startZeroLatencySim launches `loadgen sim serve` in zero-latency mode,
+// owned by servers, through the same server lifecycle as a sweep, and
+// returns its URL and a function that stops it.
+func startZeroLatencySim(ctx context.Context, servers *server.Owner) (string, func(), error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return "", nil, err
@@ -112,7 +120,7 @@ func startZeroLatencySim(ctx context.Context) (string, func(), error) {
 		Port:        port,
 		ServedModel: "m",
 	}
-	p, err := server.Start(ctx, cfg)
+	p, err := servers.Start(ctx, cfg)
 	if err != nil {
 		return "", nil, err
 	}

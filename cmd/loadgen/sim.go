@@ -19,7 +19,7 @@ func simCommand() *cli.Command {
 				"NEURON_RT_VISIBLE_CORES, VLLM_SERVER_DEV_MODE) and models vllm-neuron: compile delay and\n" +
 				"artifact cache, one prefill per engine step, bucket padding, prefix-caching cost, missing\n" +
 				"logprobs under on-device sampling, known startup failures. `loadgen sweep --simulate` launches\n" +
-				"it in place of vllm. Run `loadgen sim serve --help-sim` for the --sim-* flags.",
+				"it in place of vllm. Run `loadgen sim serve --help` for the --sim-* flags.",
 			SkipFlagParsing: true,
 			Action: func(c *cli.Context) error {
 				return sim.Main(c.Context, c.Args().Slice(), c.App.Writer, c.App.ErrWriter)
@@ -31,9 +31,9 @@ func simCommand() *cli.Command {
 // simFlags are the simulator settings of commands that can --simulate.
 func simFlags() []cli.Flag {
 	return []cli.Flag{
-		&cli.Float64Flag{Name: "sim-speed", Value: loadgen.DefaultSimSpeed, Usage: "with --simulate: divide all simulated time (1 = calibrated real time; other values scale the results too)"},
-		&cli.Float64Flag{Name: "sim-startup-speed", Value: loadgen.DefaultSimStartupSpeed, Usage: "with --simulate: further divide the simulated startup and compile only"},
-		&cli.Int64Flag{Name: "sim-seed", Usage: "with --simulate: seed of the simulator's jitter"},
+		&cli.Float64Flag{Name: "sim-speed", Value: loadgen.DefaultSimSpeed, Usage: "with --simulate: divide all simulated time (1 = calibrated real time; other values scale the results too)", EnvVars: envVars("sim-speed")},
+		&cli.Float64Flag{Name: "sim-startup-speed", Value: loadgen.DefaultSimStartupSpeed, Usage: "with --simulate: further divide the simulated startup and compile only", EnvVars: envVars("sim-startup-speed")},
+		&cli.Int64Flag{Name: "sim-seed", Usage: "with --simulate: seed of the simulator's jitter", EnvVars: envVars("sim-seed")},
 	}
 }
 

@@ -12,9 +12,10 @@ import (
 	"loadgen/loadgen"
 	"loadgen/loadgen/report"
 	"loadgen/profiles"
+	"loadgen/server"
 )
 
-func sweepCommand() *cli.Command {
+func sweepCommand(servers *server.Owner) *cli.Command {
 	return &cli.Command{
 		Name:      "sweep",
 		Usage:     "run every configuration of a profile and write a ranked report",
@@ -23,14 +24,15 @@ func sweepCommand() *cli.Command {
 			"load phase, scrape server metrics, stop it; then write summary.md/json/csv, plots and report.html.\n" +
 			"Exit status: 0 all configurations passed, 1 some failed, 2 bad input, 130 interrupted.",
 		Flags: append([]cli.Flag{
-			&cli.BoolFlag{Name: "simulate", Usage: "run against loadgen's simulated vllm-neuron instead of `vllm serve` (every output says SIMULATED)"},
-			&cli.StringFlag{Name: "out", Usage: "results `DIR` (default results/<profile>-<YYYYmmdd-HHMMSS>)"},
-			&cli.StringFlag{Name: "only", Usage: "run only these configurations (comma-separated `NAMES`)"},
+			&cli.BoolFlag{Name: "simulate", Usage: "run against loadgen's simulated vllm-neuron instead of vllm serve (every output says SIMULATED)"},
+			&cli.StringFlag{Name: "out", Usage: "results `DIR`", DefaultText: "results/<profile>-<YYYYmmdd-HHMMSS>"},
+			&cli.StringFlag{Name: "only", Usage: "run only these configurations: comma-separated config `NAMES` of the profile"},
 			&cli.StringFlag{Name: "resume", Usage: "continue the sweep in `DIR`: run only configurations and phases that are missing or failed"},
 			&cli.BoolFlag{Name: "dry-run", Usage: "print each configuration's exact command, environment and warnings; start nothing"},
-			&cli.IntFlag{Name: "port", Usage: "server port (default: the profile's; a free port with --simulate)"},
+			&cli.IntFlag{Name: "port", Usage: "server `PORT`", DefaultText: "the profile's; a free port with --simulate", EnvVars: envVars("port")},
 			&cli.BoolFlag{Name: "requests-log", Usage: "also write every request to <config>/<phase>.requests.jsonl"},
 			&cli.DurationFlag{Name: "drain", Value: loadgen.DefaultDrain, Usage: "after Ctrl-C, how long in-flight requests may finish"},
+			apiKeyFlag(),
 		}, simFlags()...),
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 1 {
@@ -45,9 +47,14 @@ func sweepCommand() *cli.Command {
 				Drain:       c.Duration("drain"),
 				Progress:    c.App.ErrWriter,
 				Version:     version,
+				Servers:     servers,
 			}
-			if only := c.String("only"); only != "" {
-				o.Only = strings.Split(only, ",")
+			if c.IsSet("only") {
+				only, err := splitList("only", c.String("only"), nil) // the plan checks the names
+				if err != nil {
+					return err
+				}
+				o.Only = only
 			}
 			path := c.Args().First()
 			if dir := c.String("resume"); dir != "" {
@@ -67,7 +74,7 @@ func sweepCommand() *cli.Command {
 			if err != nil {
 				return asUsage(err)
 			}
-			o.Profile = p
+			o.Profile, o.APIKey = p, apiKey(c, p)
 			if c.Bool("dry-run") {
 				plan, err := loadgen.Plan(o)
 				if err != nil {
