@@ -106,7 +106,7 @@ func TestBadInput(t *testing.T) {
 		// starts: inf needs a cap.
 		{"run inf without a cap", []string{"run", "--simulate", "--arrival", "inf", "--queries", "3"}, `max_concurrency|MaxConcurrency|concurrency`},
 		// A sync phase has no rate.
-		{"run sync with a rate", []string{"run", "--simulate", "--arrival", "sync", "--rate", "5"}, `closed loop and has no rate`},
+		{"run sync with a rate", []string{"run", "--simulate", "--arrival", "sync", "--rate", "5"}, `^loadgen: --rate: a sync phase .* so it has no rate: remove --rate$`},
 		// A typo in a profile key names the file and line.
 		{"bad profile", []string{"sweep", "--dry-run", badProfile}, `^loadgen: .*bad\.yaml:9: base\.max_num_seqz: unknown key; did you mean max_num_seqs\?$`},
 		// The same error when the sweep would run.
@@ -136,8 +136,10 @@ func TestBadInput(t *testing.T) {
 		{"run with both", []string{"run", "--url", "http://127.0.0.1:1", "--simulate"}, `exactly one of`},
 		// run takes flags only.
 		{"run positional", []string{"run", "--simulate", "x"}, `unexpected argument "x"`},
-		// A rate is positive or inf.
-		{"run bad rate", []string{"run", "--simulate", "--rate", "-1"}, `--rate "-1"`},
+		// A rate is a number or inf…
+		{"run rate not a number", []string{"run", "--simulate", "--rate", "fast", "--queries", "1"}, `^loadgen: --rate: want queries per second \(a number\) or inf, got "fast"$`},
+		// …and positive.
+		{"run bad rate", []string{"run", "--simulate", "--rate", "-1", "--queries", "1"}, `^loadgen: --rate: must be positive, got -1$`},
 		// The requests log would go into a directory removed at exit.
 		{"run --requests-log without --out", []string{"run", "--simulate", "--requests-log"}, `needs --out`},
 		// report needs the results directory.
