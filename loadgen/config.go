@@ -20,6 +20,7 @@ import (
 type sweeper struct {
 	o    Options
 	plan *profiles.Plan
+	data *profiles.Dataset // what pre-flight read; nil for synthetic load
 	dir  string
 	m    *manifestState
 	pr   *Printer
@@ -154,7 +155,7 @@ func (r *configRun) run(ctx context.Context) {
 	// Out-of-band calls (tokenize, metrics) must never hang a sweep on a
 	// wedged server: they share the transport but are bounded.
 	r.aux = &http.Client{Transport: r.client.Transport, Timeout: AuxTimeout}
-	wl, err := buildWorkload(ctx, r.plan.Profile.Workload, r.c.Server.ServedModel, proc.BaseURL(), r.aux)
+	wl, err := buildWorkload(ctx, r.plan.Profile.Workload, r.data, r.c.Server.ServedModel, proc.BaseURL(), r.aux)
 	if err != nil {
 		if ctx.Err() != nil {
 			r.interrupt("interrupted while building the workload")

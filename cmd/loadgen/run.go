@@ -101,7 +101,13 @@ func runAction(c *cli.Context) error {
 		}
 		o.Only = []string{plan.Configs[0].Name}
 	}
-	res, err := loadgen.Run(c.Context, o)
+	checked, err := loadgen.Preflight(o)
+	if errors.Is(err, loadgen.ErrBadInput) {
+		return asUsage(err)
+	} else if err != nil {
+		return err
+	}
+	res, err := loadgen.Run(c.Context, checked)
 	if errors.Is(err, loadgen.ErrBadInput) {
 		return asUsage(err)
 	}
