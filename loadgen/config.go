@@ -20,6 +20,7 @@ import (
 type sweeper struct {
 	o    Options
 	plan *profiles.Plan
+	data *profiles.Dataset // what pre-flight read; nil for synthetic load
 	dir  string
 	m    *manifestState
 	pr   *Printer
@@ -153,7 +154,7 @@ func (r *configRun) run(ctx context.Context) {
 	// never hang a sweep on a wedged server: they are bounded.
 	r.client = &http.Client{Transport: engine.NewTransport(64)}
 	r.aux = &http.Client{Transport: withBearer(r.c.Server.APIKey, r.client.Transport), Timeout: AuxTimeout}
-	wl, err := buildWorkload(ctx, r.plan.Profile.Workload, r.c.Server.ServedModel, proc.BaseURL(), r.aux)
+	wl, err := buildWorkload(ctx, r.plan.Profile.Workload, r.data, r.c.Server.ServedModel, proc.BaseURL(), r.aux)
 	if err != nil {
 		if ctx.Err() != nil {
 			r.interrupt("interrupted while building the workload")

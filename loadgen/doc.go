@@ -4,6 +4,11 @@
 // metrics, stops the server and goes on; then it writes the ranked report.
 // It also runs a single phase for `loadgen run`.
 //
+// Preflight checks a sweep before anything starts (the plan's pre-flight,
+// profiles.Plan.Preflight: every phase, every server command, every dataset
+// row, read once) and Run runs only what Preflight returns, building every
+// configuration's prompts from the dataset pre-flight read.
+//
 // Results are written as they are produced, atomically: a crash, a failed
 // configuration or Ctrl-C never loses what was already measured, and
 // --resume continues where a sweep stopped.

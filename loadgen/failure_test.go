@@ -3,14 +3,11 @@ package loadgen
 import (
 	"loadgen/loadgen/schema"
 
-	"context"
 	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"loadgen/profiles"
 )
 
 // TestPhaseFailure: a phase that ran to its end still fails when its
@@ -49,64 +46,6 @@ func TestPhaseFailure(t *testing.T) {
 	}
 }
 
-// TestCheckPhases: every phase is checked as the engine will run it, and
-// all problems come back together.
-func TestCheckPhases(t *testing.T) {
-	t.Parallel()
-	p := &profiles.Profile{Load: []profiles.Phase{
-		{Name: "ok", Arrival: profiles.ArrivalSync},
-		{Name: "nocap", Arrival: profiles.ArrivalInf, Rate: profiles.InfRate, Queries: 3},
-		{Name: "norate", Arrival: profiles.ArrivalPoisson, Queries: 3},
-	}}
-	err := checkPhases(p)
-	if err == nil {
-		t.Fatal("no error")
-	}
-	for _, want := range []string{`"nocap"`, "max_concurrency", `"norate"`} {
-		if !strings.Contains(err.Error(), want) {
-			t.Errorf("error %q lacks %q", err, want)
-		}
-	}
-	if strings.Contains(err.Error(), `"ok"`) {
-		t.Errorf("the valid one-pass sync phase is reported: %v", err)
-	}
-}
-
-// TestCheckDataset: the dataset is read whole before anything starts.
-func TestCheckDataset(t *testing.T) {
-	t.Parallel()
-	dir := t.TempDir()
-	write := func(name, text string) string {
-		path := filepath.Join(dir, name)
-		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return path
-	}
-	good := write("good.csv", "query,answer_0,answer_1\nq1,a,b\nq2,c,d\n")
-	short := write("short.csv", "query,answer_0,answer_1\nq1,a,b\nq2,c\n")
-	for _, tc := range []struct {
-		name, dataset, want string
-	}{
-		{"good", good, ""},
-		// The row and line are named.
-		{"short row", short, "short.csv:3"},
-	} {
-		p := &profiles.Profile{
-			Workload: profiles.Workload{Dataset: tc.dataset, Format: profiles.FormatCSV, SearchNum: 2},
-			Load:     []profiles.Phase{{Name: "sync", Arrival: profiles.ArrivalSync}},
-		}
-		err := checkDataset(p)
-		if tc.want == "" && err != nil || tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)) {
-			t.Errorf("%s: checkDataset = %v, want %q", tc.name, err, tc.want)
-		}
-	}
-	// A synthetic workload has no dataset to read.
-	if err := checkDataset(&profiles.Profile{Workload: profiles.Workload{Format: profiles.FormatSynthetic}}); err != nil {
-		t.Errorf("synthetic: %v", err)
-	}
-}
-
 // TestKeepPreviousLog: a retried config keeps the log of the earlier
 // attempt.
 func TestKeepPreviousLog(t *testing.T) {
@@ -134,9 +73,9 @@ func TestMissingCommand(t *testing.T) {
 	t.Setenv("PATH", t.TempDir()) // no vllm there
 	p := writeProfile(t, "novllm", "")
 	out := filepath.Join(t.TempDir(), "out")
-	_, err := Run(context.Background(), Options{Profile: p, Out: out})
+	_, err := Preflight(Options{Profile: p, Out: out})
 	if !errors.Is(err, ErrBadInput) || !strings.Contains(err.Error(), `"vllm" is not in PATH`) || !strings.Contains(err.Error(), "--simulate") {
-		t.Fatalf("Run = %v, want bad input naming vllm and --simulate", err)
+		t.Fatalf("Preflight = %v, want bad input naming vllm and --simulate", err)
 	}
 	if strings.Contains(err.Error(), "\n") {
 		t.Errorf("error %q is not one line", err)

@@ -37,7 +37,7 @@ load:
 	}
 	done := make(chan result, 1)
 	go func() {
-		out, err := Run(ctx, o)
+		out, err := preflightRun(ctx, o)
 		done <- result{out, err}
 	}()
 	// Once the manifest says the poisson phase runs, wait until the

@@ -115,7 +115,7 @@ func runSweep(t *testing.T, o Options) *Outcome {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	out, err := Run(ctx, o)
+	out, err := preflightRun(ctx, o)
 	if err != nil {
 		t.Fatalf("Run: %v", err)
 	}
@@ -123,6 +123,15 @@ func runSweep(t *testing.T, o Options) *Outcome {
 		t.Fatal("the sweep hit the test's safety timeout")
 	}
 	return out
+}
+
+// preflightRun checks the sweep o describes and runs it, as the CLI does.
+func preflightRun(ctx context.Context, o Options) (*Outcome, error) {
+	c, err := Preflight(o)
+	if err != nil {
+		return nil, err
+	}
+	return Run(ctx, c)
 }
 
 func readManifest(t *testing.T, dir string) *schema.Manifest {

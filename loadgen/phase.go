@@ -6,7 +6,6 @@ import (
 	"loadgen/loadgen/schema"
 
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -100,8 +99,9 @@ func (r *configRun) runPhase(ctx context.Context, ph profiles.Phase, wl *builtWo
 	return res, runErr
 }
 
-// toEnginePhase converts a profile phase to the engine's and validates it;
-// a one-pass phase gets the dataset's query count.
+// toEnginePhase converts a profile phase to the engine's and checks the
+// engine's invariants (which every phase pre-flight passed holds); a
+// one-pass phase gets the dataset's query count.
 func toEnginePhase(ph profiles.Phase, wl *builtWorkload) (engine.Phase, error) {
 	n := 0
 	if ph.OnePass() {
@@ -143,18 +143,6 @@ func enginePhase(ph profiles.Phase, onePass int) engine.Phase {
 		lph.Queries = onePass
 	}
 	return lph
-}
-
-// checkPhases validates every phase as the engine will run it, before any
-// server starts (a one-pass phase is checked with a stand-in count).
-func checkPhases(p *profiles.Profile) error {
-	var errs []error
-	for _, ph := range p.Load {
-		if err := enginePhase(ph, 1).Validate(); err != nil {
-			errs = append(errs, err) // it names the phase
-		}
-	}
-	return errors.Join(errs...)
 }
 
 // repeats is how many times q measured queries wrapped around a dataset of

@@ -235,7 +235,7 @@ func TestResumeRefusals(t *testing.T) {
 			tc.edit(&r)
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()
-			out, err := Run(ctx, r)
+			out, err := preflightRun(ctx, r)
 			if !errors.Is(err, ErrBadInput) || out != nil {
 				t.Fatalf("Run = %v, %v; want ErrBadInput and no outcome", out, err)
 			}

@@ -4,10 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"net/http"
-	"strings"
 	"time"
 
 	"loadgen/profiles"
@@ -20,6 +18,7 @@ import (
 // runs on the measured path for datasets that fit the cache.
 type builtWorkload struct {
 	wl     profiles.Workload
+	data   *profiles.Dataset // what pre-flight read; nil for synthetic load
 	model  string
 	rerank *workload.RerankSource // nil for synthetic load
 	scorer *workload.Scorer       // nil for synthetic load
@@ -30,11 +29,15 @@ type builtWorkload struct {
 	paced *workload.PacedTokenizer
 }
 
-// buildWorkload prepares the workload against a ready server at baseURL.
-func buildWorkload(ctx context.Context, wl profiles.Workload, model, baseURL string, client *http.Client) (*builtWorkload, error) {
-	b := &builtWorkload{wl: wl, model: model}
+// buildWorkload prepares the workload against a ready server at baseURL,
+// from the dataset pre-flight read (nil for synthetic load).
+func buildWorkload(ctx context.Context, wl profiles.Workload, data *profiles.Dataset, model, baseURL string, client *http.Client) (*builtWorkload, error) {
+	b := &builtWorkload{wl: wl, data: data, model: model}
 	if wl.IsSynthetic() {
 		return b, nil
+	}
+	if data == nil {
+		return nil, errors.New("workload: the dataset was not read by pre-flight")
 	}
 	var tok workload.Tokenizer
 	if wl.Truncation != profiles.TruncationChars {
@@ -60,7 +63,7 @@ func buildWorkload(ctx context.Context, wl profiles.Workload, model, baseURL str
 		}
 	}
 	src, err := workload.NewRerankSource(ctx, workload.RerankOptions{
-		Open: func() (workload.Dataset, error) { return openDataset(wl) },
+		Open: data.Open,
 		Prompt: workload.PromptOptions{
 			Instruction: wl.Instruction,
 			MaxLength:   wl.MaxLength,
@@ -136,15 +139,12 @@ func phaseTokenizePace(ph profiles.Phase, docs int) float64 {
 }
 
 // onePassQueries is the query count of a phase that makes one pass over
-// the dataset.
+// the dataset, as pre-flight counted it.
 func (b *builtWorkload) onePassQueries() (int, error) {
-	if b.rerank == nil {
+	if b.data == nil {
 		return 0, errors.New("a synthetic workload has no dataset to pass over: set queries or duration")
 	}
-	if !b.rerank.Cached() {
-		return 0, fmt.Errorf("the dataset holds more than %d queries: set queries or duration on the sync phase", workload.DefaultCacheQueries)
-	}
-	return b.rerank.Queries(), nil
+	return b.data.Queries(), nil
 }
 
 // warnings are the workload's notes for a phase result.
@@ -182,34 +182,4 @@ func (b *builtWorkload) close() {
 	if b != nil && b.rerank != nil {
 		b.rerank.Close()
 	}
-}
-
-// openDataset opens the workload's dataset: a file on disk, or one embedded
-// in the binary for the shipped profiles.
-func openDataset(wl profiles.Workload) (workload.Dataset, error) {
-	opts := workload.DatasetOptions{SearchNum: wl.SearchNum, ShortRows: wl.ShortRows}
-	if !strings.HasPrefix(wl.Dataset, "shipped:") {
-		return workload.OpenDataset(wl.Dataset, opts)
-	}
-	rc, err := wl.Open()
-	if err != nil {
-		return nil, err
-	}
-	ds, err := workload.NewDataset(rc, wl.Dataset, wl.Format, opts)
-	if err != nil {
-		rc.Close()
-		return nil, err
-	}
-	return closingDataset{ds, rc}, nil
-}
-
-// closingDataset closes the reader beneath a dataset read from an embedded
-// file.
-type closingDataset struct {
-	workload.Dataset
-	c io.Closer
-}
-
-func (d closingDataset) Close() error {
-	return errors.Join(d.Dataset.Close(), d.c.Close())
 }

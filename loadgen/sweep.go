@@ -2,6 +2,7 @@ package loadgen
 
 import (
 	"loadgen/loadgen/schema"
+	"loadgen/server"
 
 	"context"
 	"errors"
@@ -13,8 +14,6 @@ import (
 
 	"loadgen/loadgen/report"
 	"loadgen/profiles"
-	"loadgen/server"
-	"loadgen/workload"
 )
 
 // Options configure a sweep.
@@ -82,44 +81,97 @@ type Outcome struct {
 // resume directory): the CLI exits 2 and nothing was started.
 var ErrBadInput = errors.New("bad input")
 
-// Run runs the sweep. It returns an error wrapping ErrBadInput when nothing
-// could start because of the input; otherwise it returns an Outcome, with
+// Checked is a sweep whose plan passed pre-flight (profiles.Plan.Preflight),
+// with the options it was checked under and the dataset pre-flight read.
+// Only Preflight makes one, and Run runs nothing else.
+type Checked struct {
+	o       Options
+	plan    *profiles.Checked
+	resumed *schema.Manifest // the sweep to continue, with Options.Resume
+}
+
+// Plan returns the checked plan.
+func (c *Checked) Plan() *profiles.Plan { return c.plan.Plan() }
+
+// Preflight expands the profile as the sweep will run it (Plan) and checks
+// it completely: with --resume, the sweep to continue; then, in one pass
+// over the dataset, the profile's rules, every server command on PATH,
+// every dataset row and every phase against the dataset. Bad input is found
+// here, before any server starts — a missing vllm, an invalid phase, a bad
+// dataset row must not wait for a 30-minute compile; its errors wrap
+// ErrBadInput.
+func Preflight(o Options) (*Checked, error) {
+	plan, err := Plan(o)
+	if err != nil {
+		return nil, err
+	}
+	c := &Checked{o: o}
+	if o.Resume {
+		if c.resumed, err = resumeManifest(o, plan); err != nil {
+			return nil, err
+		}
+	}
+	if c.plan, err = plan.Preflight(); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrBadInput, err)
+	}
+	return c, nil
+}
+
+// DryRun writes the plan `loadgen sweep --dry-run` shows (profiles.Plan.DryRun)
+// and runs the sweep's pre-flight on it: it ends with what pre-flight
+// checked, or returns pre-flight's errors (wrapping ErrBadInput) exactly as
+// Preflight would. It starts nothing.
+func DryRun(o Options, w io.Writer) error {
+	plan, err := Plan(o)
+	if err != nil {
+		return err
+	}
+	if err := plan.DryRun(w); err != nil {
+		return err
+	}
+	checked, err := plan.Preflight()
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrBadInput, err)
+	}
+	if data := checked.Dataset(); data != nil {
+		for _, wn := range data.Warnings() {
+			if _, err := fmt.Fprintf(w, "# warning: dataset: %s\n", wn); err != nil {
+				return err
+			}
+		}
+	}
+	_, err = fmt.Fprintf(w, "\n# pre-flight passed: %s\n", checked.Summary())
+	return err
+}
+
+// Run runs a checked sweep. It returns an error wrapping ErrBadInput when
+// nothing could start because of the input (a new sweep into a results
+// directory that holds results); otherwise it returns an Outcome, with
 // failed configurations recorded in it and in the results directory.
-func Run(ctx context.Context, o Options) (*Outcome, error) {
+func Run(ctx context.Context, c *Checked) (*Outcome, error) {
+	if c == nil || c.plan == nil {
+		return nil, errors.New("loadgen.Run: the sweep did not pass pre-flight (loadgen.Preflight)")
+	}
+	o, plan := c.o, c.plan.Plan()
+	if o.Servers == nil {
+		o.Servers = new(server.Owner)
+		defer o.Servers.KillAll()
+	}
 	if o.Now == nil {
 		o.Now = time.Now
 	}
 	if o.Drain == 0 {
 		o.Drain = DefaultDrain
 	}
-	if o.Servers == nil {
-		o.Servers = new(server.Owner)
-		defer o.Servers.KillAll()
-	}
-	plan, err := Plan(o)
-	if err != nil {
-		return nil, err
-	}
-	var resumed *schema.Manifest
-	if o.Resume {
-		if resumed, err = resumeManifest(o, plan); err != nil {
-			return nil, err
-		}
-	}
-	// Bad input is found before any server starts — a missing vllm, an
-	// invalid phase, a bad dataset row must not wait for a 30-minute compile.
-	if err := errors.Join(checkCommand(plan), checkPhases(plan.Profile), checkDataset(plan.Profile)); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrBadInput, err)
-	}
 	dir, err := resultsDir(o)
 	if err != nil {
 		return nil, err
 	}
-	m, err := newManifestState(dir, o, plan, resumed)
+	m, err := newManifestState(dir, o, plan, c.resumed)
 	if err != nil {
 		return nil, err
 	}
-	s := &sweeper{o: o, plan: plan, dir: dir, m: m, pr: NewPrinter(discardIfNil(o.Progress))}
+	s := &sweeper{o: o, plan: plan, data: c.plan.Dataset(), dir: dir, m: m, pr: NewPrinter(discardIfNil(o.Progress))}
 	s.pr.Eventf("loadgen: sweep %s: %d configuration(s) × %d phase(s) → %s%s",
 		plan.Profile.Name, len(plan.Configs), len(plan.Profile.Load), dir, simulatedSuffix(o.Simulate))
 	for _, w := range plan.Warnings {
@@ -129,8 +181,9 @@ func Run(ctx context.Context, o Options) (*Outcome, error) {
 	return s.finish(ctx)
 }
 
-// Plan expands the profile as Run would (for --dry-run): with --simulate,
-// every configuration runs the simulator.
+// Plan expands the profile as the sweep would (with --simulate, every
+// configuration runs the simulator), without pre-flight: to look at the
+// configurations. Preflight checks it.
 func Plan(o Options) (*profiles.Plan, error) {
 	if o.Profile == nil {
 		return nil, fmt.Errorf("%w: no profile", ErrBadInput)
@@ -241,51 +294,4 @@ func (s *sweeper) finish(ctx context.Context) (*Outcome, error) {
 		return out, fmt.Errorf("writing the report: %w", err)
 	}
 	return out, nil
-}
-
-// checkDataset reads the workload's dataset once, whole, and returns the
-// first problem (file:line), so that it is bad input found before anything
-// starts. A one-pass sync phase also needs the dataset to fit the cache.
-func checkDataset(p *profiles.Profile) error {
-	if p.Workload.IsSynthetic() {
-		return nil
-	}
-	ds, err := openDataset(p.Workload)
-	if err != nil {
-		return err
-	}
-	defer ds.Close()
-	n := 0
-	for {
-		_, err := ds.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return err
-		}
-		n++
-	}
-	if n == 0 {
-		return fmt.Errorf("dataset %s holds no query", p.Workload.Dataset)
-	}
-	for _, ph := range p.Load {
-		if ph.OnePass() && n > workload.DefaultCacheQueries {
-			return fmt.Errorf("phase %s makes one pass over a dataset of %d queries (more than %d): set its queries or duration",
-				ph.Name, n, workload.DefaultCacheQueries)
-		}
-	}
-	return nil
-}
-
-// checkCommand finds every configuration's server command before anything
-// starts: without `vllm` on PATH no configuration can run, and the one line
-// that says so also points at --simulate.
-func checkCommand(plan *profiles.Plan) error {
-	for _, c := range plan.Configs {
-		if err := server.CheckCommand(c.Server); err != nil {
-			return errors.New(reasonOf(err))
-		}
-	}
-	return nil
 }

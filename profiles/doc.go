@@ -11,7 +11,9 @@
 //	// err joins every problem as *Error: "file:line: key: message" (exit 2)
 //	plan, err := p.Expand(profiles.ExpandOptions{Command: simCommand})
 //	plan.DryRun(os.Stdout)                           // loadgen sweep --dry-run
+//	checked, err := plan.Preflight()                 // commands, phases, dataset rows
 //	for _, c := range plan.Configs { c.Server ... }  // server.Config to launch
+//	checked.Dataset().Open()                         // the dataset pre-flight read
 //
 // Loading is strict (unknown keys, duplicate keys and wrong types are
 // errors, with "did you mean" for close keys), defaults are filled in, and
@@ -19,6 +21,17 @@
 // reports everything that would make vLLM refuse to start or crash. Expand
 // repeats the checks with the sweep's options and also returns the
 // warnings: what depends on the plugin version or spoils a measurement.
+// Preflight then checks what needs more than the profile: every server
+// command on PATH and the dataset, read once, every row (file:line), with
+// every phase against it; the Checked plan it returns holds the dataset
+// read, and is what a sweep runs.
+//
+// A load phase, whether a profile's load: entry or the flags of `loadgen
+// run`, is resolved by ResolvePhase: the phase as written (values and the
+// keys written) becomes the resolved phase (defaults, derived name, rate
+// inf as arrival inf, the profile's SLO merged) or every problem, keyed by
+// key, in messages that name the keys the way the user wrote them
+// (KeyNames).
 //
 // The mapping, per configuration (see the top-level README.md for every key):
 //

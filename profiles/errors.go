@@ -123,9 +123,12 @@ func parentPath(path string) string {
 	return path[:i]
 }
 
-// joinPath appends a key to a path.
+// joinPath appends a key to a path ("" appends nothing).
 func joinPath(path, key string) string {
-	if path == "" {
+	switch {
+	case key == "":
+		return path
+	case path == "":
 		return key
 	}
 	return path + "." + key

@@ -22,7 +22,8 @@ type ExpandOptions struct {
 	Host string
 }
 
-// Plan is a profile expanded into the configurations a sweep runs.
+// Plan is a profile expanded into the configurations a sweep runs. A
+// sweep runs it only once Preflight has checked it (Checked).
 type Plan struct {
 	Profile *Profile
 	// Configs are in profile order: explicit configs first, then the

@@ -6,11 +6,13 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 )
 
 // FuzzParse feeds arbitrary bytes to Parse. It must never panic; an
-// accepted profile must expand, dry-run and hash deterministically; a
+// accepted profile must expand, dry-run and hash deterministically, and
+// its phases must resolve again to themselves (what pre-flight checks); a
 // refused one must come back as *Error values naming the file.
 func FuzzParse(f *testing.F) {
 	for _, name := range ShippedNames() {
@@ -54,6 +56,12 @@ func FuzzParse(f *testing.F) {
 		}
 		if p.Hash() != p.Hash() {
 			t.Fatal("Hash is not deterministic")
+		}
+		env := PhaseEnv{SLO: p.SLO, Synthetic: p.Workload.IsSynthetic()}
+		for _, ph := range p.Load {
+			if again, probs := ResolvePhase(writtenOf(ph), env, ProfileKeys); len(probs) > 0 || !reflect.DeepEqual(again, ph) {
+				t.Fatalf("phase %s resolves again to %+v, %+v", ph.Name, again, probs)
+			}
 		}
 		for _, c := range pl.Configs {
 			if err := checkName(c.Name); err != nil {

@@ -69,16 +69,16 @@ type Rate = schema.Rate
 // InfRate is the infinite rate.
 var InfRate = schema.Inf
 
-// decodeRate reads a rate: a non-negative number, or inf.
+// decodeRate reads a rate: a number, or inf (as ParseRate).
 func decodeRate(dec *decoder, n *yaml.Node, path string, r *Rate) {
 	if n.Kind == yaml.ScalarNode {
-		switch v := strings.ToLower(n.Value); {
-		case v == "inf" || v == ".inf" || v == "+inf" || v == "+.inf":
+		switch {
+		case isInfWord(n.Value):
 			*r = InfRate
 			return
 		case n.ShortTag() == intTag || n.ShortTag() == floatTag:
 			var f float64
-			if err := n.Decode(&f); err == nil && !math.IsNaN(f) && !math.IsInf(f, -1) {
+			if err := n.Decode(&f); err == nil && rateNumber(f) {
 				*r = Rate(f)
 				return
 			}
@@ -86,6 +86,33 @@ func decodeRate(dec *decoder, n *yaml.Node, path string, r *Rate) {
 	}
 	dec.typeErr(n, path, "want queries per second (a number) or inf, got %s", describe(n))
 }
+
+// ParseRate reads a rate as `loadgen run --rate` takes it: a number of
+// queries per second, or inf (also .inf, +inf, any case). Whether the rate
+// suits the phase (positive, not with sync, …) is ResolvePhase's to say.
+func ParseRate(s string) (Rate, error) {
+	if isInfWord(s) {
+		return InfRate, nil
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || !rateNumber(f) {
+		return 0, fmt.Errorf("want queries per second (a number) or inf, got %q", s)
+	}
+	return Rate(f), nil
+}
+
+// isInfWord reports whether s spells the infinite rate.
+func isInfWord(s string) bool {
+	switch strings.ToLower(s) {
+	case "inf", ".inf", "+inf", "+.inf":
+		return true
+	}
+	return false
+}
+
+// rateNumber reports whether f can be a rate as written: finite and not
+// NaN (a negative rate is written, and refused by ResolvePhase).
+func rateNumber(f float64) bool { return !math.IsNaN(f) && !math.IsInf(f, 0) }
 
 // Command is a command line given either as one string, split at spaces
 // ("vllm serve"), or as a list of words (["python3", "-m", "vllm..."]).

@@ -1,12 +1,17 @@
 package main
 
 import (
+	"bytes"
+	"context"
+	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"loadgen/server"
 	"loadgen/server/servertest"
@@ -16,15 +21,18 @@ const rerankProfile = "../../profiles/rerank.yaml"
 
 // TestSweepDryRun checks `sweep --dry-run` on the shipped profile against a
 // golden file (refresh with -update), with the flag before or after the
-// profile, and that it starts nothing.
+// profile, and that it starts nothing. It runs the sweep's pre-flight: with
+// a vllm on PATH (a stand-in script) it passes and says what it checked;
+// without one it fails exactly as the sweep would, after the plan.
 func TestSweepDryRun(t *testing.T) {
 	t.Parallel()
+	withVLLM := "PATH=" + fakeVLLM(t) + string(os.PathListSeparator) + os.Getenv("PATH")
 	_, resultsBefore := os.Stat("results")
-	before := runCLI(t, "sweep", "--dry-run", rerankProfile)
+	before := runChildEnv(t, []string{withVLLM}, "sweep", "--dry-run", rerankProfile)
 	if before.code != exitOK || before.stderr != "" {
 		t.Fatalf("exit %d, stderr %q", before.code, before.stderr)
 	}
-	after := runCLI(t, "sweep", rerankProfile, "--dry-run")
+	after := runChildEnv(t, []string{withVLLM}, "sweep", rerankProfile, "--dry-run")
 	if after.code != exitOK || after.stdout != before.stdout {
 		t.Errorf("sweep PROFILE --dry-run: exit %d, output differs from sweep --dry-run PROFILE:\n%s", after.code, after.stdout)
 	}
@@ -46,11 +54,54 @@ func TestSweepDryRun(t *testing.T) {
 	}
 	checkGolden(t, "dry-run-rerank.golden", strings.ReplaceAll(before.stdout, root, "$REPO"))
 
+	// Without vllm the dry run still prints the plan, then fails the
+	// pre-flight with the sweep's own message and status.
+	noVLLM := []string{"PATH=" + t.TempDir()}
+	dry := runChildEnv(t, noVLLM, "sweep", "--dry-run", rerankProfile)
+	sweep := runChildEnv(t, noVLLM, "sweep", rerankProfile)
+	if dry.code != exitUsage || sweep.code != exitUsage || dry.stderr != sweep.stderr || !strings.Contains(dry.stderr, `"vllm" is not in PATH`) {
+		t.Errorf("without vllm: dry run exit %d, stderr %q; sweep exit %d, stderr %q; want both 2 with the same message", dry.code, dry.stderr, sweep.code, sweep.stderr)
+	}
+	if plan, _, _ := strings.Cut(before.stdout, "\n# pre-flight passed"); dry.stdout != plan {
+		t.Errorf("without vllm the dry run does not print the plan:\n%s", dry.stdout)
+	}
+
 	// With --simulate the commands run loadgen's own simulator.
 	sim := runCLI(t, "sweep", rerankProfile, "--dry-run", "--simulate")
-	if sim.code != exitOK || strings.Count(sim.stdout, " sim serve /models/Qwen3-Reranker-0.6B") != 4 || strings.Contains(sim.stdout, "vllm serve /models") {
+	if sim.code != exitOK || strings.Count(sim.stdout, " sim serve /models/Qwen3-Reranker-0.6B") != 4 || strings.Contains(sim.stdout, "vllm serve /models") ||
+		!strings.Contains(sim.stdout, "\n# pre-flight passed: ") {
 		t.Errorf("--simulate --dry-run: exit %d, output:\n%s", sim.code, sim.stdout)
 	}
+}
+
+// fakeVLLM returns a directory holding an executable named vllm, for
+// commands that only look it up on PATH.
+func fakeVLLM(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "vllm"), []byte("#!/bin/sh\nexit 1\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// runChildEnv runs loadgen as a child process with env added to its
+// environment (for commands that start no server), bounded by a safety
+// timeout.
+func runChildEnv(t *testing.T, env []string, args ...string) cliResult {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, os.Args[0], args...)
+	cmd.Env = append(os.Environ(), env...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	var ee *exec.ExitError
+	if err != nil && !errors.As(err, &ee) || ctx.Err() != nil {
+		t.Fatalf("loadgen %s: %v", strings.Join(args, " "), err)
+	}
+	return cliResult{cmd.ProcessState.ExitCode(), stdout.String(), stderr.String()}
 }
 
 func checkGolden(t *testing.T, name, got string) {
@@ -107,7 +158,7 @@ func TestBadInput(t *testing.T) {
 		// starts: inf needs a cap.
 		{"run inf without a cap", []string{"run", "--simulate", "--arrival", "inf", "--queries", "3"}, `max_concurrency|MaxConcurrency|concurrency`},
 		// A sync phase has no rate.
-		{"run sync with a rate", []string{"run", "--simulate", "--arrival", "sync", "--rate", "5"}, `closed loop and has no rate`},
+		{"run sync with a rate", []string{"run", "--simulate", "--arrival", "sync", "--rate", "5"}, `^loadgen: --rate: a sync phase .* so it has no rate: remove --rate$`},
 		// A typo in a profile key names the file and line.
 		{"bad profile", []string{"sweep", "--dry-run", badProfile}, `^loadgen: .*bad\.yaml:9: base\.max_num_seqz: unknown key; did you mean max_num_seqs\?$`},
 		// The same error when the sweep would run.
@@ -148,8 +199,12 @@ func TestBadInput(t *testing.T) {
 		{"run with both", []string{"run", "--url", "http://127.0.0.1:1", "--simulate"}, `exactly one of`},
 		// run takes flags only.
 		{"run positional", []string{"run", "--simulate", "x"}, `unexpected argument "x"`},
-		// A rate is positive or inf.
-		{"run bad rate", []string{"run", "--simulate", "--rate", "-1"}, `--rate "-1"`},
+		// A rate is a number or inf…
+		{"run rate not a number", []string{"run", "--simulate", "--rate", "fast", "--queries", "1"}, `^loadgen: --rate: want queries per second \(a number\) or inf, got "fast"$`},
+		// …and positive.
+		{"run bad rate", []string{"run", "--simulate", "--rate", "-1", "--queries", "1"}, `^loadgen: --rate: must be positive, got -1$`},
+		// The dry run fails the same pre-flight as the sweep.
+		{"short dataset row, dry run", append([]string{"sweep", "--dry-run", shortRows}, simArgs...), `q\.csv:3: .*2 of 4 documents`},
 		// The requests log would go into a directory removed at exit.
 		{"run --requests-log without --out", []string{"run", "--simulate", "--requests-log"}, `needs --out`},
 		// report needs the results directory.

@@ -6,10 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"os"
 	"path/filepath"
-	"strconv"
+	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -36,7 +35,7 @@ func runCommand(servers *server.Owner) *cli.Command {
 			&cli.StringFlag{Name: "config", Usage: "configuration `NAME` of the profile to launch", DefaultText: "the first"},
 			&cli.StringFlag{Name: "model", Usage: "served model `NAME` sent in requests", DefaultText: "the profile's", EnvVars: envVars("model")},
 			&cli.StringFlag{Name: "dataset", Usage: "dataset `FILE` (.csv or .jsonl, optionally .gz)", DefaultText: "the profile's"},
-			&cli.StringFlag{Name: "arrival", Value: profiles.ArrivalSync, Usage: "poisson, gamma, constant, sync or inf", DefaultText: "sync; poisson with --rate"},
+			&cli.StringFlag{Name: "arrival", Usage: "poisson, gamma, constant, sync or inf", DefaultText: "sync; poisson with --rate"},
 			&cli.StringFlag{Name: "rate", Usage: "target arrival `RATE` in queries/s, or inf (alone, it makes the arrival poisson)"},
 			&cli.Float64Flag{Name: "burstiness", Value: 1, Usage: "gamma shape (gamma arrivals)"},
 			&cli.IntFlag{Name: "max-concurrency", Usage: "cap on in-flight requests (required by inf)", DefaultText: "none"},
@@ -106,7 +105,13 @@ func runAction(c *cli.Context, servers *server.Owner) error {
 		}
 		o.Only = []string{plan.Configs[0].Name}
 	}
-	res, err := loadgen.Run(c.Context, o)
+	checked, err := loadgen.Preflight(o)
+	if errors.Is(err, loadgen.ErrBadInput) {
+		return asUsage(err)
+	} else if err != nil {
+		return err
+	}
+	res, err := loadgen.Run(c.Context, checked)
 	if errors.Is(err, loadgen.ErrBadInput) {
 		return asUsage(err)
 	}
@@ -145,6 +150,44 @@ func applyRunFlags(c *cli.Context, p *profiles.Profile) error {
 			*dst = c.Int(flag)
 		}
 	}
+	ph, err := runPhase(c, p)
+	if err != nil {
+		return err
+	}
+	if c.IsSet("ready-timeout") {
+		p.Server.ReadyTimeout = profiles.Duration(c.Duration("ready-timeout"))
+	} else if p.Server.URL != "" {
+		// Somebody else's server is up or it is not: no compile to wait for.
+		p.Server.ReadyTimeout = profiles.Duration(remoteReadyTimeout)
+	}
+	p.Load = []profiles.Phase{ph}
+	return nil
+}
+
+// runPhaseKeys are the phase keys run's flags write (see phaseFlag).
+var runPhaseKeys = []string{"arrival", "rate", "burstiness", "max_concurrency", "queries", "duration", "warmup", "seed", "request_timeout"}
+
+// phaseFlag is the flag of a phase key: the key with hyphens
+// (max_concurrency is --max-concurrency).
+func phaseFlag(key string) string { return strings.ReplaceAll(key, "_", "-") }
+
+// flagNames names phase keys as run's flags in the resolver's messages.
+type flagNames struct{}
+
+func (flagNames) Key(key string) string            { return "--" + phaseFlag(key) }
+func (flagNames) Setting(key, value string) string { return "--" + phaseFlag(key) + " " + value }
+
+// runPhase resolves the phase run's flags describe, named "run", by the
+// profile's rules (profiles.ResolvePhase): a phase refused in a profile is
+// refused here, with the flags named. Beyond what a profile writes, run
+// has two defaults: the arrival is poisson with --rate and sync without,
+// and the request timeout is the profile's first phase's.
+func runPhase(c *cli.Context, p *profiles.Profile) (profiles.Phase, error) {
+	names := flagNames{}
+	written := map[string]bool{"name": true}
+	for _, k := range runPhaseKeys {
+		written[k] = c.IsSet(phaseFlag(k))
+	}
 	ph := profiles.Phase{
 		Name:           "run",
 		Arrival:        c.String("arrival"),
@@ -156,38 +199,33 @@ func applyRunFlags(c *cli.Context, p *profiles.Profile) error {
 		Seed:           c.Int64("seed"),
 		RequestTimeout: profiles.Duration(c.Duration("request-timeout")),
 	}
-	if ph.RequestTimeout == 0 && len(p.Load) > 0 {
-		ph.RequestTimeout = p.Load[0].RequestTimeout
-	}
-	if s := c.String("rate"); s != "" {
-		if ph.Arrival == profiles.ArrivalSync && c.IsSet("arrival") {
-			return fmt.Errorf("--rate %s with --arrival sync: a sync phase is a closed loop and has no rate", s)
+	if written["rate"] {
+		r, err := profiles.ParseRate(c.String("rate"))
+		if err != nil {
+			return ph, fmt.Errorf("--rate: %w", err)
 		}
-		if s == "inf" {
-			ph.Rate, ph.Arrival = profiles.InfRate, profiles.ArrivalInf
+		ph.Rate = r
+	}
+	if !written["arrival"] {
+		ph.Arrival, written["arrival"] = profiles.ArrivalSync, true
+		if written["rate"] {
+			ph.Arrival = profiles.ArrivalPoisson
+		}
+	}
+	if !written["request_timeout"] && len(p.Load) > 0 {
+		ph.RequestTimeout, written["request_timeout"] = p.Load[0].RequestTimeout, true
+	}
+	env := profiles.PhaseEnv{SLO: p.SLO, Synthetic: p.Workload.IsSynthetic()}
+	resolved, probs := profiles.ResolvePhase(profiles.PhaseSpec{Phase: ph, Written: written}, env, names)
+	var errs []error
+	for _, pb := range probs {
+		if pb.Key == "" {
+			errs = append(errs, errors.New(pb.Msg))
 		} else {
-			r, err := strconv.ParseFloat(s, 64)
-			if err != nil || r <= 0 || math.IsInf(r, 0) {
-				return fmt.Errorf("--rate %q: want a positive number of queries/s, or inf", s)
-			}
-			ph.Rate = profiles.Rate(r)
-			if !c.IsSet("arrival") {
-				ph.Arrival = profiles.ArrivalPoisson
-			}
+			errs = append(errs, fmt.Errorf("%s: %s", names.Key(pb.Key), pb.Msg))
 		}
 	}
-	if ph.Arrival == profiles.ArrivalInf {
-		ph.Rate = profiles.InfRate
-	}
-	if c.IsSet("ready-timeout") {
-		p.Server.ReadyTimeout = profiles.Duration(c.Duration("ready-timeout"))
-	} else if p.Server.URL != "" {
-		// Somebody else's server is up or it is not: no compile to wait for.
-		p.Server.ReadyTimeout = profiles.Duration(remoteReadyTimeout)
-	}
-	ph.SLO = p.SLO
-	p.Load = []profiles.Phase{ph}
-	return nil
+	return resolved, errors.Join(errs...)
 }
 
 // printRun prints the phase result as a compact table or as JSON.

@@ -1,7 +1,10 @@
 package main
 
 import (
+	"io"
 	"loadgen/loadgen/schema"
+	"reflect"
+	"time"
 
 	"encoding/json"
 	"net/http"
@@ -18,6 +21,8 @@ import (
 	"loadgen/server"
 	"loadgen/server/servertest"
 	"loadgen/server/sim"
+
+	"github.com/urfave/cli/v2"
 )
 
 // TestRunSimulateJSON runs `loadgen run --simulate --json` (the shipped
@@ -274,5 +279,111 @@ func TestRunFailures(t *testing.T) {
 	r := runChild(t, append([]string{"run", "--profile", path, "--queries", "2"}, simArgs...)...)
 	if r.code != exitFailed || !strings.Contains(r.stderr, "loadgen: run: run-stale: k_shape: ") {
 		t.Errorf("config that does not start: exit %d, want 1 with the failure class\n%s", r.code, r.stderr)
+	}
+}
+
+// TestRunPhaseRules: run's phase flags are held to the profile's rules
+// (profiles.ResolvePhase) with the flags named; each refused phase exits 2
+// before anything starts.
+func TestRunPhaseRules(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name  string
+		flags []string
+		want  string // the one stderr line, after "loadgen: "
+	}{
+		// A count or a time, not both.
+		{"queries and duration", []string{"--queries", "5", "--duration", "10s"}, "--duration: set --queries or --duration, not both"},
+		// An open-loop phase needs an end.
+		{"no end", []string{"--rate", "5"}, "set --queries (how many) or --duration (how long) to end the phase"},
+		{"zero queries", []string{"--queries", "0"}, "--queries: must be at least 1, got 0"},
+		{"zero duration", []string{"--duration", "0s"}, "--duration: must be positive"},
+		// Arrival typos get a suggestion.
+		{"arrival typo", []string{"--arrival", "possion", "--rate", "5", "--queries", "3"}, `--arrival: "possion" is not an arrival process; did you mean poisson?`},
+		// Sync is a closed loop: no rate, one query in flight.
+		{"sync with a rate", []string{"--arrival", "sync", "--rate", "5"}, "--rate: a sync phase sends the next query when the last one is done, so it has no rate: remove --rate"},
+		{"sync with a cap", []string{"--max-concurrency", "4"}, "--max-concurrency: a sync phase has one query in flight; for a closed loop of 4 requests in flight use --arrival inf with --max-concurrency 4"},
+		// Inf sends everything at once: a cap, no rate.
+		{"inf without a cap", []string{"--arrival", "inf", "--queries", "3"}, "--max-concurrency: required with rate inf: every query is due at once, so cap the requests in flight (e.g. --max-concurrency 4)"},
+		{"rate inf without a cap", []string{"--rate", "inf", "--queries", "3"}, "--max-concurrency: required with rate inf: every query is due at once, so cap the requests in flight (e.g. --max-concurrency 4)"},
+		{"inf with a rate", []string{"--arrival", "inf", "--rate", "5", "--max-concurrency", "4", "--queries", "3"}, "--rate: arrival inf sends every query at once: remove --rate, or use poisson, gamma or constant"},
+		{"zero cap", []string{"--arrival", "inf", "--max-concurrency", "0", "--queries", "3"}, "--max-concurrency: must be at least 1, got 0"},
+		// Open-loop arrivals need a positive rate.
+		{"no rate", []string{"--arrival", "poisson", "--queries", "3"}, "--rate: required for arrival poisson: queries per second, e.g. --rate 2"},
+		{"zero rate", []string{"--rate", "0", "--queries", "3"}, "--rate: must be positive, got 0"},
+		{"negative rate", []string{"--rate", "-1", "--queries", "3"}, "--rate: must be positive, got -1"},
+		{"rate not a number", []string{"--rate", "fast", "--queries", "3"}, `--rate: want queries per second (a number) or inf, got "fast"`},
+		// Burstiness is gamma's shape.
+		{"burstiness with poisson", []string{"--rate", "5", "--burstiness", "2", "--queries", "3"}, "--burstiness: only applies to --arrival gamma (poisson is gamma with burstiness 1)"},
+		{"zero burstiness", []string{"--arrival", "gamma", "--rate", "5", "--burstiness", "0", "--queries", "3"}, "--burstiness: must be positive (below 1 is burstier than poisson, above 1 more regular), got 0"},
+		{"negative warmup", []string{"--warmup", "-1", "--queries", "2"}, "--warmup: must not be negative, got -1"},
+		{"zero request timeout", []string{"--request-timeout", "0s", "--queries", "2"}, "--request-timeout: must be positive (default 5m0s)"},
+		// A synthetic workload has no dataset to make one pass over.
+		{"one pass over synthetic", []string{"--profile", "shipped:generate", "--arrival", "sync"}, "a sync phase without --queries or --duration makes one pass over the dataset, and a synthetic workload has none: set --queries or --duration"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			r := runCLI(t, append([]string{"run", "--simulate"}, tc.flags...)...)
+			if r.code != exitUsage {
+				t.Errorf("exit %d, want %d", r.code, exitUsage)
+			}
+			if want := "loadgen: " + tc.want + "\n"; r.stderr != want {
+				t.Errorf("stderr:\n got: %s\nwant: %s", r.stderr, want)
+			}
+			if r.stdout != "" {
+				t.Errorf("stdout: %q", r.stdout)
+			}
+		})
+	}
+}
+
+// TestRunPhaseMatchesProfile: the same phase written as a profile's load:
+// entry and as run's flags resolves to the same phase (the run command
+// names it "run"; both take the profile's slo).
+func TestRunPhaseMatchesProfile(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name  string
+		yaml  string // the keys of load[0], after name: run
+		flags []string
+	}{
+		// The default: one sync pass over the dataset.
+		{"sync pass", "arrival: sync", nil},
+		{"sync counted", "arrival: sync\n    queries: 5\n    warmup: 2\n    seed: 3", []string{"--queries", "5", "--warmup", "2", "--seed", "3"}},
+		{"sync with cap 1", "arrival: sync\n    max_concurrency: 1\n    duration: 1m", []string{"--arrival", "sync", "--max-concurrency", "1", "--duration", "1m"}},
+		// --rate without --arrival is poisson.
+		{"poisson", "arrival: poisson\n    rate: 2\n    queries: 8", []string{"--rate", "2", "--queries", "8"}},
+		{"poisson named", "arrival: poisson\n    rate: 0.5\n    queries: 8", []string{"--arrival", "poisson", "--rate", "0.5", "--queries", "8"}},
+		{"gamma", "arrival: gamma\n    rate: 2\n    burstiness: 0.5\n    duration: 30s", []string{"--arrival", "gamma", "--rate", "2", "--burstiness", "0.5", "--duration", "30s"}},
+		{"constant capped", "arrival: constant\n    rate: 3\n    max_concurrency: 2\n    queries: 6", []string{"--arrival", "constant", "--rate", "3", "--max-concurrency", "2", "--queries", "6"}},
+		// Rate inf under an open-loop arrival is arrival inf.
+		{"rate inf", "arrival: poisson\n    rate: inf\n    max_concurrency: 4\n    queries: 12", []string{"--rate", "inf", "--max-concurrency", "4", "--queries", "12"}},
+		{"inf", "arrival: inf\n    max_concurrency: 4\n    queries: 12", []string{"--arrival", "inf", "--max-concurrency", "4", "--queries", "12"}},
+		{"request timeout", "arrival: poisson\n    rate: 1\n    queries: 2\n    request_timeout: 30s", []string{"--rate", "1", "--queries", "2", "--request-timeout", "30s"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			path := servertest.WriteProfile(t, "same", "slo:\n  query_latency: 2s\nload:\n  - name: run\n    "+tc.yaml+"\n")
+			p, err := profiles.Load(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			fromProfile := p.Load[0]
+			var fromFlags profiles.Phase
+			app := &cli.App{Flags: runCommand(nil).Flags, Writer: io.Discard, ErrWriter: io.Discard,
+				Action: func(c *cli.Context) (err error) { fromFlags, err = runPhase(c, p); return err }}
+			inProcess.Lock() // urfave/cli's help flag is global
+			err = app.Run(append([]string{"run"}, tc.flags...))
+			inProcess.Unlock()
+			if err != nil {
+				t.Fatalf("flags %q: %v", tc.flags, err)
+			}
+			if !reflect.DeepEqual(fromFlags, fromProfile) {
+				t.Errorf("flags %q resolve to\n%+v\nthe profile's phase to\n%+v", tc.flags, fromFlags, fromProfile)
+			}
+			if fromProfile.SLO == nil || fromProfile.SLO.QueryLatency != profiles.Duration(2*time.Second) {
+				t.Errorf("the profile's slo was not merged: %+v", fromProfile.SLO)
+			}
+		})
 	}
 }

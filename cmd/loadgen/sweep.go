@@ -76,13 +76,21 @@ func sweepCommand(servers *server.Owner) *cli.Command {
 			}
 			o.Profile, o.APIKey = p, apiKey(c, p)
 			if c.Bool("dry-run") {
-				plan, err := loadgen.Plan(o)
-				if err != nil {
+				// The plan, then the very pre-flight the sweep runs.
+				if err := loadgen.DryRun(o, c.App.Writer); errors.Is(err, loadgen.ErrBadInput) {
 					return asUsage(err)
+				} else if err != nil {
+					return err
 				}
-				return plan.DryRun(c.App.Writer)
+				return nil
 			}
-			out, err := loadgen.Run(c.Context, o)
+			checked, err := loadgen.Preflight(o)
+			if errors.Is(err, loadgen.ErrBadInput) {
+				return asUsage(err)
+			} else if err != nil {
+				return err
+			}
+			out, err := loadgen.Run(c.Context, checked)
 			if errors.Is(err, loadgen.ErrBadInput) {
 				return asUsage(err)
 			}

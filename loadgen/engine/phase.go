@@ -6,7 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"regexp"
+	"strings"
 	"time"
 )
 
@@ -19,10 +19,10 @@ type Phase struct {
 	// ArrivalSync or ArrivalInf.
 	Arrival string
 	// Rate is the target arrival rate in queries per second (open loop).
-	// It must be 0 or Inf for sync and inf arrivals and with a Ramp.
+	// It is 0 for sync arrivals and with a Ramp, 0 or Inf for inf.
 	Rate schema.Rate
-	// Burstiness is the gamma shape k (gamma arrivals only; 0 or 1 with
-	// other arrivals).
+	// Burstiness is the gamma shape k (gamma arrivals; the others ignore
+	// it).
 	Burstiness float64
 	// MaxConcurrency caps in-flight requests (0: no cap). Required by inf.
 	MaxConcurrency int
@@ -47,40 +47,44 @@ type Phase struct {
 	SLO *schema.SLO
 }
 
-var phaseName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
-
-// Validate checks every rule of a phase and returns all violations joined
-// into one error, each naming the field.
+// Validate checks the invariants Run relies on — what must hold for the
+// schedule, the dispatcher and the result to be well defined, bounded and
+// true to what ran — and returns every one broken, joined, each naming the
+// phase and the field. It is not where a user's phase is judged: package
+// profiles resolves phases from profiles and from `loadgen run` flags, with
+// defaults and messages that say what to do, and every phase it resolves
+// holds these invariants.
 func (p Phase) Validate() error {
 	var errs []error
 	bad := func(field, format string, args ...any) {
 		errs = append(errs, fmt.Errorf("phase %q: %s: "+format, append([]any{p.Name, field}, args...)...))
 	}
-	if !phaseName.MatchString(p.Name) {
-		bad("name", "must be letters, digits, '.', '_' or '-' (got %q)", p.Name)
+	// The name heads the result and a comment line of the hlog.
+	if p.Name == "" || strings.ContainsAny(p.Name, "\r\n") {
+		bad("name", "must be one line, not empty (got %q)", p.Name)
 	}
-	rate := float64(p.Rate)
-	switch {
-	case math.IsNaN(rate):
-		bad("rate", "must be a number")
-	case rate < 0:
-		bad("rate", "must not be negative (got %v)", p.Rate)
-	}
-	open := false
+	positive := func(v float64) bool { return v > 0 && !math.IsInf(v, 0) } // false for NaN
 	switch p.Arrival {
 	case schema.ArrivalPoisson, schema.ArrivalGamma, schema.ArrivalConstant:
-		open = true
-		switch {
-		case p.Ramp != nil:
-			if rate != 0 && !p.Rate.IsInf() {
-				bad("rate", "must be unset (or inf) with a ramp, which sets the rate")
+		// The schedule divides by the rate, or by the ramp's.
+		if r := p.Ramp; r != nil {
+			if p.Rate != 0 {
+				bad("rate", "must be 0 with a ramp, which sets the rate (got %v)", p.Rate)
 			}
-		case rate == 0 || p.Rate.IsInf():
+			if r.Strategy != schema.RampLinear && r.Strategy != schema.RampExponential {
+				bad("ramp.strategy", "must be linear or exponential (got %q)", r.Strategy)
+			}
+			if !positive(r.From) || !positive(r.To) {
+				bad("ramp", "from and to must be positive rates (got %v, %v)", r.From, r.To)
+			}
+		} else if !positive(float64(p.Rate)) {
 			bad("rate", "must be a positive number for %s arrivals (got %v)", p.Arrival, p.Rate)
 		}
 	case schema.ArrivalSync, schema.ArrivalInf:
-		if rate != 0 && !p.Rate.IsInf() {
-			bad("rate", "must be unset or inf for %s arrivals (got %v)", p.Arrival, p.Rate)
+		// The result records the rate and the ramp: none may be recorded
+		// that did not run.
+		if p.Rate != 0 && !(p.Arrival == schema.ArrivalInf && p.Rate.IsInf()) {
+			bad("rate", "must be unset for %s arrivals (got %v)", p.Arrival, p.Rate)
 		}
 		if p.Ramp != nil {
 			bad("ramp", "needs poisson, gamma or constant arrivals, not %s", p.Arrival)
@@ -88,48 +92,26 @@ func (p Phase) Validate() error {
 	default:
 		bad("arrival", "must be poisson, gamma, constant, sync or inf (got %q)", p.Arrival)
 	}
-	k := p.Burstiness
-	switch {
-	case p.Arrival == schema.ArrivalGamma:
-		if !(k > 0) || math.IsInf(k, 0) {
-			bad("burstiness", "must be a positive number for gamma arrivals (got %v)", k)
+	if p.Arrival == schema.ArrivalGamma && !positive(p.Burstiness) {
+		bad("burstiness", "must be a positive number for gamma arrivals (got %v)", p.Burstiness)
+	}
+	// Every arrival of an inf phase is due at once: only the cap bounds
+	// the requests in flight.
+	if p.Arrival == schema.ArrivalInf && p.MaxConcurrency < 1 {
+		bad("max_concurrency", "must be at least 1 with inf arrivals (got %d)", p.MaxConcurrency)
+	}
+	for _, f := range []struct {
+		name string
+		neg  bool
+	}{{"max_concurrency", p.MaxConcurrency < 0}, {"queries", p.Queries < 0}, {"duration", p.Duration < 0},
+		{"warmup", p.Warmup < 0}, {"request_timeout", p.RequestTimeout < 0}} {
+		if f.neg {
+			bad(f.name, "must not be negative")
 		}
-	case k != 0 && k != 1:
-		bad("burstiness", "applies to gamma arrivals only; must be 0 or 1 for %s (got %v)", p.Arrival, k)
 	}
-	if p.MaxConcurrency < 0 {
-		bad("max_concurrency", "must not be negative (got %d)", p.MaxConcurrency)
-	}
-	if p.Arrival == schema.ArrivalInf && p.MaxConcurrency == 0 {
-		bad("max_concurrency", "is required with inf arrivals")
-	}
-	if p.Queries < 0 {
-		bad("queries", "must not be negative (got %d)", p.Queries)
-	}
-	if p.Duration < 0 {
-		bad("duration", "must not be negative (got %v)", p.Duration)
-	}
+	// Without a bound the phase never ends.
 	if p.Queries == 0 && p.Duration == 0 {
 		bad("queries", "either queries or duration must be set")
-	}
-	if p.Warmup < 0 {
-		bad("warmup", "must not be negative (got %d)", p.Warmup)
-	}
-	if p.RequestTimeout < 0 {
-		bad("request_timeout", "must not be negative (got %v)", p.RequestTimeout)
-	}
-	if r := p.Ramp; r != nil && open {
-		if r.Strategy != schema.RampLinear && r.Strategy != schema.RampExponential {
-			bad("ramp.strategy", "must be linear or exponential (got %q)", r.Strategy)
-		}
-		for _, f := range []struct {
-			name string
-			v    float64
-		}{{"ramp.from", r.From}, {"ramp.to", r.To}} {
-			if !(f.v > 0) || math.IsInf(f.v, 0) {
-				bad(f.name, "must be a positive rate (got %v)", f.v)
-			}
-		}
 	}
 	if s := p.SLO; s != nil {
 		for _, f := range []struct {
