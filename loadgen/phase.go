@@ -19,12 +19,43 @@ import (
 // MetricsInterval is how often server gauges are sampled during a phase.
 const MetricsInterval = time.Second
 
-// runPhase runs one load phase against the ready server and writes
-// <phase>.json and <phase>.hlog (and the optional request and score logs).
-// It returns the result even when the phase was interrupted or the server
-// died (partial results are still results).
+// runPhase runs one load phase of the profile against the ready server
+// and writes <phase>.json and <phase>.hlog (and the optional request and
+// score logs): a search phase runs its trials (runSearch), a phase with a
+// share of capacity first learns the capacity. It returns the result even
+// when the phase was interrupted or the server died (partial results are
+// still results).
 func (r *configRun) runPhase(ctx context.Context, ph profiles.Phase, wl *builtWorkload) (*schema.PhaseResult, error) {
-	lph, err := toEnginePhase(ph, wl)
+	if ph.Search != nil {
+		return r.runSearch(ctx, ph, wl)
+	}
+	cph, annotate, err := r.concrete(ph)
+	if err != nil {
+		return nil, err
+	}
+	return r.measure(ctx, cph, wl, phaseStop(ph), annotate)
+}
+
+// phaseStop is the saturation stop of a phase with saturation_stop (nil
+// without): the growth rule, with latency judged against the phase's
+// query-latency SLO when it has one. (A search's trials have their own,
+// trialPhase.)
+func phaseStop(ph profiles.Phase) *engine.SaturationStop {
+	if !ph.SaturationStop {
+		return nil
+	}
+	stop := &engine.SaturationStop{}
+	if ph.SLO != nil {
+		stop.Latency = ph.SLO.QueryLatency.D()
+	}
+	return stop
+}
+
+// measure runs a phase whose rates are in queries/s and writes its files
+// under its name; stop, when set, is its saturation stop, and annotate
+// adds to the result before it is written.
+func (r *configRun) measure(ctx context.Context, ph profiles.Phase, wl *builtWorkload, stop *engine.SaturationStop, annotate func(*schema.PhaseResult)) (*schema.PhaseResult, error) {
+	lph, err := toEnginePhase(ph, wl, stop)
 	if err != nil {
 		return nil, err
 	}
@@ -88,6 +119,9 @@ func (r *configRun) runPhase(ctx context.Context, ph profiles.Phase, wl *builtWo
 		res.DatasetCycles = repeats(res.QueriesCompleted+res.QueriesFailed, n)
 	}
 	res.Warnings = append(res.Warnings, wl.warnings()...)
+	if annotate != nil {
+		annotate(res)
+	}
 	// The phase result first: it is small and it is what matters; then the
 	// streamed logs.
 	if err := schema.WriteJSONAtomic(filepath.Join(r.sweeper.dir, schema.PhaseFile(r.c.Name, ph.Name)), res); err != nil {
@@ -99,10 +133,12 @@ func (r *configRun) runPhase(ctx context.Context, ph profiles.Phase, wl *builtWo
 	return res, runErr
 }
 
-// toEnginePhase converts a profile phase to the engine's and checks the
-// engine's invariants (which every phase pre-flight passed holds); a
-// one-pass phase gets the dataset's query count.
-func toEnginePhase(ph profiles.Phase, wl *builtWorkload) (engine.Phase, error) {
+// toEnginePhase converts a profile phase whose rates are in queries/s to
+// the engine's and checks the engine's invariants (which every phase
+// pre-flight passed holds, once its shares of capacity are rates), with
+// its saturation stop (nil: none); a one-pass phase gets the dataset's
+// query count.
+func toEnginePhase(ph profiles.Phase, wl *builtWorkload, stop *engine.SaturationStop) (engine.Phase, error) {
 	n := 0
 	if ph.OnePass() {
 		var err error
@@ -111,16 +147,18 @@ func toEnginePhase(ph profiles.Phase, wl *builtWorkload) (engine.Phase, error) {
 		}
 	}
 	lph := enginePhase(ph, n)
+	lph.Saturation = stop
 	return lph, lph.Validate()
 }
 
-// enginePhase converts a profile phase to the engine's; onePass is the
-// query count of a phase that makes one pass over the dataset.
+// enginePhase converts a profile phase whose rates are in queries/s to the
+// engine's; onePass is the query count of a phase that makes one pass over
+// the dataset.
 func enginePhase(ph profiles.Phase, onePass int) engine.Phase {
 	lph := engine.Phase{
 		Name:           ph.Name,
 		Arrival:        ph.Arrival,
-		Rate:           ph.Rate,
+		Rate:           ph.Rate.QPS,
 		Burstiness:     ph.Burstiness,
 		MaxConcurrency: ph.MaxConcurrency,
 		Queries:        ph.Queries,
@@ -130,7 +168,7 @@ func enginePhase(ph profiles.Phase, onePass int) engine.Phase {
 		RequestTimeout: ph.RequestTimeout.D(),
 	}
 	if ph.Ramp != nil {
-		lph.Ramp = &schema.Ramp{Strategy: ph.Ramp.Strategy, From: ph.Ramp.From, To: ph.Ramp.To}
+		lph.Ramp = &schema.Ramp{Strategy: ph.Ramp.Strategy, From: float64(ph.Ramp.From.QPS), To: float64(ph.Ramp.To.QPS)}
 	}
 	if ph.SLO != nil {
 		lph.SLO = &schema.SLO{

@@ -200,7 +200,7 @@ func runPhase(c *cli.Context, p *profiles.Profile) (profiles.Phase, error) {
 		RequestTimeout: profiles.Duration(c.Duration("request-timeout")),
 	}
 	if written["rate"] {
-		r, err := profiles.ParseRate(c.String("rate"))
+		r, err := profiles.ParseRateValue(c.String("rate"))
 		if err != nil {
 			return ph, fmt.Errorf("--rate: %w", err)
 		}

@@ -3,6 +3,7 @@ package schema
 import (
 	"fmt"
 	"path/filepath"
+	"strings"
 )
 
 // The records of loadgen's online-capacity questions: a relative rate's
@@ -159,9 +160,22 @@ type Trial struct {
 	Throughput float64 `json:"query_throughput"`
 }
 
+// TrialInfix joins a search phase's name and a trial's number in the
+// trial's name; no phase of a profile may hold it.
+const TrialInfix = ".trial-"
+
 // TrialName is the name of a search phase's trial n: <phase>.trial-NN.
 func TrialName(phase string, n int) string {
-	return fmt.Sprintf("%s.trial-%02d", phase, n)
+	return fmt.Sprintf("%s%s%02d", phase, TrialInfix, n)
+}
+
+// SearchOf returns the search phase a trial's name belongs to ("" when
+// the name is not a trial's).
+func SearchOf(name string) string {
+	if i := strings.LastIndex(name, TrialInfix); i > 0 {
+		return name[:i]
+	}
+	return ""
 }
 
 // TrialFile is where trial n of a search phase lives, relative to the
