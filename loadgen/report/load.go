@@ -47,6 +47,9 @@ type Phase struct {
 	Name   string
 	Status string
 	Reason string
+	// Search names the search phase this phase is a trial of ("" for the
+	// profile's own phases).
+	Search string
 	// Result is <config>/<phase>.json, nil when the phase has none.
 	Result *schema.PhaseResult
 	// HlogPath is the phase's interval log, "" when there is none.
@@ -200,7 +203,7 @@ func (s *Sweep) loadConfig(cs schema.ConfigStatus) ConfigResult {
 	listed := map[string]bool{}
 	for _, ps := range cs.Phases {
 		listed[ps.Name] = true
-		p := &Phase{Name: ps.Name, Status: ps.Status, Reason: ps.Reason}
+		p := &Phase{Name: ps.Name, Status: ps.Status, Reason: ps.Reason, Search: ps.Search}
 		file := ps.File
 		if file == "" {
 			file = schema.PhaseFile(cs.Name, ps.Name)
@@ -255,7 +258,7 @@ func (s *Sweep) unlistedPhases(config string, listed map[string]bool) []*Phase {
 		}
 		out = append(out, &Phase{
 			Name: name, Status: status, Reason: "not in the manifest; read from " + filepath.Base(path),
-			Result: &r, HlogPath: existing(strings.TrimSuffix(path, ".json") + ".hlog"),
+			Search: schema.SearchOf(name), Result: &r, HlogPath: existing(strings.TrimSuffix(path, ".json") + ".hlog"),
 		})
 	}
 	sort.SliceStable(out, func(i, j int) bool {
