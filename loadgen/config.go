@@ -217,6 +217,11 @@ func (r *configRun) runPhases(ctx context.Context, wl *builtWorkload) {
 		case ph.Search != nil:
 			r.setPhase(ph.Name, schema.StatusOK, searchReason(res))
 			r.pr.Eventf("%s: %s", r.tag(), searchLine(ph.Name, res))
+			if r.o.CheckSearches {
+				if err := r.checkSearch(ctx, ph, wl, res); err != nil {
+					r.pr.Eventf("%s: check of %s: %s", r.tag(), ph.Name, oneLine(err))
+				}
+			}
 		default:
 			if why := phaseFailure(res); why != "" {
 				r.setPhase(ph.Name, schema.StatusFailed, why)

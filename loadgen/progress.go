@@ -94,8 +94,11 @@ func (r *configRun) phaseProgress(phase string) func(engine.Progress) {
 			done += " queries"
 		}
 		target := "closed loop"
-		if p.TargetRate != 0 {
-			target = "target " + p.TargetRate.String()
+		switch {
+		case p.TargetRate.IsInf():
+			target = "target inf"
+		case p.TargetRate != 0:
+			target = fmt.Sprintf("target %.4g", float64(p.TargetRate))
 		}
 		line := fmt.Sprintf("%s: %s %s, %.2f q/s (%s), TTFT p50 %s p99 %s, %d in flight, %d errors",
 			r.tag(), phase, done, p.AchievedRate, target, fmtMs(p.TTFTP50), fmtMs(p.TTFTP99), p.InFlight, p.Errors)

@@ -1,6 +1,8 @@
 package loadgen
 
 import (
+	"loadgen/loadgen/schema"
+
 	"math"
 	"strings"
 	"testing"
@@ -237,5 +239,33 @@ func TestCapacitySearchContradiction(t *testing.T) {
 	}
 	if x, done := s.next(); done || x <= 4 || x >= 5 {
 		t.Errorf("next %v, %v; want a rate inside (4, 5)", x, done)
+	}
+}
+
+// TestScanBracket: the brute-force check's truth is the highest passing
+// rate below the lowest failing one; a failing trial that measured nothing
+// (no query arrived in it) says nothing and is left out.
+func TestScanBracket(t *testing.T) {
+	t.Parallel()
+	tr := func(rate float64, pass bool, queries int) schema.Trial {
+		return schema.Trial{Rate: rate, Pass: pass, Queries: queries}
+	}
+	cases := []struct {
+		name       string
+		trials     []schema.Trial
+		pass, fail float64
+	}{
+		{"monotone", []schema.Trial{tr(3, false, 30), tr(2, false, 20), tr(1, true, 10)}, 1, 2},
+		// A pass above the lowest fail (noise) does not count.
+		{"inversion", []schema.Trial{tr(3, true, 30), tr(2, false, 20), tr(1, true, 10)}, 1, 2},
+		{"all pass", []schema.Trial{tr(3, true, 30), tr(1, true, 10)}, 3, 0},
+		{"all fail", []schema.Trial{tr(3, false, 30), tr(1, false, 10)}, 0, 1},
+		// At 0.05 q/s no query arrived in the trial: no evidence either way.
+		{"empty fail", []schema.Trial{tr(0.05, false, 0), tr(1, true, 10), tr(2, false, 20)}, 1, 2},
+	}
+	for _, tc := range cases {
+		if p, f := scanBracket(tc.trials); p != tc.pass || f != tc.fail {
+			t.Errorf("%s: scanBracket = %g, %g; want %g, %g", tc.name, p, f, tc.pass, tc.fail)
+		}
 	}
 }

@@ -69,7 +69,7 @@ func (r *configRun) runSearch(ctx context.Context, ph profiles.Phase, wl *builtW
 	}
 	if s.rec.Upper == 0 {
 		res, err := s.trial(ctx, math.Inf(1), true)
-		if res == nil {
+		if err != nil {
 			return nil, err
 		}
 		if stopsSearch(res) {
@@ -92,7 +92,7 @@ func (r *configRun) runSearch(ctx context.Context, ph profiles.Phase, wl *builtW
 			return s.finish(ctx, cs, schema.EndCompleted, fmt.Sprintf("time budget (max_time %s) spent", sp.MaxTime))
 		}
 		res, err := s.trial(ctx, rate, false)
-		if res == nil {
+		if err != nil {
 			return nil, err
 		}
 		if stopsSearch(res) {
@@ -126,7 +126,7 @@ func stopsSearch(res *schema.PhaseResult) bool {
 
 // trial runs the next trial at rate (a probe at rate inf with the search's
 // probe_concurrency), records it in the manifest and the search record,
-// and returns its result (nil only when it could not run at all).
+// and returns its result; an error means it could not run or be written.
 func (s *search) trial(ctx context.Context, rate float64, probe bool) (*schema.PhaseResult, error) {
 	n := len(s.rec.Trials) + 1
 	tph, stop := trialPhase(s.ph, n, rate, probe)
@@ -140,9 +140,11 @@ func (s *search) trial(ctx context.Context, rate float64, probe bool) (*schema.P
 	if probe {
 		t.Rate = 0
 	}
-	if res == nil {
+	if err != nil {
+		// Nothing ran, or its files could not be written: the search
+		// fails with the trial.
 		s.setPhase(name, schema.StatusFailed, oneLine(err))
-		return nil, err
+		return nil, fmt.Errorf("trial %d: %w", n, err)
 	}
 	s.results[n] = res
 	t.EndReason, t.Duration, t.Throughput = res.EndReason, res.Duration, res.QueryThroughput
@@ -161,12 +163,22 @@ func (s *search) trial(ctx context.Context, rate float64, probe bool) (*schema.P
 		s.setPhase(name, schema.StatusOK, fmt.Sprintf("probe: capacity %.4g q/s", res.QueryThroughput))
 		s.pr.Eventf("%s: %s probe at rate inf (max_concurrency %d): capacity %.4g q/s", s.tag(), name, tph.MaxConcurrency, res.QueryThroughput)
 	}
-	return res, err
+	return res, nil
 }
 
-// judge decides trial i against the SLO, records the verdict and returns
-// it as the search's outcome.
+// judge decides trial i against the SLO, records the verdict in the
+// manifest and the progress, and returns it as the search's outcome.
 func (s *search) judge(i int, res *schema.PhaseResult) trialOutcome {
+	o, verdict := s.decide(i, res)
+	t := s.rec.Trials[i]
+	s.setPhase(t.Phase, schema.StatusOK, verdict)
+	s.pr.Eventf("%s: %s at %.4g q/s: %s", s.tag(), t.Phase, t.Rate, clip(verdict, 160))
+	return o
+}
+
+// decide judges trial i against the SLO: it fills the trial's verdict
+// and returns the search's outcome with the verdict in words.
+func (s *search) decide(i int, res *schema.PhaseResult) (trialOutcome, string) {
 	t := &s.rec.Trials[i]
 	o := trialOutcome{Rate: t.Rate, Value: t.Value}
 	switch {
@@ -189,9 +201,7 @@ func (s *search) judge(i int, res *schema.PhaseResult) trialOutcome {
 	if !o.Pass {
 		verdict = "SLO missed: " + t.Why
 	}
-	s.setPhase(t.Phase, schema.StatusOK, verdict)
-	s.pr.Eventf("%s: %s at %.4g q/s: %s", s.tag(), t.Phase, t.Rate, clip(verdict, 160))
-	return o
+	return o, verdict
 }
 
 // finish writes the search phase's result: the measurements of the trial

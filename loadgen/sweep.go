@@ -58,6 +58,10 @@ type Options struct {
 	APIKey string
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// CheckSearches follows every search phase with its brute-force check
+	// (fixed-rate trials on a grid; `loadgen sim check-search`), written
+	// as <config>/<phase>.scan.json. It is not part of a sweep's report.
+	CheckSearches bool
 }
 
 // DefaultDrain is how long in-flight requests may finish after the first

@@ -1,6 +1,8 @@
 package profiles
 
 import (
+	"loadgen/loadgen/schema"
+
 	"fmt"
 	"slices"
 	"strconv"
@@ -168,8 +170,12 @@ func (r *resolver) resolve() {
 	}
 	if err := checkName(ph.Name); err != nil {
 		r.errorf("name", "%v (it names the phase's result files)", err)
-	} else if strings.Contains(ph.Name, trialInfix) {
-		r.errorf("name", "%q holds %q, which names a search's trials (<search>%s01): choose another name", ph.Name, trialInfix, trialInfix)
+	} else {
+		for _, infix := range []string{schema.TrialInfix, schema.ScanInfix} {
+			if strings.Contains(ph.Name, infix) {
+				r.errorf("name", "%q holds %q, which names a search's trials (<search>%s01): choose another name", ph.Name, infix, infix)
+			}
+		}
 	}
 }
 

@@ -1,8 +1,6 @@
 package profiles
 
 import (
-	"loadgen/loadgen/schema"
-
 	"fmt"
 	"slices"
 	"strconv"
@@ -24,10 +22,6 @@ const (
 
 // maxShare bounds a relative rate: 1000% of capacity.
 const maxShare = 10
-
-// trialInfix joins a search phase's name and its trial number in the
-// names of its trials (poisson-search.trial-01).
-const trialInfix = schema.TrialInfix
 
 var (
 	searchMetrics     = []string{"query_latency", "ttft", "e2el"}

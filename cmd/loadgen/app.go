@@ -33,7 +33,7 @@ func newApp(stdout, stderr io.Writer, servers *server.Owner) *cli.App {
 			runCommand(servers),
 			reportCommand(),
 			compareCommand(),
-			simCommand(),
+			simCommand(servers),
 			selftestCommand(servers),
 		},
 	}

@@ -241,8 +241,8 @@ func (s *Sweep) unlistedPhases(config string, listed map[string]bool) []*Phase {
 	var out []*Phase
 	for _, path := range paths {
 		name := strings.TrimSuffix(filepath.Base(path), ".json")
-		if name == "startup" || listed[name] {
-			continue
+		if name == "startup" || listed[name] || strings.Contains(name, schema.ScanInfix) || strings.HasSuffix(name, ".scan") {
+			continue // a search's brute-force check is not part of the sweep
 		}
 		var r schema.PhaseResult
 		if err := readJSON(path, &r); err != nil {

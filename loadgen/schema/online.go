@@ -183,3 +183,50 @@ func SearchOf(name string) string {
 func TrialFile(config, phase string, n int) string {
 	return filepath.Join(config, TrialName(phase, n)+".json")
 }
+
+// ScanInfix joins a search phase's name and a number in the names of the
+// fixed-rate trials of its brute-force check (<phase>.scan-NN), which
+// `loadgen sim check-search` runs; no phase of a profile may hold it.
+const ScanInfix = ".scan-"
+
+// ScanName is the name of fixed-rate trial n of a search phase's check.
+func ScanName(phase string, n int) string {
+	return fmt.Sprintf("%s%s%02d", phase, ScanInfix, n)
+}
+
+// ScanFile is where the check of a search phase lives, relative to the
+// results directory: <config>/<phase>.scan.json.
+func ScanFile(config, phase string) string {
+	return filepath.Join(config, phase+".scan.json")
+}
+
+// SearchCheck is the brute-force check of a search: fixed-rate trials
+// with the search's trial design on a grid over its bounds, the true
+// capacity at the SLO they show, and the search's answer beside it.
+type SearchCheck struct {
+	SearchPhase string    `json:"search_phase"`
+	Simulated   bool      `json:"simulated"`
+	SLO         SearchSLO `json:"slo"`
+	Tolerance   float64   `json:"tolerance"`
+	Upper       float64   `json:"upper"`
+	// Trials are the fixed-rate trials: a coarse grid of Upper/20 steps,
+	// then four between the highest pass and the lowest fail above it.
+	Trials []Trial `json:"trials"`
+	// Truth is the highest passing rate below the lowest failing one (0:
+	// none passed); TruthFail that lowest failing rate (0: none failed).
+	// Inversions counts passes above a failing rate, where the outcome is
+	// not monotone in the rate at this resolution.
+	Truth      float64 `json:"truth"`
+	TruthFail  float64 `json:"truth_fail"`
+	Inversions int     `json:"inversions"`
+	// Search, SearchTrials and SearchSeconds are the search's answer and
+	// cost; Error is (Search − Truth)/Truth (0 when both are 0), and
+	// Within says whether |Error| ≤ Tolerance.
+	Search        float64 `json:"search"`
+	SearchTrials  int     `json:"search_trials"`
+	SearchSeconds float64 `json:"search_seconds"`
+	Error         float64 `json:"error"`
+	Within        bool    `json:"within_tolerance"`
+	// Seconds is the check's wall time.
+	Seconds float64 `json:"seconds"`
+}
