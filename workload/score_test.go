@@ -31,12 +31,33 @@ func TestScore(t *testing.T) {
 		{"token_id preferred", NewScorer(Qwen3YesID, Qwen3NoID), map[string]float64{"token_id:9693": -1, "yes": -5, "no": -1}, 0.5, false, false},
 		// ids from the profile: 1/(1+e^(−0.3+1.2)) = 1/(1+e^0.9) = 0.289050…
 		{"other ids", NewScorer(11, 12), map[string]float64{"token_id:11": -1.2, "token_id:12": -0.3, "token_id:9693": 0}, 0.28905049737499605, false, false},
+		// nothing added: both −10, 0.5
+		{"empty", NewScorer(Qwen3YesID, Qwen3NoID), nil, 0.5, true, true},
 	}
 	for _, tt := range tests {
-		p, my, mn := tt.s.Score(tt.top)
+		var top TopLogprobs
+		for k, v := range tt.top {
+			tt.s.Add(&top, k, v)
+		}
+		p, my, mn := tt.s.Score(&top)
 		if math.Abs(p-tt.want) > 1e-12 || my != tt.missYes || mn != tt.missN {
 			t.Errorf("%s: got %v (missing yes %v, no %v), want %v (%v, %v)", tt.why, p, my, mn, tt.want, tt.missYes, tt.missN)
 		}
+	}
+}
+
+// TestScorerAddLastWins checks that a key added twice keeps its last
+// logprob, and that the token id form wins whatever the order.
+func TestScorerAddLastWins(t *testing.T) {
+	s := NewScorer(Qwen3YesID, Qwen3NoID)
+	var top TopLogprobs
+	s.Add(&top, "no", -3)
+	s.Add(&top, "token_id:9693", -1)
+	s.Add(&top, "yes", -9)
+	s.Add(&top, "no", -1) // replaces −3
+	// 1/(1+e^(−1−(−1))) = 0.5: yes from token_id:9693, no from the last "no"
+	if p, my, mn := s.Score(&top); p != 0.5 || my || mn {
+		t.Errorf("got %v %v %v, want 0.5 false false", p, my, mn)
 	}
 }
 

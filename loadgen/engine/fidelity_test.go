@@ -230,7 +230,7 @@ func BenchmarkChunkParse(b *testing.B) {
 	b.ReportAllocs()
 	b.SetBytes(int64(len(data)))
 	for b.Loop() {
-		if err := c.parse(data); err != nil {
+		if err := c.parse(data, nil); err != nil {
 			b.Fatal(err)
 		}
 	}
