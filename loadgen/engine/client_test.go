@@ -124,6 +124,18 @@ func TestClient(t *testing.T) {
 		name: "missing logprobs", scorer: &scorer, body: sse(evTok0, evUsage, evDone),
 		kind: KindMissingLogprobs, err: "on_device_sampling_config: null", first: ms,
 	}, {
+		// Logprobs without top_logprobs (or an empty list) are missing too.
+		name: "missing top_logprobs", scorer: &scorer, body: sse(`{"choices":[{"index":0,"logprobs":{"tokens":["yes"],"top_logprobs":[]}}]}`, evDone),
+		kind: KindMissingLogprobs, err: "on_device_sampling_config: null", first: ms,
+	}, {
+		// Logprobs of the wrong shape are a stream error naming the field.
+		name: "malformed choices", scorer: &scorer, body: sse(`{"choices":[{"index":0,"logprobs":{"top_logprobs":"x"}}]}`, evDone),
+		kind: KindStream, err: "malformed choices: choices[].logprobs.top_logprobs: want array", first: ms,
+	}, {
+		// A choice index outside [0, 65536) is a stream error.
+		name: "index out of range", body: sse(`{"choices":[{"index":-1}]}`, evDone),
+		kind: KindStream, err: "choice index -1 out of range", first: ms,
+	}, {
 		// P(yes) from the first token's top logprobs, per choice index.
 		name: "scores", scorer: &scorer, prompts: 2,
 		body:  sse(logprobsEv(1, `{"yes":-0.1,"no":-2.5}`), logprobsEv(0, `{"token_id:9693":-3,"no":-0.2}`), evUsage, evDone),

@@ -18,6 +18,7 @@ type TypeError struct {
 	Field, Want string
 }
 
+// Error says which field wanted which type.
 func (e *TypeError) Error() string { return e.Field + ": want " + e.Want }
 
 func isTypeError(err error) bool {
