@@ -61,7 +61,6 @@ func (r *configRun) runPhase(ctx context.Context, ph profiles.Phase, wl *builtWo
 		Simulated:    r.o.Simulate,
 		Config:       r.c.Name,
 		Drain:        r.o.Drain,
-		Rank:         rankQuality,
 		AfterWarmup: func(ctx context.Context) error {
 			r.resetPrefixCache(ctx)
 			m.start(ctx, r.aux, base)
@@ -177,12 +176,6 @@ func (r *configRun) resetPrefixCache(ctx context.Context) {
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
-
-// rankQuality scores one query's ranking with workload's NDCG@topN and MRR.
-func rankQuality(scores []float64, relevant []int, topN int) (ndcg, mrr float64) {
-	ranked := workload.Rank(scores, topN)
-	return workload.NDCG(ranked, relevant, topN), workload.MRR(ranked, relevant)
-}
 
 // scoresWriter writes every completed query's scores and ranks to
 // scores.jsonl (a failed query has unscored documents: it is left out).

@@ -26,7 +26,7 @@ func errorMessage(body []byte) string {
 		Message *string         `json:"message"`
 	}
 	if json.Unmarshal(body, &v) == nil {
-		if len(v.Error) > 0 && !isNull(v.Error) {
+		if len(v.Error) > 0 && string(v.Error) != "null" {
 			var s string
 			if json.Unmarshal(v.Error, &s) == nil {
 				return clip(s)
