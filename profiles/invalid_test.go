@@ -31,7 +31,7 @@ func TestInvalid(t *testing.T) {
 		// A close typo gets a "did you mean".
 		{"unknown-key", "testdata/invalid-unknown-key.yaml:7: base.max_model_length: unknown key; did you mean max_model_len?"},
 		// With nothing close, the known keys of the section are listed.
-		{"unknown-key-list", "testdata/invalid-unknown-key-list.yaml:10: workload.colour: unknown key; known keys in workload: dataset, format, search_num, top_n, batch_size, max_length, instruction, max_tokens, logprobs, short_rows, yes_token_id, no_token_id, truncation, extra_body, synthetic"},
+		{"unknown-key-list", "testdata/invalid-unknown-key-list.yaml:10: workload.colour: unknown key; known keys in workload: dataset, format, search_num, top_n, batch_size, max_length, instruction, max_tokens, logprobs, short_rows, yes_token_id, no_token_id, truncation, extra_body, synthetic, max_field_size, max_row_size, max_decompressed_size"},
 		// A setting at the top level is pointed to base:.
 		{"misplaced-key", "testdata/invalid-misplaced-key.yaml:6: max_model_len: unknown key here; it belongs under base: (or a config)"},
 		// The yaml.v3 node tree keeps both keys; the second would win silently.

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"strings"
 )
 
@@ -109,17 +110,15 @@ func Quote(r io.Reader, n int) string {
 	return strings.TrimSpace(strings.ToValidUTF8(string(b[:n]), "")) + "…"
 }
 
-// Size renders a byte count for messages: "512 B", "64 KiB", "16 MiB",
-// "1.5 GiB".
+// Size renders a byte count exactly, in the largest unit that holds it to
+// a tenth: "512 B", "64 KiB", "16 MiB", "1.5 GiB", "2000 B".
 func Size(n int64) string {
-	units := []string{"B", "KiB", "MiB", "GiB", "TiB"}
-	f, u := float64(n), 0
-	for f >= 1024 && u < len(units)-1 {
-		f /= 1024
-		u++
+	units := []string{"TiB", "GiB", "MiB", "KiB"}
+	for i, u := range units {
+		unit := int64(1) << (10 * (len(units) - i))
+		if n >= unit && n <= math.MaxInt64/10 && n*10%unit == 0 {
+			return strings.TrimSuffix(fmt.Sprintf("%.1f", float64(n)/float64(unit)), ".0") + " " + u
+		}
 	}
-	if u == 0 || f == float64(int64(f)) {
-		return fmt.Sprintf("%d %s", int64(f), units[u])
-	}
-	return fmt.Sprintf("%.1f %s", f, units[u])
+	return fmt.Sprintf("%d B", n)
 }

@@ -114,7 +114,7 @@ func TestQuote(t *testing.T) {
 }
 
 func TestSize(t *testing.T) {
-	for n, want := range map[int64]string{0: "0 B", 512: "512 B", 64 << 10: "64 KiB", 16 << 20: "16 MiB", 3 << 29: "1.5 GiB", 4 << 30: "4 GiB"} {
+	for n, want := range map[int64]string{0: "0 B", 512: "512 B", 64 << 10: "64 KiB", 16 << 20: "16 MiB", 3 << 29: "1.5 GiB", 4 << 30: "4 GiB", 2000: "2000 B", 1025: "1025 B"} {
 		if got := Size(n); got != want {
 			t.Errorf("Size(%d) = %q, want %q", n, got, want)
 		}
