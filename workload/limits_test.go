@@ -3,8 +3,11 @@ package workload
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"errors"
 	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -166,5 +169,25 @@ func TestOpenDatasetFormat(t *testing.T) {
 	// Without a format, a name without a known extension is refused.
 	if _, err := OpenDataset(filepath.Join(dir, "rows.txt"), "", DatasetOptions{}); err == nil || !strings.Contains(err.Error(), "unknown dataset format") {
 		t.Errorf("no format, .txt: %v", err)
+	}
+}
+
+// TestTokenizerEndlessBody: a /tokenize answer that never ends fails the
+// call with the limit, instead of growing memory.
+func TestTokenizerEndlessBody(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte(`{"tokens":[`))
+		chunk := []byte(strings.Repeat("1,", 32<<10))
+		for r.Context().Err() == nil {
+			if _, err := w.Write(chunk); err != nil {
+				return
+			}
+		}
+	}))
+	t.Cleanup(srv.Close)
+	_, err := NewServerTokenizer(nil, srv.URL, "m").Tokenize(context.Background(), "text")
+	if !errors.Is(err, bounded.ErrTooLarge) || !strings.Contains(err.Error(), "the response body of POST /tokenize is larger than 64 MiB") {
+		t.Errorf("Tokenize: %v, want the body limit", err)
 	}
 }
