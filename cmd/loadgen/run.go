@@ -84,6 +84,10 @@ func runAction(c *cli.Context, servers *server.Owner) error {
 		temp = true
 		defer os.RemoveAll(out)
 	}
+	key, err := apiKey(c, p)
+	if err != nil {
+		return err
+	}
 	config := c.String("config")
 	o := loadgen.Options{
 		Profile:     p,
@@ -94,7 +98,7 @@ func runAction(c *cli.Context, servers *server.Owner) error {
 		Progress:    c.App.ErrWriter,
 		Version:     version,
 		Servers:     servers,
-		APIKey:      apiKey(c, p),
+		APIKey:      key,
 	}
 	if config != "" {
 		o.Only = []string{config}

@@ -202,6 +202,25 @@ func TestRunRemoteAPIKeyEnv(t *testing.T) {
 			assertNoSecret(t, key, r, filepath.Join(dir, "out"))
 		})
 	}
+	// A key with a control character (the newline of `cat keyfile`)
+	// would fail every probe until the ready timeout: refused at once,
+	// naming where it came from and not the key.
+	for _, env := range apiKeyEnv {
+		t.Run(env+" with a newline", func(t *testing.T) {
+			t.Setenv(env, key+"\n")
+			before := completions.Load()
+			r := runCLI(t, remoteRunArgs(t, srv.URL, t.TempDir())...)
+			if r.code != exitUsage || !strings.Contains(r.stderr, env+`: the API key contains a control character (a newline "\n"`) || completions.Load() != before {
+				t.Errorf("exit %d, want 2 naming %s\n%s", r.code, env, r.stderr)
+			}
+			assertNoSecret(t, key, r, t.TempDir())
+		})
+	}
+	r := runCLI(t, append(remoteRunArgs(t, srv.URL, t.TempDir()), "--api-key", key+"\r\n")...)
+	if r.code != exitUsage || !strings.Contains(r.stderr, `--api-key: the API key contains a control character (a carriage return`) {
+		t.Errorf("--api-key with CRLF: exit %d, want 2\n%s", r.code, r.stderr)
+	}
+	assertNoSecret(t, key, r, t.TempDir())
 	// A launched server takes no key from the environment (a vLLM host
 	// often exports VLLM_API_KEY): the simulated run still works.
 	t.Setenv("VLLM_API_KEY", key)

@@ -74,7 +74,10 @@ func sweepCommand(servers *server.Owner) *cli.Command {
 			if err != nil {
 				return asUsage(err)
 			}
-			o.Profile, o.APIKey = p, apiKey(c, p)
+			if o.APIKey, err = apiKey(c, p); err != nil {
+				return err
+			}
+			o.Profile = p
 			if c.Bool("dry-run") {
 				// The plan, then the very pre-flight the sweep runs.
 				if err := loadgen.DryRun(o, c.App.Writer); errors.Is(err, loadgen.ErrBadInput) {
