@@ -201,3 +201,38 @@ func preflightTrue(t *testing.T, p *Profile) (*Checked, error) {
 	}
 	return pl.Preflight()
 }
+
+// TestLongPhaseWarning: a phase whose measured part is planned to outlast
+// the histograms' range gets a warning in the plan (dry run, sweep
+// progress); one that fits, or has no planned length, does not.
+func TestLongPhaseWarning(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		phase string
+		want  string // "" no warning
+	}{
+		// A duration beyond a day.
+		{"{arrival: sync, duration: 48h}", "load[0]: phase sync: its measured part is planned to last 48h0m0s, longer than the 24h0m0s the latency histograms hold"},
+		// Queries at a rate that take longer than a day: 100000 at 0.5/s.
+		{"{arrival: poisson, rate: 0.5, queries: 100000}", "phase poisson-0.5: its measured part is planned to last 55h33m0s"},
+		// Within a day.
+		{"{arrival: poisson, rate: 2, queries: 100000}", ""},
+		// A sync phase with queries has no planned length.
+		{"{arrival: sync, queries: 100000}", ""},
+	}
+	for _, tc := range tests {
+		p := mustParse(t, minimal+"base:\n  max_model_len: 2048\nserver:\n  neuron_cores: \"0-1\"\nload:\n  - "+tc.phase+"\n")
+		var got []string
+		for _, w := range expand(t, p).Warnings {
+			if strings.Contains(w, "latency histograms") {
+				got = append(got, w)
+			}
+		}
+		switch {
+		case tc.want == "" && len(got) > 0:
+			t.Errorf("%s: unexpected warning %q", tc.phase, got)
+		case tc.want != "" && (len(got) != 1 || !strings.Contains(got[0], tc.want)):
+			t.Errorf("%s: warnings %q, want one with %q", tc.phase, got, tc.want)
+		}
+	}
+}

@@ -337,6 +337,10 @@ func TestRunPhaseRules(t *testing.T) {
 		{"zero burstiness", []string{"--arrival", "gamma", "--rate", "5", "--burstiness", "0", "--queries", "3"}, "--burstiness: must be positive (below 1 is burstier than poisson, above 1 more regular), got 0"},
 		{"negative warmup", []string{"--warmup", "-1", "--queries", "2"}, "--warmup: must not be negative, got -1"},
 		{"zero request timeout", []string{"--request-timeout", "0s", "--queries", "2"}, "--request-timeout: must be positive (default 5m0s)"},
+		// More arrivals than one phase may plan: refused before anything
+		// is scheduled (it used to spin a core for minutes).
+		{"absurd queries", []string{"--queries", "1000000000000"}, "--queries: 1000000000000 queries (and 0 warmup) are more than 1000000000, loadgen's bound for one phase: is --queries 1000000000000 a typo?"},
+		{"absurd rate for a duration", []string{"--rate", "1000000", "--duration", "1000h"}, "--duration: 1000h0m0s at 1e+06 queries/s plans about 3.6e+12 arrivals, more than 1000000000, loadgen's bound for one phase: shorten --duration or lower the rate"},
 		// A synthetic workload has no dataset to make one pass over.
 		{"one pass over synthetic", []string{"--profile", "shipped:generate", "--arrival", "sync"}, "a sync phase without --queries or --duration makes one pass over the dataset, and a synthetic workload has none: set --queries or --duration"},
 	} {
