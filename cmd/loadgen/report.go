@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/urfave/cli/v2"
@@ -22,18 +23,25 @@ func reportCommand() *cli.Command {
 			}
 			dir := c.Args().First()
 			s, err := report.Load(dir)
-			if err != nil {
+			switch {
+			case errors.Is(err, report.ErrUnreadable):
+				return err // stored results that do not parse: exit 1
+			case err != nil:
 				return asUsage(err)
 			}
-			for _, p := range s.Problems {
+			problems := s.Problems
+			if c.Bool("check") {
+				problems = s.Check()
+			}
+			for _, p := range problems {
 				fmt.Fprintf(c.App.ErrWriter, "loadgen: %s: %s\n", dir, p)
 			}
 			if err := report.Render(dir, s); err != nil {
 				return err
 			}
 			fmt.Fprintf(c.App.Writer, "wrote %s/summary.md, summary.json, summary.csv, report.html and plots/\n", dir)
-			if c.Bool("check") && len(s.Problems) > 0 {
-				return fmt.Errorf("report --check: %d problem(s) in %s", len(s.Problems), dir)
+			if c.Bool("check") && len(problems) > 0 {
+				return fmt.Errorf("report --check: %d problem(s) in %s", len(problems), dir)
 			}
 			return nil
 		},

@@ -93,28 +93,55 @@ func TestSweepCommand(t *testing.T) {
 		}
 	})
 
-	t.Run("report --check damaged", func(t *testing.T) {
-		dir := copyDir(t, out)
-		phase := filepath.Join(dir, schema.PhaseFile("cache_off-bucketing_on", "sync"))
-		b, err := os.ReadFile(phase)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(phase, b[:len(b)/2], 0o644); err != nil {
-			t.Fatal(err)
-		}
-		r := runCLI(t, "report", "--check", dir)
-		if r.code != exitFailed {
-			t.Errorf("report --check on a truncated phase result: exit %d, want 1", r.code)
-		}
-		if !strings.Contains(r.stderr, "config cache_off-bucketing_on phase sync") || !strings.Contains(r.stderr, "report --check: 1 problem(s)") {
-			t.Errorf("stderr does not name the damaged file:\n%s", r.stderr)
-		}
-		// Without --check the report is still rendered from the rest.
-		if r := runCLI(t, "report", dir); r.code != exitOK {
-			t.Errorf("report without --check on damaged results: exit %d", r.code)
-		}
-	})
+	// report --check holds every stored file to what the records claim:
+	// each damage exits 1 and names the file; without --check the report
+	// is still rendered from the rest (a corrupt manifest aside: nothing
+	// can be rendered without it).
+	const cfg = "cache_off-bucketing_on"
+	for _, tc := range []struct {
+		name   string
+		file   string // relative to the config's directory; "" the results directory's manifest
+		damage string // the new content; "" removes the file
+		want   string
+	}{
+		{"truncated phase result", "sync.json", "{\"schema_version\": 1, \"phase\":", "config " + cfg + " phase sync: "},
+		{"missing hlog", "sync.hlog", "", "config " + cfg + " phase sync: sync.hlog is missing"},
+		{"garbage hlog", "sync.hlog", "garbage\n", "config " + cfg + " phase sync: sync.hlog holds 0 ttft values, the phase result "},
+		{"missing scores", "sync.scores.jsonl", "", "config " + cfg + " phase sync: sync.scores.jsonl is missing"},
+		{"garbage scores", "sync.scores.jsonl", "garbage\n", "sync.scores.jsonl:1: not a score record"},
+		{"missing startup", "startup.json", "", "config " + cfg + ": " + cfg + "/startup.json is missing"},
+		{"corrupt manifest", "", "{", "results cannot be read: read manifest"},
+	} {
+		t.Run("report --check "+tc.name, func(t *testing.T) {
+			dir := copyDir(t, out)
+			path := filepath.Join(dir, cfg, tc.file)
+			if tc.file == "" {
+				path = filepath.Join(dir, schema.ManifestFile)
+			}
+			var err error
+			if tc.damage == "" {
+				err = os.Remove(path)
+			} else {
+				err = os.WriteFile(path, []byte(tc.damage), 0o644)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := runCLI(t, "report", "--check", dir)
+			if r.code != exitFailed || !strings.Contains(r.stderr, tc.want) {
+				t.Errorf("exit %d, want 1 naming %q:\n%s", r.code, tc.want, r.stderr)
+			}
+			if tc.file == "" {
+				return
+			}
+			if !strings.Contains(r.stderr, "report --check: 1 problem(s)") {
+				t.Errorf("want exactly one problem:\n%s", r.stderr)
+			}
+			if r := runCLI(t, "report", dir); r.code != exitOK {
+				t.Errorf("report without --check: exit %d\n%s", r.code, r.stderr)
+			}
+		})
+	}
 
 	t.Run("compare --offline", func(t *testing.T) {
 		r := runCLI(t, "compare", "--offline", "../../testdata/offline-inf2-xlarge", out)
