@@ -51,9 +51,34 @@ func resumeManifest(o Options, plan *profiles.Plan) (*schema.Manifest, error) {
 	return m, nil
 }
 
+// inputsOf records the inputs pre-flight read: the dataset, hashed in the
+// same pass that checked its rows (none for a synthetic workload).
+func inputsOf(data *profiles.Dataset) []schema.InputFile {
+	if data == nil {
+		return nil
+	}
+	return []schema.InputFile{{Role: schema.InputDataset, Path: data.Path(), SHA256: data.SHA256(), Bytes: data.Size()}}
+}
+
+// checkInputs refuses to resume a sweep whose recorded inputs differ from
+// what pre-flight read now: configurations measured on different data must
+// not be ranked together. An input the manifest does not record (written
+// before inputs were) cannot be compared, and is recorded from now on.
+func checkInputs(dir string, resumed *schema.Manifest, now []schema.InputFile) error {
+	for _, in := range now {
+		was := resumed.Input(in.Role)
+		if was == nil || was.SHA256 == in.SHA256 {
+			continue
+		}
+		return fmt.Errorf("%w: --resume %s: the %s changed since that sweep (%s: sha256 %.12s…, %d bytes; then %s: sha256 %.12s…, %d bytes); results measured on different data cannot be mixed: start a new sweep, or restore the %s",
+			ErrBadInput, dir, in.Role, in.Path, in.SHA256, in.Bytes, was.Path, was.SHA256, was.Bytes, in.Role)
+	}
+	return nil
+}
+
 // newManifestState continues the resumed manifest, or starts a new one, and
 // writes it.
-func newManifestState(dir string, o Options, plan *profiles.Plan, resumed *schema.Manifest) (*manifestState, error) {
+func newManifestState(dir string, o Options, plan *profiles.Plan, data *profiles.Dataset, resumed *schema.Manifest) (*manifestState, error) {
 	s := &manifestState{path: filepath.Join(dir, schema.ManifestFile)}
 	hash := plan.Profile.Hash()
 	if resumed != nil {
@@ -79,6 +104,7 @@ func newManifestState(dir string, o Options, plan *profiles.Plan, resumed *schem
 		}
 	}
 	s.m.Status = schema.SweepRunning
+	s.m.Inputs = inputsOf(data)
 	for _, c := range plan.Configs {
 		if err := addConfig(s.m, c, plan.Profile.Load); err != nil {
 			return nil, err

@@ -114,6 +114,11 @@ func Preflight(o Options) (*Checked, error) {
 	if c.plan, err = plan.Preflight(); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrBadInput, err)
 	}
+	if c.resumed != nil {
+		if err := checkInputs(o.Out, c.resumed, inputsOf(c.plan.Dataset())); err != nil {
+			return nil, err
+		}
+	}
 	return c, nil
 }
 
@@ -167,7 +172,7 @@ func Run(ctx context.Context, c *Checked) (*Outcome, error) {
 	if err != nil {
 		return nil, err
 	}
-	m, err := newManifestState(dir, o, plan, c.resumed)
+	m, err := newManifestState(dir, o, plan, c.plan.Dataset(), c.resumed)
 	if err != nil {
 		return nil, err
 	}
