@@ -17,9 +17,10 @@ import (
 // update, which rewrites the file atomically, so the record on disk is
 // accurate whenever loadgen stops.
 type manifestState struct {
-	path string
-	mu   sync.Mutex
-	m    *schema.Manifest
+	path   string
+	mu     sync.Mutex
+	m      *schema.Manifest
+	frozen bool // after a hard stop: the record on disk is final
 }
 
 // resumeManifest reads the manifest of the sweep to resume from o.Out and
@@ -33,6 +34,13 @@ func resumeManifest(o Options, plan *profiles.Plan) (*schema.Manifest, error) {
 	if _, err := os.Stat(filepath.Join(dir, schema.ManifestFile)); err != nil {
 		return nil, fmt.Errorf("%w: --resume %s: no %s there: %w", ErrBadInput, dir, schema.ManifestFile, err)
 	}
+	// Refuse a directory another sweep still writes into before reading
+	// it (Run takes the lock for good).
+	lock, err := lockResults(dir)
+	if err != nil {
+		return nil, fmt.Errorf("--resume %s: %w", dir, err)
+	}
+	lock.Unlock()
 	m, err := schema.ReadManifest(dir)
 	if err != nil {
 		return nil, fmt.Errorf("%w: --resume %s: %w", ErrBadInput, dir, err)
@@ -152,6 +160,9 @@ func (s *manifestState) save() error {
 }
 
 func (s *manifestState) saveLocked() error {
+	if s.frozen {
+		return nil
+	}
 	if err := schema.WriteJSONAtomic(s.path, s.m); err != nil {
 		return fmt.Errorf("write manifest: %w", err)
 	}

@@ -8,8 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"time"
 
 	"loadgen/loadgen/report"
@@ -58,6 +56,10 @@ type Options struct {
 	APIKey string
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// HardStop, when set, lets the caller mark the sweep interrupted when
+	// it must exit at once (main: the second Ctrl-C, after killing the
+	// servers).
+	HardStop *HardStop
 }
 
 // DefaultDrain is how long in-flight requests may finish after the first
@@ -168,17 +170,25 @@ func Run(ctx context.Context, c *Checked) (*Outcome, error) {
 	if o.Drain == 0 {
 		o.Drain = DefaultDrain
 	}
-	dir, err := resultsDir(o)
+	dir, lock, leftovers, err := openResults(o)
 	if err != nil {
 		return nil, err
 	}
+	defer lock.Unlock()
 	m, err := newManifestState(dir, o, plan, c.plan.Dataset(), c.resumed)
 	if err != nil {
 		return nil, err
 	}
+	defer o.HardStop.add(func() string {
+		defer lock.Unlock() // the process exits next: no lock file left behind
+		return m.hardStop(o.Now(), dir)
+	})()
 	s := &sweeper{o: o, plan: plan, data: c.plan.Dataset(), dir: dir, m: m, pr: NewPrinter(discardIfNil(o.Progress))}
 	s.pr.Eventf("loadgen: sweep %s: %d configuration(s) × %d phase(s) → %s%s",
 		plan.Profile.Name, len(plan.Configs), len(plan.Profile.Load), dir, simulatedSuffix(o.Simulate))
+	if leftovers > 0 {
+		s.pr.Eventf("removed %d temporary file(s) an earlier run left in %s", leftovers, dir)
+	}
 	for _, w := range plan.Warnings {
 		s.pr.Eventf("warning: %s", w)
 	}
@@ -223,24 +233,6 @@ func Plan(o Options) (*profiles.Plan, error) {
 		}
 	}
 	return plan, nil
-}
-
-// resultsDir picks and creates the results directory.
-func resultsDir(o Options) (string, error) {
-	if o.Resume {
-		return o.Out, nil // resumeManifest has checked it
-	}
-	dir := o.Out
-	if dir == "" {
-		dir = filepath.Join("results", o.Profile.Name+"-"+o.Now().Format("20060102-150405"))
-	}
-	if entries, err := os.ReadDir(dir); err == nil && len(entries) > 0 {
-		return "", fmt.Errorf("%w: results directory %s already holds results: choose another --out, or continue it with --resume %s", ErrBadInput, dir, dir)
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", fmt.Errorf("create results directory: %w", err)
-	}
-	return dir, nil
 }
 
 func simulatedSuffix(sim bool) string {

@@ -3,10 +3,12 @@ package main
 import (
 	"errors"
 	"fmt"
+	"os"
 
 	"github.com/urfave/cli/v2"
 
 	"loadgen/loadgen/report"
+	"loadgen/loadgen/schema"
 )
 
 func reportCommand() *cli.Command {
@@ -22,6 +24,15 @@ func reportCommand() *cli.Command {
 				return usagef("report: want one results directory, got %d arguments", c.NArg())
 			}
 			dir := c.Args().First()
+			// A sweep writing into dir renders its own report: refuse to
+			// write beside it (and read what it is halfway through).
+			if fi, err := os.Stat(dir); err == nil && fi.IsDir() {
+				lock, err := schema.LockDir(dir)
+				if err != nil {
+					return asUsage(fmt.Errorf("report: %w", err))
+				}
+				defer lock.Unlock()
+			}
 			s, err := report.Load(dir)
 			switch {
 			case errors.Is(err, report.ErrUnreadable):

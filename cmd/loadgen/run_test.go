@@ -393,7 +393,7 @@ func TestRunPhaseMatchesProfile(t *testing.T) {
 			}
 			fromProfile := p.Load[0]
 			var fromFlags profiles.Phase
-			app := &cli.App{Flags: runCommand(nil).Flags, Writer: io.Discard, ErrWriter: io.Discard,
+			app := &cli.App{Flags: runCommand(nil, nil).Flags, Writer: io.Discard, ErrWriter: io.Discard,
 				Action: func(c *cli.Context) (err error) { fromFlags, err = runPhase(c, p); return err }}
 			inProcess.Lock() // urfave/cli's help flag is global
 			err = app.Run(append([]string{"run"}, tc.flags...))

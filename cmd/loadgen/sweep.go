@@ -15,7 +15,7 @@ import (
 	"loadgen/server"
 )
 
-func sweepCommand(servers *server.Owner) *cli.Command {
+func sweepCommand(servers *server.Owner, hard *loadgen.HardStop) *cli.Command {
 	return &cli.Command{
 		Name:      "sweep",
 		Usage:     "run every configuration of a profile and write a ranked report",
@@ -48,6 +48,7 @@ func sweepCommand(servers *server.Owner) *cli.Command {
 				Progress:    c.App.ErrWriter,
 				Version:     version,
 				Servers:     servers,
+				HardStop:    hard,
 			}
 			if c.IsSet("only") {
 				only, err := splitList("only", c.String("only"), nil) // the plan checks the names
