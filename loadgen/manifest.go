@@ -21,6 +21,8 @@ type manifestState struct {
 	mu     sync.Mutex
 	m      *schema.Manifest
 	frozen bool // after a hard stop: the record on disk is final
+	write  func(path string, data []byte) error
+	writes *writeLog // notes every write, so that a failed one is seen
 }
 
 // resumeManifest reads the manifest of the sweep to resume from o.Out and
@@ -86,8 +88,8 @@ func checkInputs(dir string, resumed *schema.Manifest, now []schema.InputFile) e
 
 // newManifestState continues the resumed manifest, or starts a new one, and
 // writes it.
-func newManifestState(dir string, o Options, plan *profiles.Plan, data *profiles.Dataset, resumed *schema.Manifest) (*manifestState, error) {
-	s := &manifestState{path: filepath.Join(dir, schema.ManifestFile)}
+func newManifestState(dir string, o Options, plan *profiles.Plan, data *profiles.Dataset, resumed *schema.Manifest, writes *writeLog) (*manifestState, error) {
+	s := &manifestState{path: filepath.Join(dir, schema.ManifestFile), write: o.writeFile, writes: writes}
 	hash := plan.Profile.Hash()
 	if resumed != nil {
 		s.m = resumed
@@ -134,7 +136,8 @@ func (s *manifestState) update(fn func(m *schema.Manifest)) {
 	defer s.mu.Unlock()
 	fn(s.m)
 	// A failed write is not fatal to the measurements: the phase files are
-	// written separately and `loadgen report` rebuilds from them.
+	// written separately and `loadgen report` rebuilds from them. It is
+	// printed (writeLog), and the outcome counts it.
 	_ = s.saveLocked()
 }
 
@@ -163,7 +166,12 @@ func (s *manifestState) saveLocked() error {
 	if s.frozen {
 		return nil
 	}
-	if err := schema.WriteJSONAtomic(s.path, s.m); err != nil {
+	b, err := schema.Encode(s.m)
+	if err == nil {
+		err = s.write(s.path, b)
+	}
+	s.writes.note(s.path, err)
+	if err != nil {
 		return fmt.Errorf("write manifest: %w", err)
 	}
 	return nil

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
 	"time"
 
 	"loadgen/loadgen/report"
@@ -60,6 +61,11 @@ type Options struct {
 	// it must exit at once (main: the second Ctrl-C, after killing the
 	// servers).
 	HardStop *HardStop
+
+	// writeFile writes the sweep's own files (manifest, startup records,
+	// command lines, phase results); schema.WriteFileAtomic unless a test
+	// makes the disk fail.
+	writeFile func(path string, data []byte) error
 }
 
 // DefaultDrain is how long in-flight requests may finish after the first
@@ -77,6 +83,16 @@ type Outcome struct {
 	Interrupted bool
 	// Problems lists what the report loader could not read.
 	Problems []string
+	// WriteErrors lists the files the sweep failed to write (each was
+	// printed as it failed), with how often: the results are incomplete.
+	WriteErrors []string
+	// Report is the path of summary.md when the report was written, ""
+	// when it could not be (the error Run returns says why).
+	Report string
+	// Sweep is the sweep as it ended: the records the sweep holds (which
+	// a failed write may have kept from manifest.json) and the files it
+	// wrote. The final table is printed from it.
+	Sweep *report.Sweep
 }
 
 // ErrBadInput marks errors caused by the user's input (profile, flags,
@@ -170,12 +186,17 @@ func Run(ctx context.Context, c *Checked) (*Outcome, error) {
 	if o.Drain == 0 {
 		o.Drain = DefaultDrain
 	}
+	if o.writeFile == nil {
+		o.writeFile = schema.WriteFileAtomic
+	}
 	dir, lock, leftovers, err := openResults(o)
 	if err != nil {
 		return nil, err
 	}
 	defer lock.Unlock()
-	m, err := newManifestState(dir, o, plan, c.plan.Dataset(), c.resumed)
+	pr := NewPrinter(discardIfNil(o.Progress))
+	writes := newWriteLog(dir, pr)
+	m, err := newManifestState(dir, o, plan, c.plan.Dataset(), c.resumed, writes)
 	if err != nil {
 		return nil, err
 	}
@@ -183,7 +204,7 @@ func Run(ctx context.Context, c *Checked) (*Outcome, error) {
 		defer lock.Unlock() // the process exits next: no lock file left behind
 		return m.hardStop(o.Now(), dir)
 	})()
-	s := &sweeper{o: o, plan: plan, data: c.plan.Dataset(), dir: dir, m: m, pr: NewPrinter(discardIfNil(o.Progress))}
+	s := &sweeper{o: o, plan: plan, data: c.plan.Dataset(), dir: dir, m: m, pr: pr, writes: writes}
 	s.pr.Eventf("loadgen: sweep %s: %d configuration(s) × %d phase(s) → %s%s",
 		plan.Profile.Name, len(plan.Configs), len(plan.Profile.Load), dir, simulatedSuffix(o.Simulate))
 	if leftovers > 0 {
@@ -275,20 +296,25 @@ func (s *sweeper) finish(ctx context.Context) (*Outcome, error) {
 		switch {
 		case out.Interrupted:
 			m.Status = schema.SweepInterrupted
-		case out.Failed > 0:
+		case out.Failed > 0 || len(s.writes.failures()) > 0:
 			m.Status = schema.SweepFailed
 		default:
 			m.Status = schema.SweepCompleted
 		}
 	})
 	s.pr.Done()
-	sw, err := report.Load(s.dir)
+	out.WriteErrors = s.writes.failures()
+	// The report is built from the records as the sweep holds them: when
+	// a write of manifest.json failed, the file is behind them.
+	snap := s.m.snapshot()
+	sw, err := report.LoadManifest(s.dir, &snap)
 	if err != nil {
 		return out, fmt.Errorf("reading the results back: %w", err)
 	}
-	out.Problems = sw.Problems
+	out.Sweep, out.Problems = sw, sw.Problems
 	if err := report.Render(s.dir, sw); err != nil {
 		return out, fmt.Errorf("writing the report: %w", err)
 	}
+	out.Report = filepath.Join(s.dir, report.SummaryMarkdownFile)
 	return out, nil
 }

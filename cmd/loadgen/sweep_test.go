@@ -310,3 +310,40 @@ func writeStaleArtifacts(t *testing.T, dir string) {
 		t.Fatal(err)
 	}
 }
+
+// TestPrintOutcome: the last line claims only what exists — the report
+// when it was written, else where the results are and how to render them
+// — and every failed write is listed.
+func TestPrintOutcome(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		out  loadgen.Outcome
+		want []string // in stdout, then "!" + what must not be there
+		errs []string // in stderr
+	}{
+		// A sweep whose report was written names it.
+		{"report", loadgen.Outcome{Dir: "res", Passed: 2, Report: "res/summary.md"},
+			[]string{"sweep done: 2 passed, 0 failed, 0 not run — report: res/summary.md (and report.html)"}, nil},
+		// A full disk: no report, the failed writes listed.
+		{"no report", loadgen.Outcome{Dir: "res", Failed: 1, WriteErrors: []string{"manifest.json: 3 write(s) failed (no space left on device)"}},
+			[]string{"sweep done: 0 passed, 1 failed, 0 not run — no report was written (results in res; render it with: loadgen report res); 1 file(s) could not be written, see above", "!summary.md"},
+			[]string{"loadgen: WRITE FAILED: manifest.json: 3 write(s) failed (no space left on device)"}},
+	} {
+		var stdout, stderr strings.Builder
+		printOutcome(&stdout, &stderr, &tc.out)
+		for _, w := range tc.want {
+			if no, ok := strings.CutPrefix(w, "!"); ok {
+				if strings.Contains(stdout.String(), no) {
+					t.Errorf("%s: stdout claims %q:\n%s", tc.name, no, stdout.String())
+				}
+			} else if !strings.Contains(stdout.String(), w) {
+				t.Errorf("%s: stdout lacks %q:\n%s", tc.name, w, stdout.String())
+			}
+		}
+		for _, e := range tc.errs {
+			if !strings.Contains(stderr.String(), e) {
+				t.Errorf("%s: stderr lacks %q:\n%s", tc.name, e, stderr.String())
+			}
+		}
+	}
+}

@@ -171,11 +171,28 @@ func Load(dir string) (*Sweep, error) {
 	case err != nil:
 		return nil, fmt.Errorf("%w: %w", ErrUnreadable, err)
 	}
+	s.load(m)
+	return s, nil
+}
+
+// LoadManifest is Load with the manifest given rather than read from dir:
+// the sweep renders its report from the records it holds, which a failed
+// write may have kept from dir's manifest.json.
+func LoadManifest(dir string, m *schema.Manifest) (*Sweep, error) {
+	if _, err := os.ReadDir(dir); err != nil {
+		return nil, fmt.Errorf("load results: %w", err)
+	}
+	s := &Sweep{Dir: dir}
+	s.load(m)
+	return s, nil
+}
+
+// load reads each configuration's files of the manifest m.
+func (s *Sweep) load(m *schema.Manifest) {
 	s.Manifest = m
 	for _, cs := range m.Configs {
 		s.Configs = append(s.Configs, s.loadConfig(cs))
 	}
-	return s, nil
 }
 
 func (s *Sweep) problem(format string, args ...any) {
