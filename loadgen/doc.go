@@ -23,5 +23,7 @@
 //
 // report and engine do not import each other. Beside them, profiles (the
 // plan), server (one server process) and workload (datasets and requests)
-// import schema at most; schema imports nothing of loadgen's.
+// import schema at most; schema imports nothing of loadgen's. Every input
+// is read through loadgen/bounded (a leaf: bounded reads with a clear
+// error), which profiles, server and workload share.
 package loadgen
