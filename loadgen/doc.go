@@ -24,5 +24,7 @@
 //
 // report and engine do not import each other. Beside them, profiles (the
 // plan), server (one server process) and workload (datasets and requests)
-// import schema at most; schema and jsonscan import nothing of loadgen's.
+// import schema at most; schema, jsonscan and bounded import nothing of
+// loadgen's. Every input is read through loadgen/bounded (bounded reads with
+// a clear error), which profiles, server and workload share.
 package loadgen

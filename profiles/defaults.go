@@ -290,7 +290,8 @@ func (p *Profile) syntheticDefaults() {
 	if w.Dataset != "" {
 		pr.errorf("workload.dataset", "a synthetic workload has no dataset: remove dataset or format: synthetic")
 	}
-	for _, k := range []string{"search_num", "top_n", "batch_size", "max_length", "instruction", "short_rows", "yes_token_id", "no_token_id", "truncation"} {
+	for _, k := range []string{"search_num", "top_n", "batch_size", "max_length", "instruction", "short_rows", "yes_token_id", "no_token_id", "truncation",
+		"max_field_size", "max_row_size", "max_decompressed_size"} {
 		if pr.has("workload." + k) {
 			pr.errorf("workload."+k, "only applies to rerank workloads (csv, jsonl), not to format: synthetic")
 		}

@@ -86,6 +86,8 @@ func (p *Profile) expand(opts ExpandOptions, readEnv bool) (*Plan, error) {
 		apiKey = lookupEnv(p.Server.APIKeyEnv)
 		if apiKey == "" {
 			pr.errorf("server.api_key_env", "the environment variable %s is empty or not set: export the API key there", p.Server.APIKeyEnv)
+		} else if err := server.CheckAPIKey(apiKey); err != nil {
+			pr.errorf("server.api_key_env", "the environment variable %s: %v", p.Server.APIKeyEnv, err)
 		}
 	}
 	plan := &Plan{Profile: p}

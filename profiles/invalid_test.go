@@ -31,7 +31,7 @@ func TestInvalid(t *testing.T) {
 		// A close typo gets a "did you mean".
 		{"unknown-key", "testdata/invalid-unknown-key.yaml:7: base.max_model_length: unknown key; did you mean max_model_len?"},
 		// With nothing close, the known keys of the section are listed.
-		{"unknown-key-list", "testdata/invalid-unknown-key-list.yaml:10: workload.colour: unknown key; known keys in workload: dataset, format, search_num, top_n, batch_size, max_length, instruction, max_tokens, logprobs, short_rows, yes_token_id, no_token_id, truncation, extra_body, synthetic"},
+		{"unknown-key-list", "testdata/invalid-unknown-key-list.yaml:10: workload.colour: unknown key; known keys in workload: dataset, format, search_num, top_n, batch_size, max_length, instruction, max_tokens, logprobs, short_rows, yes_token_id, no_token_id, truncation, extra_body, synthetic, max_field_size, max_row_size, max_decompressed_size"},
 		// A setting at the top level is pointed to base:.
 		{"misplaced-key", "testdata/invalid-misplaced-key.yaml:6: max_model_len: unknown key here; it belongs under base: (or a config)"},
 		// The yaml.v3 node tree keeps both keys; the second would win silently.
@@ -134,6 +134,11 @@ testdata/invalid-synthetic-keys.yaml:11: workload.max_tokens: a synthetic worklo
 		{"queries-and-duration", "testdata/invalid-queries-and-duration.yaml:14: load[0].duration: set queries or duration, not both"},
 		// An open-loop phase needs an end.
 		{"no-end", "testdata/invalid-no-end.yaml:11: load[0]: set queries (how many) or duration (how long) to end the phase"},
+		// A phase planning more arrivals than MaxPhaseArrivals is a typo,
+		// refused before anything is scheduled: by its queries…
+		{"queries-absurd", "testdata/invalid-queries-absurd.yaml:13: load[0].queries: 1000000000000 queries (and 0 warmup) are more than 1000000000, loadgen's bound for one phase: is queries: 1000000000000 a typo?"},
+		// …or by its peak rate times its duration.
+		{"duration-absurd", "testdata/invalid-duration-absurd.yaml:14: load[0].duration: 1000h0m0s at 1e+06 queries/s plans about 3.6e+12 arrivals, more than 1000000000, loadgen's bound for one phase: shorten duration or lower the rate"},
 		// Zero queries.
 		{"queries-zero", "testdata/invalid-queries-zero.yaml:13: load[0].queries: must be at least 1, got 0"},
 		// Negative warmup.

@@ -196,6 +196,11 @@ var hubID = regexp.MustCompile(`^[A-Za-z0-9][\w.-]*/[\w.-]+$`)
 
 // planWarnings are the warnings about the whole plan.
 func (p *Profile) planWarnings(pr *problems, configs int) []string {
+	for i, ph := range p.Load {
+		if w := longPhaseWarning(ph); w != "" {
+			pr.warnf(indexPath("load", i), "%s", w)
+		}
+	}
 	tp, s := p.TensorParallelSize, p.Server
 	for _, t := range trainiumOnlyTP {
 		if tp == t {

@@ -163,6 +163,14 @@ type Workload struct {
 	ExtraBody map[string]any `yaml:"extra_body" json:"extra_body,omitempty"`
 	// Synthetic configures format: synthetic.
 	Synthetic *Synthetic `yaml:"synthetic" json:"synthetic,omitempty"`
+	// MaxFieldSize, MaxRowSize and MaxDecompressedSize bound a field of
+	// the dataset (a query or a document), a row (a CSV record, a JSONL
+	// line) and what a gzipped dataset decompresses to. Zero (unset)
+	// takes workload.DefaultMaxFieldBytes, DefaultMaxRowBytes and
+	// DefaultMaxDecompressedBytes; unset, they leave Hash as it was.
+	MaxFieldSize        ByteSize `yaml:"max_field_size" json:"max_field_size,omitempty"`
+	MaxRowSize          ByteSize `yaml:"max_row_size" json:"max_row_size,omitempty"`
+	MaxDecompressedSize ByteSize `yaml:"max_decompressed_size" json:"max_decompressed_size,omitempty"`
 
 	fsys fs.FS  // nil: Dataset is an OS path
 	name string // path of the dataset inside fsys

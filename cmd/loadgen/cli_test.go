@@ -240,7 +240,7 @@ func TestBadInput(t *testing.T) {
 
 func TestInterspersed(t *testing.T) {
 	t.Parallel()
-	app := newApp(os.Stdout, os.Stderr, new(server.Owner))
+	app := newApp(os.Stdout, os.Stderr, new(server.Owner), nil)
 	for _, tc := range []struct {
 		name string
 		in   []string

@@ -54,8 +54,13 @@ type Manifest struct {
 	ProfileHash string `json:"profile_hash"`
 	// ResolvedProfile is the profile after defaults and matrix expansion.
 	ResolvedProfile json.RawMessage `json:"resolved_profile,omitempty"`
-	LoadgenVersion  string          `json:"loadgen_version"`
-	Host            HostInfo        `json:"host"`
+	// Inputs are the files the sweep read besides the profile (the
+	// dataset), each with a hash of its content; --resume refuses when one
+	// changed, as it refuses a changed profile. Manifests written before
+	// this field existed have none, and nothing to compare.
+	Inputs         []InputFile `json:"inputs,omitempty"`
+	LoadgenVersion string      `json:"loadgen_version"`
+	Host           HostInfo    `json:"host"`
 	// Simulated is true when the server was loadgen's simulator; every
 	// output then says SIMULATED.
 	Simulated bool      `json:"simulated"`
@@ -66,6 +71,34 @@ type Manifest struct {
 	// SweepInterrupted.
 	Status  string         `json:"status"`
 	Configs []ConfigStatus `json:"configs"`
+}
+
+// InputFile is one input file of a sweep, as pre-flight read it.
+type InputFile struct {
+	// Role says what the file is to the sweep: InputDataset.
+	Role string `json:"role"`
+	// Path is where it was read from (an absolute path, or
+	// "shipped:<path>" for a dataset built into loadgen).
+	Path string `json:"path"`
+	// SHA256 is the hex SHA-256 of its bytes, as stored (compressed or
+	// not), and Bytes their count.
+	SHA256 string `json:"sha256"`
+	Bytes  int64  `json:"bytes"`
+}
+
+// Input roles (InputFile.Role).
+const (
+	InputDataset = "dataset"
+)
+
+// Input returns the recorded input of the given role, or nil.
+func (m *Manifest) Input(role string) *InputFile {
+	for i := range m.Inputs {
+		if m.Inputs[i].Role == role {
+			return &m.Inputs[i]
+		}
+	}
+	return nil
 }
 
 // HostInfo describes the machine loadgen ran on.
