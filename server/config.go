@@ -54,6 +54,9 @@ type Config struct {
 	URL string
 	// APIKey, when set, is sent as a bearer token on every probe.
 	APIKey string
+	// Stack names the vllm-neuron stack whose rules classify the server's
+	// log (package neuron); "" means neuron.DefaultName.
+	Stack string
 }
 
 // Remote reports whether the config names an externally run server.

@@ -87,7 +87,7 @@ const gateAfter = 9
 // warnings that void the run.
 var cachedStart = []string{
 	"INFO 11-05 20:20:44 [__init__.py:216] Platform plugin neuron is activated",
-	"WARNING:neuronx_distributed_inference.models.config:NeuronConfig init: Unexpected keyword arguments: {'enable_buckting': True}",
+	"(EngineCore_DP0 pid=2215) WARNING:root:NeuronConfig init: Unexpected keyword arguments: {'enable_buckting': True}",
 	"INFO:vllm_neuron.worker.neuronx_distributed_model_loader:Successfully loaded pre-compiled model artifacts from /data/neuron-cache/3f2a",
 	"WARNING:vllm_neuron.worker.neuronx_distributed_model_loader:Using pre-compiled artifacts, override_neuron_config will be ignored",
 	"INFO:Neuron:Warming up the model.",

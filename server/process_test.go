@@ -257,7 +257,7 @@ func TestProcess_warningsVoidTheRun(t *testing.T) {
 	if c != schema.FailureInvalidConfig {
 		t.Fatalf("Failure() = %q, want %q", c, schema.FailureInvalidConfig)
 	}
-	contains(t, "reason", reason, "{'enable_buckting': True}")
+	contains(t, "reason", reason, "enable_buckting (did you mean enable_bucketing?)")
 	st := p.Startup()
 	if st.CompiledArtifacts != "hit" || len(st.Findings) != 2 || st.Findings[0].Fatal || st.Findings[1].Fatal {
 		t.Errorf("startup = artifacts %q, findings %+v; want hit and two warnings", st.CompiledArtifacts, st.Findings)
