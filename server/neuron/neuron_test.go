@@ -18,6 +18,9 @@ func TestGenerateBuckets(t *testing.T) {
 		{512, 2048, []int{512, 1024, 2048}},           // prefix caching's vertical ladder
 		{128, 100, []int{100}},                        // max below min: max alone
 		{2048, 2048, []int{2048}},                     // min == max
+		{128, 3000, []int{128, 256, 512, 1024, 2048, 3000}},
+		{128, 2500, []int{128, 256, 512, 1024, 2500}},                            // log2(2500) rounds to 11
+		{128, 40960, []int{128, 256, 512, 1024, 2048, 4096, 8192, 16384, 40960}}, // Qwen3's default length
 	}
 	for _, tc := range tests {
 		if got := GenerateBuckets(tc.min, tc.max); !reflect.DeepEqual(got, tc.want) {
@@ -98,6 +101,27 @@ func TestPickCTE(t *testing.T) {
 		}
 		if err != nil || got != tc.want {
 			t.Errorf("%s: got %+v, %v; want %+v", tc.name, got, err, tc.want)
+		}
+	}
+}
+
+func TestPickFirstFit(t *testing.T) {
+	t.Parallel()
+	b := []int{128, 256, 2048}
+	tests := []struct {
+		n, want int
+		ok      bool
+	}{
+		{1, 128, true},     // shortest prompt, first bucket
+		{127, 128, true},   // below the bucket
+		{128, 256, true},   // strictly shorter only: 128 goes to 256
+		{2047, 2048, true}, // into the largest
+		{2048, 2048, true}, // an exact match on the largest is allowed
+		{2049, 0, false},   // longer than the largest: the engine dies
+	}
+	for _, tc := range tests {
+		if got, ok := pickFirstFit(b, tc.n); got != tc.want || ok != tc.ok {
+			t.Errorf("pickFirstFit(%d) = %d, %v; want %d, %v", tc.n, got, ok, tc.want, tc.ok)
 		}
 	}
 }
