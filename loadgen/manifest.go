@@ -79,6 +79,8 @@ func newManifestState(dir string, o Options, plan *profiles.Plan, resumed *schem
 		}
 	}
 	s.m.Status = schema.SweepRunning
+	// The stack of this run (a resumed sweep records the one it resumes on).
+	s.m.Stack = stackInfo(plan.Stack)
 	for _, c := range plan.Configs {
 		if err := addConfig(s.m, c, plan.Profile.Load); err != nil {
 			return nil, err
@@ -145,6 +147,7 @@ func addConfig(m *schema.Manifest, c profiles.Config, phases []profiles.Phase) e
 		cs = &m.Configs[len(m.Configs)-1]
 	}
 	cs.Settings = settings
+	cs.Overrides = c.Overrides
 	for _, ph := range phases {
 		if cs.Phase(ph.Name) == nil {
 			cs.Phases = append(cs.Phases, schema.PhaseStatus{

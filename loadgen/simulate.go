@@ -10,6 +10,7 @@ import (
 	"strconv"
 
 	"loadgen/profiles"
+	"loadgen/server/neuron"
 )
 
 // SimOptions tune the simulator that --simulate launches in place of
@@ -28,6 +29,9 @@ type SimOptions struct {
 	// Executable is the loadgen binary that serves `sim serve` (default:
 	// this process's executable).
 	Executable string
+	// Stack is the simulated vllm-neuron stack (package neuron; default
+	// neuron.DefaultName): its versions, log lines and rules.
+	Stack string
 	// ArtifactsRoot is where the simulator keeps its compiled-artifacts
 	// markers (default: the user cache directory), so that a second sweep
 	// shows cache hits as a real host would.
@@ -47,6 +51,9 @@ func (o SimOptions) withDefaults() SimOptions {
 	if o.StartupSpeed == 0 {
 		o.StartupSpeed = DefaultSimStartupSpeed
 	}
+	if o.Stack == "" {
+		o.Stack = neuron.DefaultName
+	}
 	return o
 }
 
@@ -56,7 +63,7 @@ func (o SimOptions) info() *schema.SimInfo {
 	return &schema.SimInfo{
 		SpeedFactor: o.Speed,
 		Seed:        o.Seed,
-		Notes:       fmt.Sprintf("simulated vllm-neuron (loadgen sim serve), latency model calibrated to the offline inf2.xlarge table; startup sped up %g×", o.StartupSpeed),
+		Notes:       fmt.Sprintf("simulated vllm-neuron stack %s (loadgen sim serve), latency model calibrated to the offline inf2.xlarge table; startup sped up %g×", o.Stack, o.StartupSpeed),
 	}
 }
 
@@ -101,6 +108,7 @@ func simulateConfig(c *profiles.Config, o SimOptions) {
 		"LOADGEN_SIM_SPEED="+strconv.FormatFloat(o.Speed, 'g', -1, 64),
 		"LOADGEN_SIM_STARTUP_SPEED="+strconv.FormatFloat(o.StartupSpeed, 'g', -1, 64),
 		"LOADGEN_SIM_SEED="+strconv.FormatInt(o.Seed, 10),
+		"LOADGEN_SIM_STACK="+o.Stack,
 	)
 }
 

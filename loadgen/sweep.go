@@ -177,6 +177,9 @@ func Run(ctx context.Context, c *Checked) (*Outcome, error) {
 	for _, w := range plan.Warnings {
 		s.pr.Eventf("warning: %s", w)
 	}
+	if w := stackWarning(plan.Stack); w != "" {
+		s.pr.Eventf("warning: %s", w)
+	}
 	s.run(ctx)
 	return s.finish(ctx)
 }
@@ -189,11 +192,14 @@ func Plan(o Options) (*profiles.Plan, error) {
 		return nil, fmt.Errorf("%w: no profile", ErrBadInput)
 	}
 	eo := profiles.ExpandOptions{Port: o.Port}
+	var err error
 	if o.Simulate {
-		var err error
 		if eo, err = simExpandOptions(o.Sim, o.Port); err != nil {
 			return nil, err
 		}
+	}
+	if eo.Stack, err = chooseStack(o); err != nil {
+		return nil, err
 	}
 	plan, err := o.Profile.Expand(eo)
 	if err != nil {

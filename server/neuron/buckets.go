@@ -13,13 +13,13 @@ import (
 // Ladder is the set of compiled buckets of one configuration.
 type Ladder struct {
 	// CTE lists the context-encoding (prefill) lengths, increasing.
-	CTE []int
+	CTE []int `json:"context_encoding"`
 	// Prefix lists the prefix lengths of prefix caching's 2-D ladder,
 	// starting with 0; every CTE length is compiled with every prefix
 	// length. Nil without prefix caching.
-	Prefix []int
+	Prefix []int `json:"prefix,omitempty"`
 	// TKG lists the token-generation lengths, increasing.
-	TKG []int
+	TKG []int `json:"token_generation"`
 }
 
 // TwoD reports whether the context-encoding ladder is prefix caching's
@@ -41,6 +41,13 @@ func (l Ladder) Graphs() int { return l.CTEGraphs() + len(l.TKG) }
 
 // LargestCTE is the longest prompt prefill the ladder can take.
 func (l Ladder) LargestCTE() int { return l.CTE[len(l.CTE)-1] }
+
+// AutoPrefixBuckets are the prefix lengths NxDI compiles by itself with
+// prefix caching (without the 0 it always adds): a sensible prefix_buckets
+// for listed context buckets.
+func AutoPrefixBuckets(maxContextLength int) []int {
+	return GenerateBuckets(minAutoPrefixCTE, maxContextLength)
+}
 
 // BucketInput is what NxDI builds the ladder from (NeuronConfig fields).
 type BucketInput struct {
@@ -80,22 +87,30 @@ const (
 	minAutoPrefixTKG = 256
 )
 
+// LadderError is why NxDI cannot build a ladder.
+type LadderError struct {
+	// Key is the NeuronConfig key at fault: context_encoding_buckets,
+	// token_generation_buckets or prefix_buckets.
+	Key string
+	// Exception is the last line of NxDI's traceback.
+	Exception string
+}
+
+func (e *LadderError) Error() string { return e.Exception }
+
 // BuildLadder builds the ladder NxDI compiles, or returns the error NxDI
-// raises while doing so (as the last traceback line). It also checks the
-// NeuronConfig assertions on explicit lists.
+// raises while doing so (a *LadderError). It also checks the NeuronConfig
+// assertions on explicit lists.
 // source: NxDI v0.7.14366 modules/autobucketing.py generate_buckets_for_cte
 // L149–200 and generate_buckets_for_tkg L203–246 (same in v0.6.10598);
 // models/config.py v0.6.10598 L191–207 (the assertions).
 func BuildLadder(in BucketInput) (Ladder, error) {
+	if errs := LadderErrors(in); len(errs) > 0 {
+		return Ladder{}, errs[0]
+	}
 	cte, tkg := slices.Clone(in.CTE), slices.Clone(in.TKG)
 	slices.Sort(cte) // NeuronConfig sorts both lists; prefix_buckets it leaves alone
 	slices.Sort(tkg)
-	if len(cte) > 0 && cte[len(cte)-1] > in.MaxContextLength {
-		return Ladder{}, fmt.Errorf("AssertionError: "+MsgContextBucketAssert, cte[len(cte)-1], in.MaxContextLength)
-	}
-	if len(tkg) > 0 && tkg[len(tkg)-1] > in.MaxLength {
-		return Ladder{}, fmt.Errorf("AssertionError: "+MsgTKGBucketAssert, tkg[len(tkg)-1], in.MaxLength)
-	}
 	var l Ladder
 	mcl, ml := in.MaxContextLength, in.MaxLength
 	switch {
@@ -104,11 +119,6 @@ func BuildLadder(in BucketInput) (Ladder, error) {
 	case !in.Enabled:
 		l.CTE = []int{mcl}
 	case in.CTE != nil && in.PrefixCaching:
-		if in.Prefix == nil {
-			// generate_2d_buckets_for_prefix_caching_from_config(ctx,
-			// None, True) runs [0] + None (autobucketing.py L56).
-			return Ladder{}, fmt.Errorf("%s", MsgPrefixBucketsTypeError)
-		}
 		l.CTE, l.Prefix = cte, append([]int{0}, in.Prefix...)
 	case in.CTE != nil:
 		l.CTE = cte
@@ -128,9 +138,29 @@ func BuildLadder(in BucketInput) (Ladder, error) {
 		l.TKG = GenerateBuckets(minAutoCTE, ml)
 	}
 	if len(l.CTE) == 0 || len(l.TKG) == 0 {
-		return Ladder{}, fmt.Errorf("IndexError: list index out of range")
+		return Ladder{}, &LadderError{"context_encoding_buckets", "IndexError: list index out of range"}
 	}
 	return l, nil
+}
+
+// LadderErrors returns every reason NxDI cannot build the ladder, in the
+// order NxDI meets them (it raises the first): the NeuronConfig assertions
+// on explicit lists (models/config.py v0.6.10598 L191–207), then, with
+// prefix caching and listed context buckets but no prefix_buckets,
+// generate_2d_buckets_for_prefix_caching_from_config(ctx, None, True),
+// which runs [0] + None (modules/autobucketing.py v0.7.14366 L56).
+func LadderErrors(in BucketInput) []*LadderError {
+	var errs []*LadderError
+	if n := len(in.CTE); n > 0 && slices.Max(in.CTE) > in.MaxContextLength {
+		errs = append(errs, &LadderError{"context_encoding_buckets", fmt.Sprintf("AssertionError: "+MsgContextBucketAssert, slices.Max(in.CTE), in.MaxContextLength)})
+	}
+	if n := len(in.TKG); n > 0 && slices.Max(in.TKG) > in.MaxLength {
+		errs = append(errs, &LadderError{"token_generation_buckets", fmt.Sprintf("AssertionError: "+MsgTKGBucketAssert, slices.Max(in.TKG), in.MaxLength)})
+	}
+	if in.Enabled && in.PrefixCaching && in.CTE != nil && in.Prefix == nil {
+		errs = append(errs, &LadderError{"prefix_buckets", MsgPrefixBucketsTypeError})
+	}
+	return errs
 }
 
 // CTEBucket is the context-encoding bucket one prompt runs in: its padded

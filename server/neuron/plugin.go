@@ -40,6 +40,10 @@ func (o Override) String() string {
 	return fmt.Sprintf("%s %s → %s (%s)", o.Setting, o.Given, o.Effective, o.Why)
 }
 
+// Both plugin versions of the table (0.2.0, 0.2.2+lts) run the same
+// platform code for these overrides; a stack whose plugin differed would
+// need its own rows here.
+
 // Overrides lists the settings of f the stack's plugin replaces.
 func (s *Stack) Overrides(f Flags) []Override {
 	var out []Override
@@ -49,13 +53,13 @@ func (s *Stack) Overrides(f Flags) []Override {
 	if f.MaxNumBatchedTokens != 0 && f.MaxNumBatchedTokens != ForcedMaxNumBatchedTokens {
 		out = append(out, Override{
 			Setting: "--max-num-batched-tokens", Given: strconv.Itoa(f.MaxNumBatchedTokens), Effective: strconv.Itoa(ForcedMaxNumBatchedTokens),
-			Why: "vllm-neuron " + s.Plugin + "'s custom scheduler sets it unconditionally; source: vllm-neuron 0.2.0 vllm_neuron/platform.py L187–193",
+			Why: "the custom scheduler sets it unconditionally: vllm_neuron/platform.py 0.2.0 L187–193, same in 0.2.2+lts",
 		})
 	}
 	if !f.PrefixCaching && f.BlockSize != 0 && f.BlockSize != f.MaxModelLen {
 		out = append(out, Override{
 			Setting: "--block-size/pa_block_size", Given: strconv.Itoa(f.BlockSize), Effective: strconv.Itoa(f.MaxModelLen) + " (max_model_len)",
-			Why: "without prefix caching vllm-neuron " + s.Plugin + " sets the KV block size to max_model_len; source: vllm-neuron 0.2.0 vllm_neuron/platform.py L203–207",
+			Why: "without prefix caching the KV block size is max_model_len: vllm_neuron/platform.py 0.2.0 L203–207, same in 0.2.2+lts",
 		})
 	}
 	return out

@@ -1,0 +1,120 @@
+package loadgen
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"loadgen/loadgen/engine"
+	"loadgen/loadgen/schema"
+	"loadgen/profiles"
+	"loadgen/server/neuron"
+	"loadgen/server/servertest"
+)
+
+// TestShippedSweepOnEveryStack runs the shipped rerank.yaml on every
+// simulated stack twice over the same compiled-artifacts root (a compile,
+// then the compile-once-reuse path) and checks that every config ends ok,
+// nothing voided: NxDI's "Unexpected keyword arguments" for late-popped
+// keys (2.26) and for derived attributes on reuse are notes, and the
+// plugin's "override_neuron_config will be ignored" on reuse is the
+// expected cache hit. The manifest records the stack; command.txt says
+// which settings the plugin replaces. (`loadgen sweep --simulate
+// --sim-stack NAME profiles/rerank.yaml` runs all its phases.)
+func TestShippedSweepOnEveryStack(t *testing.T) {
+	// The stacks run one after another: the shipped profile pins
+	// NeuronCores 0-1, which one simulator at a time may hold.
+	for _, name := range neuron.Names() {
+		t.Run(name, func(t *testing.T) {
+			p, err := profiles.LoadShipped("rerank.yaml")
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Its configs and workload as shipped; the load phases run in
+			// real time, so only the first (a sync pass) is kept.
+			p.Load = p.Load[:1]
+			o, _ := simOptions(t, p)
+			o.Sim.Speed, o.Sim.StartupSpeed, o.Sim.Stack = 500, 1000, name
+			for run, artifacts := range []string{"miss", "hit"} {
+				if run > 0 {
+					o.Out = filepath.Join(t.TempDir(), "again")
+				}
+				out := runSweep(t, o)
+				if out.Passed != 4 || out.Failed != 0 {
+					t.Fatalf("run %d: %+v, want 4 configs passed", run+1, *out)
+				}
+				m := readManifest(t, o.Out)
+				if m.Stack == nil || m.Stack.Name != name || m.Stack.Source != profiles.StackSimulated {
+					t.Errorf("manifest stack %+v, want %s, simulated", m.Stack, name)
+				}
+				for _, cs := range m.Configs {
+					if cs.Status != schema.StatusOK || cs.FailureClass != "" {
+						t.Errorf("run %d: config %s: %s %s %s", run+1, cs.Name, cs.Status, cs.FailureClass, cs.Reason)
+					}
+					st := readStartup(t, o.Out, cs.Name)
+					if st.CompiledArtifacts != artifacts {
+						t.Errorf("run %d: %s: artifacts %q, want %q", run+1, cs.Name, st.CompiledArtifacts, artifacts)
+					}
+					st226, _ := neuron.Lookup(name)
+					wantNote := artifacts == "hit" || st226.Kind("skip_warmup") == neuron.KeyLate
+					if got := hasFinding(st, schema.NoteNeuronConfig, neuron.MsgUnexpectedKwargs); got != wantNote {
+						t.Errorf("run %d: %s: neuron_config note %v, want %v: %+v", run+1, cs.Name, got, wantNote, st.Findings)
+					}
+				}
+				cmd, err := os.ReadFile(filepath.Join(o.Out, "cache_off-bucketing_on", "command.txt"))
+				if err != nil || !strings.Contains(string(cmd), "# note: vllm-neuron ") || !strings.Contains(string(cmd), "--max-num-batched-tokens 256 → 131072") {
+					t.Errorf("command.txt does not name the plugin's overrides (%v):\n%s", err, cmd)
+				}
+			}
+		})
+	}
+}
+
+// TestTypoStopsTheSweep: a misspelt neuron_config key stops the sweep
+// before anything starts, naming the key and the field meant.
+func TestTypoStopsTheSweep(t *testing.T) {
+	t.Parallel()
+	_, err := profiles.Load(servertest.WriteProfile(t, "typo", `configs:
+  - name: one
+    enable_prefix_caching: false
+    pa_num_blocks: 2
+    neuron_config:
+      fused_qvk: true
+`+resumeLoad))
+	if err == nil || !strings.Contains(err.Error(), "neuron_config.fused_qvk") || !strings.Contains(err.Error(), "did you mean fused_qkv?") {
+		t.Fatalf("Load: %v, want an error naming fused_qvk", err)
+	}
+}
+
+// TestOnDeviceSamplingHint: under on-device sampling every rerank request
+// fails as vLLM 0.11 fails it, and the phase's errors say what to do.
+func TestOnDeviceSamplingHint(t *testing.T) {
+	t.Parallel()
+	p := writeProfile(t, "ods", `configs:
+  - name: one
+    enable_prefix_caching: false
+    pa_num_blocks: 2
+    neuron_config:
+      on_device_sampling_config: {dynamic: true}
+load:
+  - arrival: sync
+    queries: 2
+`)
+	o, _ := simOptions(t, p)
+	runSweep(t, o)
+	var res schema.PhaseResult
+	readJSONFile(t, filepath.Join(o.Out, schema.PhaseFile("one", "sync")), &res)
+	e, ok := res.Errors[engine.KindStream]
+	if !ok || !strings.Contains(e.Sample, engine.LogprobIndexError) || !strings.Contains(e.Sample, engine.OnDeviceSamplingHint) {
+		t.Errorf("errors %+v, want stream errors with the on-device sampling hint", res.Errors)
+	}
+}
+
+// TestLogprobIndexErrorText keeps the engine's copy of vLLM's message equal
+// to the stack table's (the engine cannot import server/neuron).
+func TestLogprobIndexErrorText(t *testing.T) {
+	if engine.LogprobIndexError != neuron.MsgLogprobIndexError {
+		t.Errorf("engine.LogprobIndexError %q != neuron.MsgLogprobIndexError %q", engine.LogprobIndexError, neuron.MsgLogprobIndexError)
+	}
+}
