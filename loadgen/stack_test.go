@@ -118,3 +118,50 @@ func TestLogprobIndexErrorText(t *testing.T) {
 		t.Errorf("engine.LogprobIndexError %q != neuron.MsgLogprobIndexError %q", engine.LogprobIndexError, neuron.MsgLogprobIndexError)
 	}
 }
+
+// TestDetectedStack: on a real host the sweep reads the stack from the
+// Python environment of the vllm on PATH (stand-ins here: a vllm whose #!
+// names a python that prints NxDI 2.26's versions), checks the plan
+// against it and records it with the versions in the manifest.
+func TestDetectedStack(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "bin")
+	if err := os.MkdirAll(bin, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	python := "#!/bin/sh\necho '{\"prefix\": \"/opt/venv\", \"versions\": {\"vllm\": \"0.11.0\", \"vllm-neuron\": \"0.2.0\", \"neuronx-distributed-inference\": \"0.6.10598\", \"neuronx-cc\": \"2.21.18209.0\"}}'\n"
+	for name, body := range map[string]string{"python3": python, "vllm": "#!" + filepath.Join(bin, "python3") + "\n"} {
+		if err := os.WriteFile(filepath.Join(bin, name), []byte(body), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Setenv("PATH", bin+string(os.PathListSeparator)+os.Getenv("PATH"))
+	p := writeProfile(t, "detect", `configs:
+  - name: one
+    enable_prefix_caching: false
+    pa_num_blocks: 2
+    neuron_config:
+      windowed_context_encoding_size: 1024
+`+resumeLoad)
+	o, _ := simOptions(t, p)
+	o.Simulate = false
+	_, err := Plan(o)
+	if err == nil || !strings.Contains(err.Error(), "windowed_context_encoding_size: config one: is not a NeuronConfig field of NxDI 0.6.10598 (stack 2.26)") {
+		t.Fatalf("Plan: %v, want the 2.27-only key refused on the detected 2.26", err)
+	}
+	delete(p.Configs[0].NeuronConfig, "windowed_context_encoding_size")
+	plan, err := Plan(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := plan.Stack
+	if c.Stack == nil || c.Stack.Name != "2.26" || c.Source != "detected" || c.Env != "/opt/venv" || c.Versions.NxDI != "0.6.10598" {
+		t.Fatalf("stack choice %+v, want 2.26 detected in /opt/venv", c)
+	}
+	info := stackInfo(c)
+	if info.Name != "2.26" || info.Versions["vllm-neuron"] != "0.2.0" || info.Env != "/opt/venv" {
+		t.Errorf("manifest record %+v", info)
+	}
+	if plan.Configs[0].Server.Stack != "2.26" {
+		t.Errorf("the log classifier of config one reads stack %q, want 2.26", plan.Configs[0].Server.Stack)
+	}
+}

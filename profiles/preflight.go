@@ -217,6 +217,10 @@ func (c *check) neuronKeys(apc bool) {
 // hubID matches an "org/name" Hugging Face model id.
 var hubID = regexp.MustCompile(`^[A-Za-z0-9][\w.-]*/[\w.-]+$`)
 
+// LooksLikeHubID reports whether model reads as a Hugging Face id
+// ("org/name") rather than a path.
+func LooksLikeHubID(model string) bool { return hubID.MatchString(model) }
+
 // planWarnings are the warnings about the whole plan.
 func (p *Profile) planWarnings(pr *problems, configs int) []string {
 	tp, s := p.TensorParallelSize, p.Server

@@ -35,6 +35,7 @@ func newApp(stdout, stderr io.Writer, servers *server.Owner) *cli.App {
 			compareCommand(),
 			simCommand(),
 			selftestCommand(servers),
+			doctorCommand(),
 		},
 	}
 	app.Action = helpOrUnknown("", func(*cli.Context) []*cli.Command { return app.Commands }, cli.ShowAppHelp)
