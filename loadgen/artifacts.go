@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"loadgen/profiles"
+	"loadgen/server/neuron"
 )
 
 // artifactsRecordFile is written into a configuration's
@@ -18,7 +19,9 @@ import (
 // artifacts there were compiled for.
 //
 // vllm-neuron logs "Using pre-compiled artifacts, override_neuron_config
-// will be ignored" on every start that finds artifacts. Because loadgen keys
+// will be ignored" on every start that finds artifacts and passes overrides
+// (vllm-project/vllm-neuron 0.2.0 vllm_neuron/worker/
+// neuronx_distributed_model_loader.py L214–226, the same in 0.2.2+lts). Because loadgen keys
 // the directory by a hash of everything that changes the graphs, that is
 // normally the expected cache hit. It voids the run only when the artifacts
 // were compiled for something else: a record that differs, or artifacts that
@@ -104,7 +107,8 @@ func recordArtifacts(c profiles.Config, version string) {
 }
 
 // isOverrideIgnored reports whether a finding is the plugin's "override
-// ignored" line.
+// ignored" line (neuron.MsgOverridesIgnored), which it logs on every start
+// that reuses compiled artifacts and passes overrides.
 func isOverrideIgnored(f schema.LogFinding) bool {
-	return strings.Contains(f.Line, "override_neuron_config will be ignored")
+	return strings.Contains(f.Line, neuron.MsgOverridesIgnored)
 }

@@ -14,7 +14,11 @@ import (
 const (
 	DefaultPort        = 8000
 	DefaultMaxModelLen = 40960 // Qwen3's max_position_embeddings
-	DefaultMaxNumSeqs  = 32    // the plugin's default
+	// DefaultMaxNumSeqs is vllm serve's: vLLM 0.11 sets 256 for the API
+	// server before the plugin's fallback of 32 could apply
+	// (vllm-project/vllm v0.11.0 vllm/engine/arg_utils.py L1616–1619;
+	// vllm-neuron 0.2.0 vllm_neuron/platform.py L195–201).
+	DefaultMaxNumSeqs  = 256
 	DefaultMaxLogprobs = 20
 	DefaultDtype       = "bfloat16"
 	DefaultJitter      = 0.03
