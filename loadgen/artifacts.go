@@ -11,7 +11,6 @@ import (
 	"strings"
 
 	"loadgen/profiles"
-	"loadgen/server/neuron"
 )
 
 // artifactsRecordFile is written into a configuration's
@@ -104,11 +103,4 @@ func recordArtifacts(c profiles.Config, version string) {
 		return
 	}
 	_ = schema.WriteFileAtomic(filepath.Join(c.ArtifactsDir, artifactsRecordFile), b)
-}
-
-// isOverrideIgnored reports whether a finding is the plugin's "override
-// ignored" line (neuron.MsgOverridesIgnored), which it logs on every start
-// that reuses compiled artifacts and passes overrides.
-func isOverrideIgnored(f schema.LogFinding) bool {
-	return strings.Contains(f.Line, neuron.MsgOverridesIgnored)
 }

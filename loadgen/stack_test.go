@@ -53,6 +53,9 @@ func TestShippedSweepOnEveryStack(t *testing.T) {
 						t.Errorf("run %d: config %s: %s %s %s", run+1, cs.Name, cs.Status, cs.FailureClass, cs.Reason)
 					}
 					st := readStartup(t, o.Out, cs.Name)
+					if st.FailureClass != "" {
+						t.Errorf("run %d: %s/startup.json: %s %s", run+1, cs.Name, st.FailureClass, st.Reason)
+					}
 					if st.CompiledArtifacts != artifacts {
 						t.Errorf("run %d: %s: artifacts %q, want %q", run+1, cs.Name, st.CompiledArtifacts, artifacts)
 					}

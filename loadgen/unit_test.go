@@ -173,7 +173,8 @@ func finding(class schema.FailureClass, fatal bool, line string) schema.LogFindi
 
 func TestVoidingFinding(t *testing.T) {
 	t.Parallel()
-	ignored := finding(schema.FailureInvalidConfig, false, "WARNING: Using pre-compiled artifacts, override_neuron_config will be ignored")
+	ignored := finding(schema.NoteArtifactsReused, false, "WARNING: Using pre-compiled artifacts, override_neuron_config will be ignored")
+	note := finding(schema.NoteNeuronConfig, false, "NeuronConfig init: Unexpected keyword arguments: {'tile_cc': False}")
 	typo := finding(schema.FailureInvalidConfig, false, "NeuronConfig init: Unexpected keyword arguments: {'enable_bucketting': True}")
 	fatal := finding(schema.FailureKShape, true, "AttributeError: 'BlockKVCacheManager' object has no attribute 'k_shape'")
 	for _, tc := range []struct {
@@ -196,6 +197,8 @@ func TestVoidingFinding(t *testing.T) {
 		{"both, foreign artifacts", []schema.LogFinding{ignored, typo}, false, ignored.Line},
 		// Fatal findings fail the start; they are not a voided run.
 		{"fatal only", []schema.LogFinding{fatal}, false, ""},
+		// NxDI's derived keys on reuse are a note.
+		{"derived keys on reuse", []schema.LogFinding{note, ignored}, true, ""},
 	} {
 		got := voidingFinding(schema.Startup{Findings: tc.findings}, tc.ours)
 		switch {

@@ -223,10 +223,12 @@ var logRules = []logRule{
 		judge: judgeUnexpected,
 	},
 	{
-		class:   schema.FailureInvalidConfig,
+		// The plugin logs this on every reuse that passes overrides; only
+		// the sweep knows whether the artifacts are this config's own.
+		class:   schema.NoteArtifactsReused,
 		keys:    []string{"override_neuron_config will be ignored"},
 		re:      regexp.MustCompile(q(neuron.MsgOverridesIgnored)),
-		message: fixed("compiled artifacts were reused from NEURON_COMPILED_ARTIFACTS, so override_neuron_config was ignored and this run does not measure the intended config; give each config its own artifacts directory or delete the stale one"),
+		message: fixed("compiled artifacts were reused from NEURON_COMPILED_ARTIFACTS, so override_neuron_config was ignored: the run measures the config the artifacts were compiled for; give each config its own artifacts directory or delete a stale one"),
 	},
 	{
 		class: schema.FailureInvalidConfig,

@@ -89,9 +89,10 @@ var realLines = []struct {
 	// A typo in override_neuron_config (testContext wrote it): NxDI only warns.
 	{"unexpected keyword", "(EngineCore_DP0 pid=2215) WARNING:root:NeuronConfig init: Unexpected keyword arguments: {'enable_buckting': True}",
 		schema.FailureInvalidConfig, false, []string{"enable_buckting (did you mean enable_bucketing?)", "fix it in neuron_config"}},
-	// Stale artifacts: the override was not applied.
+	// Reused artifacts: the override was not applied (the sweep decides
+	// whether that voids the run).
 	{"override ignored", "WARNING:vllm_neuron.worker.neuronx_distributed_model_loader:Using pre-compiled artifacts, override_neuron_config will be ignored",
-		schema.FailureInvalidConfig, false, []string{"override_neuron_config was ignored", "own artifacts directory"}},
+		schema.NoteArtifactsReused, false, []string{"override_neuron_config was ignored", "own artifacts directory"}},
 	// A hyphenated key is dropped silently.
 	{"hyphenated override key", "INFO:vllm_neuron.worker.neuronx_distributed_model_loader:No neuron overrides are passed via additional_config: {'override-neuron-config': {'enable_bucketing': True}}. Proceeding with defaults.",
 		schema.FailureInvalidConfig, false, []string{"'override-neuron-config'", "defaults"}},

@@ -57,7 +57,7 @@ func TestClassify_stacks(t *testing.T) {
 			{"typo the profile wrote", engineLine("WARNING", neuron.LoggerRoot, "%s", neuron.MsgUnexpectedKwargs+"{'skip_wramup': True}"), schema.FailureInvalidConfig, false, "skip_wramup (did you mean skip_warmup?)"},
 			{"typo next to derived keys", engineLine("WARNING", neuron.LoggerRoot, "%s", neuron.MsgUnexpectedKwargs+"{'is_prefill_stage': None, 'skip_wramup': True}"), schema.FailureInvalidConfig, false, "NxDI " + st.NxDI},
 			{"key of unknown origin", engineLine("WARNING", neuron.LoggerRoot, "%s", neuron.MsgUnexpectedKwargs+"{'use_draft_group': True}"), schema.WarningNeuronConfig, false, "use_draft_group"},
-			{"overrides ignored on reuse", engineLine("WARNING", neuron.LoggerLoader, neuron.MsgOverridesIgnored), schema.FailureInvalidConfig, false, "own artifacts directory"},
+			{"overrides ignored on reuse", engineLine("WARNING", neuron.LoggerLoader, "%s", neuron.MsgOverridesIgnored), schema.NoteArtifactsReused, false, "own artifacts directory"},
 			{"1-D bucket exceeded", "ValueError: " + fmt.Sprintf(neuron.MsgInputLenExceeds, 3000, 2048, neuron.TagCTE), schema.FailureBucketExceeded, true, "3000 tokens"},
 			{"2-D bucket exceeded", "ValueError: " + fmt.Sprintf(neuron.MsgPrefillLenExceeds, "tensor(3000, dtype=torch.int32)", "tensor(2048, dtype=torch.int32)", neuron.TagCTE), schema.FailureBucketExceeded, true, "3000 uncached tokens"},
 			{"prefix_buckets missing", neuron.MsgPrefixBucketsTypeError, schema.FailureBucketConfig, true, "set prefix_buckets"},
@@ -110,6 +110,7 @@ func TestLogWatch_stackStartups(t *testing.T) {
 			engineLine("WARNING", neuron.LoggerRoot, "%s", neuron.MsgUnexpectedKwargs+pyDict(st.DerivedKeys()...)),
 			engineLine("INFO", neuron.LoggerNeuron, neuron.MsgShardingOnLoad),
 			engineLine("INFO", neuron.LoggerLoader, neuron.MsgArtifactsHit, path),
+			engineLine("WARNING", neuron.LoggerLoader, "%s", neuron.MsgOverridesIgnored),
 		}
 		for _, run := range []struct {
 			name      string
@@ -132,11 +133,11 @@ func TestLogWatch_stackStartups(t *testing.T) {
 			if got := strings.Join(names, " "); got != run.phases || artifacts != run.artifacts {
 				t.Errorf("%s %s: phases %q artifacts %q, want %q %q", st.Name, run.name, got, artifacts, run.phases, run.artifacts)
 			}
-			if f, ok := w.warning(); ok && f.Class == schema.FailureInvalidConfig {
+			if f, ok := w.warning(); ok {
 				t.Errorf("%s %s: voided by %+v", st.Name, run.name, f)
 			}
 			for _, f := range findings {
-				if f.Class != schema.NoteNeuronConfig {
+				if f.Class != schema.NoteNeuronConfig && f.Class != schema.NoteArtifactsReused {
 					t.Errorf("%s %s: finding %+v, want only notes", st.Name, run.name, f)
 				}
 			}

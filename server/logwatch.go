@@ -214,13 +214,13 @@ func (w *logWatch) cause() (schema.LogFinding, bool) {
 	return schema.LogFinding{}, false
 }
 
-// warning returns the first non-fatal finding (a warning that voids the
-// run), if any.
+// warning returns the first finding that voids the run (a non-fatal
+// invalid_config), if any; notes and other warnings do not.
 func (w *logWatch) warning() (schema.LogFinding, bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for _, f := range w.findings {
-		if !f.Fatal {
+		if !f.Fatal && f.Class == schema.FailureInvalidConfig {
 			return f, true
 		}
 	}

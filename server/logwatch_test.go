@@ -74,8 +74,8 @@ func TestLogWatch_cachedStart(t *testing.T) {
 	if got, want := strings.Join(names, " "), "loading loading_weights warmup ready"; got != want {
 		t.Errorf("phases = %q, want %q", got, want)
 	}
-	if len(findings) != 2 || findings[0].Class != schema.FailureInvalidConfig || findings[1].Class != schema.FailureInvalidConfig {
-		t.Errorf("findings = %+v, want two invalid_config warnings", findings)
+	if len(findings) != 2 || findings[0].Class != schema.FailureInvalidConfig || findings[1].Class != schema.NoteArtifactsReused {
+		t.Errorf("findings = %+v, want the typo's invalid_config and the reuse", findings)
 	}
 	if _, ok := w.cause(); ok {
 		t.Error("cause() found a fatal cause among warnings")

@@ -51,8 +51,8 @@ func TestProcess_slowStart(t *testing.T) {
 	mu.Unlock()
 
 	st := p.Startup()
-	if !st.Ready || st.ReadySeconds <= 0 || st.Version != "0.10.2" || st.CompiledArtifacts != "miss" {
-		t.Errorf("startup = ready %t after %v s, version %q, artifacts %q; want ready, >0 s, 0.10.2, miss",
+	if !st.Ready || st.ReadySeconds <= 0 || st.Version != "0.11.0" || st.CompiledArtifacts != "miss" {
+		t.Errorf("startup = ready %t after %v s, version %q, artifacts %q; want ready, >0 s, 0.11.0, miss",
 			st.Ready, st.ReadySeconds, st.Version, st.CompiledArtifacts)
 	}
 	var names []string

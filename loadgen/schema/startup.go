@@ -42,6 +42,12 @@ const (
 	// ignored is FailureInvalidConfig.
 	NoteNeuronConfig    FailureClass = "neuron_config_note"
 	WarningNeuronConfig FailureClass = "neuron_config_unknown_key"
+	// NoteArtifactsReused is vllm-neuron's "Using pre-compiled artifacts,
+	// override_neuron_config will be ignored", which it logs on every start
+	// that reuses compiled artifacts and passes overrides. The sweep voids
+	// the run (FailureInvalidConfig) unless it recorded those artifacts for
+	// this very configuration.
+	NoteArtifactsReused FailureClass = "artifacts_reused"
 
 	// WarningNoWatchdog is not a failure of the server: loadgen could not
 	// start the watchdog that kills the server if loadgen dies (watchdog.go).
