@@ -40,6 +40,11 @@ type artifactsRecord struct {
 	// CompilerEnv holds the inherited environment that changes compiled
 	// graphs without being in the profile (NEURON_CC_FLAGS, …).
 	CompilerEnv []string `json:"compiler_env,omitempty"`
+	// Stack is the vllm-neuron stack the artifacts were compiled under
+	// (package neuron): the server version alone does not tell NxDI 2.26
+	// from 2.27, which both run vLLM 0.11.0. A record written before it
+	// existed vouches for any stack.
+	Stack string `json:"stack,omitempty"`
 }
 
 // recordOf is the record of a configuration started with server version
@@ -51,6 +56,7 @@ func recordOf(c profiles.Config, version string) artifactsRecord {
 		AdditionalConfig: c.AdditionalConfig,
 		ServerVersion:    version,
 		CompilerEnv:      compilerEnv(os.Environ(), c.Server.Env),
+		Stack:            c.Server.Stack,
 	}
 }
 
@@ -83,11 +89,17 @@ func artifactsMatch(c profiles.Config, version string) bool {
 	if err != nil {
 		return false
 	}
-	want, err := json.Marshal(recordOf(c, version))
-	if err != nil {
+	want := recordOf(c, version)
+	var got artifactsRecord
+	if json.Unmarshal(b, &got) != nil {
 		return false
 	}
-	return bytes.Equal(bytes.TrimSpace(b), want)
+	if got.Stack == "" {
+		got.Stack = want.Stack
+	}
+	a, err1 := json.Marshal(got)
+	b2, err2 := json.Marshal(want)
+	return err1 == nil && err2 == nil && bytes.Equal(a, b2)
 }
 
 // recordArtifacts writes the record after a successful start.

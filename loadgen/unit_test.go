@@ -250,6 +250,22 @@ func TestArtifactsRecord(t *testing.T) {
 	if artifactsMatch(renamed, v) {
 		t.Error("the record matches another config's name")
 	}
+	// Another stack (NxDI 2.26 vs 2.27 both run vLLM 0.11.0) compiled
+	// other graphs; a record from before stacks were recorded vouches.
+	stacked := c
+	stacked.Server.Stack = "2.27"
+	recordArtifacts(stacked, v)
+	older := stacked
+	older.Server.Stack = "2.26"
+	if !artifactsMatch(stacked, v) || artifactsMatch(older, v) {
+		t.Error("the record does not tell the stacks apart")
+	}
+	if err := os.WriteFile(filepath.Join(dir, artifactsRecordFile), []byte(`{"config":"cfg","key":"cfg-0123abcd","additional_config":"{\"override_neuron_config\":{\"enable_bucketing\":true}}","server_version":"0.10.2"}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if !artifactsMatch(stacked, v) {
+		t.Error("a record without a stack does not vouch")
+	}
 	// A damaged record is not ours.
 	if err := os.WriteFile(filepath.Join(dir, artifactsRecordFile), []byte("{"), 0o644); err != nil {
 		t.Fatal(err)
