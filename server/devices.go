@@ -3,9 +3,13 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os/exec"
 )
+
+// errNoNeuronLS is returned when neuron-ls is not on PATH.
+var errNoNeuronLS = errors.New("neuron-ls is not in PATH (the Neuron tools are in /opt/aws/neuron/bin on a DLAMI)")
 
 // Device is one Neuron device as `neuron-ls --json-output` reports it.
 type Device struct {

@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -235,6 +234,3 @@ func DetectStack(ctx context.Context, command string) (st *neuron.Stack, env PyE
 	st, notes, ok = neuron.Match(env.Versions)
 	return st, env, notes, ok
 }
-
-// errNoNeuronLS is returned when neuron-ls is not on PATH.
-var errNoNeuronLS = errors.New("neuron-ls is not in PATH (the Neuron tools are in /opt/aws/neuron/bin on a DLAMI)")
