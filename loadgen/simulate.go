@@ -10,7 +10,6 @@ import (
 	"strconv"
 
 	"loadgen/profiles"
-	"loadgen/server/neuron"
 )
 
 // SimOptions tune the simulator that --simulate launches in place of
@@ -29,8 +28,9 @@ type SimOptions struct {
 	// Executable is the loadgen binary that serves `sim serve` (default:
 	// this process's executable).
 	Executable string
-	// Stack is the simulated vllm-neuron stack (package neuron; default
-	// neuron.DefaultName): its versions, log lines and rules.
+	// Stack is the simulated vllm-neuron stack (package neuron): its
+	// versions, log lines and rules. "" means the profile's server.stack,
+	// else neuron.DefaultName.
 	Stack string
 	// ArtifactsRoot is where the simulator keeps its compiled-artifacts
 	// markers (default: the user cache directory), so that a second sweep
@@ -51,9 +51,6 @@ func (o SimOptions) withDefaults() SimOptions {
 	if o.StartupSpeed == 0 {
 		o.StartupSpeed = DefaultSimStartupSpeed
 	}
-	if o.Stack == "" {
-		o.Stack = neuron.DefaultName
-	}
 	return o
 }
 
@@ -63,7 +60,7 @@ func (o SimOptions) info() *schema.SimInfo {
 	return &schema.SimInfo{
 		SpeedFactor: o.Speed,
 		Seed:        o.Seed,
-		Notes:       fmt.Sprintf("simulated vllm-neuron stack %s (loadgen sim serve), latency model calibrated to the offline inf2.xlarge table; startup sped up %g×", o.Stack, o.StartupSpeed),
+		Notes:       fmt.Sprintf("simulated vllm-neuron (loadgen sim serve), latency model calibrated to the offline inf2.xlarge table; startup sped up %g×", o.StartupSpeed),
 	}
 }
 
@@ -101,7 +98,8 @@ func simExpandOptions(o SimOptions, port int) (profiles.ExpandOptions, error) {
 }
 
 // simulateConfig passes the simulator's own settings through its
-// environment, so its argv stays exactly the vllm serve argv.
+// environment, so its argv stays exactly the vllm serve argv; o.Stack is
+// the resolved stack.
 func simulateConfig(c *profiles.Config, o SimOptions) {
 	o = o.withDefaults()
 	c.Server.Env = append(c.Server.Env,

@@ -12,14 +12,22 @@ import (
 )
 
 // chooseStack determines the vllm-neuron stack a sweep runs on, before
-// anything starts: under --simulate the simulated stack (--sim-stack);
+// anything starts: under --simulate the simulated stack (--sim-stack, else
+// the profile's server.stack, else the default);
 // against a server loadgen launches, the stack whose versions the Python
 // environment of the server command holds (server.DetectStack, the probe
 // loadgen doctor uses); a remote server cannot be probed. server.stack in
 // the profile wins over detection (profiles.Profile.stackFor).
 func chooseStack(o Options) (profiles.StackChoice, error) {
 	if o.Simulate {
-		st, err := neuron.Lookup(o.Sim.withDefaults().Stack)
+		name := o.Sim.Stack
+		if name == "" && o.Profile.Server.Stack != profiles.StackAuto {
+			name = o.Profile.Server.Stack
+		}
+		if name == "" {
+			name = neuron.DefaultName
+		}
+		st, err := neuron.Lookup(name)
 		if err != nil {
 			return profiles.StackChoice{}, fmt.Errorf("%w: --sim-stack: %w", ErrBadInput, err)
 		}

@@ -168,3 +168,30 @@ func TestDetectedStack(t *testing.T) {
 		t.Errorf("the log classifier of config one reads stack %q, want 2.26", plan.Configs[0].Server.Stack)
 	}
 }
+
+// TestSimulatedStackFromProfile: without --sim-stack a simulated sweep
+// simulates the stack the profile names, and passes it to the simulator.
+func TestSimulatedStackFromProfile(t *testing.T) {
+	t.Parallel()
+	p := writeProfile(t, "named", `configs:
+  - name: one
+    enable_prefix_caching: false
+    pa_num_blocks: 2
+`+resumeLoad)
+	p.Server.Stack = "2.26"
+	o, _ := simOptions(t, p)
+	plan, err := Plan(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := plan.Stack; c.Stack == nil || c.Stack.Name != "2.26" || c.Source != profiles.StackSimulated {
+		t.Errorf("stack %+v, want 2.26 simulated", c)
+	}
+	if env := strings.Join(plan.Configs[0].Server.Env, " "); !strings.Contains(env, "LOADGEN_SIM_STACK=2.26") {
+		t.Errorf("the simulator is not told the stack: %s", env)
+	}
+	o.Sim.Stack = "2.27" // --sim-stack wins
+	if plan, err = Plan(o); err != nil || plan.Stack.Stack.Name != "2.27" {
+		t.Errorf("--sim-stack 2.27: %+v, %v", plan.Stack, err)
+	}
+}

@@ -212,7 +212,9 @@ func Plan(o Options) (*profiles.Plan, error) {
 	}
 	if o.Simulate {
 		for i := range plan.Configs {
-			simulateConfig(&plan.Configs[i], o.Sim)
+			sim := o.Sim
+			sim.Stack = plan.Stack.Stack.Name
+			simulateConfig(&plan.Configs[i], sim)
 		}
 	}
 	if o.APIKey != "" {

@@ -37,7 +37,7 @@ func simFlags() []cli.Flag {
 		&cli.Float64Flag{Name: "sim-speed", Value: loadgen.DefaultSimSpeed, Usage: "with --simulate: divide all simulated time (1 = calibrated real time; other values scale the results too)", EnvVars: envVars("sim-speed")},
 		&cli.Float64Flag{Name: "sim-startup-speed", Value: loadgen.DefaultSimStartupSpeed, Usage: "with --simulate: further divide the simulated startup and compile only", EnvVars: envVars("sim-startup-speed")},
 		&cli.Int64Flag{Name: "sim-seed", Usage: "with --simulate: seed of the simulator's jitter", EnvVars: envVars("sim-seed")},
-		&cli.StringFlag{Name: "sim-stack", Value: neuron.DefaultName, Usage: "with --simulate: the vllm-neuron stack to simulate (" + strings.Join(neuron.Names(), ", ") + ")", EnvVars: envVars("sim-stack")},
+		&cli.StringFlag{Name: "sim-stack", Usage: "with --simulate: the vllm-neuron `STACK` to simulate (" + strings.Join(neuron.Names(), ", ") + ")", DefaultText: "the profile's server.stack, else " + neuron.DefaultName, EnvVars: envVars("sim-stack")},
 	}
 }
 
