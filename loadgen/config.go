@@ -111,7 +111,7 @@ func (r *configRun) run(ctx context.Context) {
 	for _, w := range r.c.Warnings {
 		r.pr.Eventf("%s: warning: %s", r.tag(), w)
 	}
-	_ = r.writeFile(filepath.Join(r.dir, "command.txt"), []byte(r.c.Server.CommandLine())) // a failure is noted and printed
+	_ = r.writeFile(filepath.Join(r.dir, "command.txt"), []byte(r.c.CommandText())) // a failure is noted and printed
 
 	r.pr.Eventf("%s: starting %s", r.tag(), serverWhat(r.c.Server))
 	proc, err := r.o.Servers.Start(ctx, r.c.Server)

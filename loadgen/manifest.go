@@ -115,6 +115,8 @@ func newManifestState(dir string, o Options, plan *profiles.Plan, data *profiles
 	}
 	s.m.Status = schema.SweepRunning
 	s.m.Inputs = inputsOf(data)
+	// The stack of this run (a resumed sweep records the one it resumes on).
+	s.m.Stack = stackInfo(plan.Stack)
 	for _, c := range plan.Configs {
 		if err := addConfig(s.m, c, plan.Profile.Load); err != nil {
 			return nil, err
@@ -190,6 +192,7 @@ func addConfig(m *schema.Manifest, c profiles.Config, phases []profiles.Phase) e
 		cs = &m.Configs[len(m.Configs)-1]
 	}
 	cs.Settings = settings
+	cs.Overrides = c.Overrides
 	for _, ph := range phases {
 		if cs.Phase(ph.Name) == nil {
 			cs.Phases = append(cs.Phases, schema.PhaseStatus{

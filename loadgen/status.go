@@ -82,12 +82,15 @@ func startupOfError(c server.Config, err error) schema.Startup {
 // cache hit when the artifacts are the ones loadgen recorded for this
 // config).
 func voidingFinding(st schema.Startup, artifactsOurs bool) *schema.LogFinding {
-	for i, f := range st.Findings {
-		if artifactsOurs && isOverrideIgnored(f) {
-			continue
-		}
-		if !f.Fatal && f.Class == schema.FailureInvalidConfig {
-			return &st.Findings[i]
+	for _, f := range st.Findings {
+		switch {
+		case f.Fatal:
+		case f.Class == schema.FailureInvalidConfig:
+			return &f
+		case f.Class == schema.NoteArtifactsReused && !artifactsOurs:
+			f.Class = schema.FailureInvalidConfig
+			f.Message = "the reused compiled artifacts were not recorded for this config (" + f.Message + ")"
+			return &f
 		}
 	}
 	return nil

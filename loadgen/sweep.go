@@ -213,6 +213,9 @@ func Run(ctx context.Context, c *Checked) (*Outcome, error) {
 	for _, w := range plan.Warnings {
 		s.pr.Eventf("warning: %s", w)
 	}
+	if w := stackWarning(plan.Stack); w != "" {
+		s.pr.Eventf("warning: %s", w)
+	}
 	s.run(ctx)
 	return s.finish(ctx)
 }
@@ -225,11 +228,14 @@ func Plan(o Options) (*profiles.Plan, error) {
 		return nil, fmt.Errorf("%w: no profile", ErrBadInput)
 	}
 	eo := profiles.ExpandOptions{Port: o.Port}
+	var err error
 	if o.Simulate {
-		var err error
 		if eo, err = simExpandOptions(o.Sim, o.Port); err != nil {
 			return nil, err
 		}
+	}
+	if eo.Stack, err = chooseStack(o); err != nil {
+		return nil, err
 	}
 	plan, err := o.Profile.Expand(eo)
 	if err != nil {
@@ -242,7 +248,9 @@ func Plan(o Options) (*profiles.Plan, error) {
 	}
 	if o.Simulate {
 		for i := range plan.Configs {
-			simulateConfig(&plan.Configs[i], o.Sim)
+			sim := o.Sim
+			sim.Stack = plan.Stack.Stack.Name
+			simulateConfig(&plan.Configs[i], sim)
 		}
 	}
 	if o.APIKey != "" {

@@ -82,6 +82,9 @@ func overrideNeuronConfig(s Settings) map[string]any {
 	if s.TokenGenerationBuckets != nil {
 		o["token_generation_buckets"] = s.TokenGenerationBuckets
 	}
+	if s.PrefixBuckets != nil {
+		o["prefix_buckets"] = s.PrefixBuckets
+	}
 	if s.PrefixCaching() {
 		// Only together with prefix caching: block KV layout alone
 		// crashes NxDI ('BlockKVCacheManager' has no attribute 'k_shape').

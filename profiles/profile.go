@@ -90,6 +90,10 @@ type Server struct {
 	// URL names a server somebody else runs: nothing is launched, and the
 	// settings only describe it (they are still checked).
 	URL string `yaml:"url" json:"url,omitempty"`
+	// Stack names the vllm-neuron stack whose rules apply (package
+	// neuron: "2.26", "2.27"); "" or "auto" lets the sweep detect it from
+	// the environment of the vllm on PATH.
+	Stack string `yaml:"stack" json:"stack,omitempty"`
 }
 
 // NamedSettings is one entry of configs: a name and the settings that

@@ -137,7 +137,7 @@ func (o *Owner) Start(ctx context.Context, cfg Config) (*Process, error) {
 		return nil, &Error{Class: schema.FailureInterrupted, Reason: "interrupted before the server was started", Err: err}
 	}
 	p.started = time.Now()
-	p.watch = newLogWatch(p.started, time.Now)
+	p.watch = newLogWatch(p.started, time.Now, contextOf(cfg))
 	if p.remote {
 		return p, nil
 	}

@@ -38,6 +38,7 @@ func newApp(stdout, stderr io.Writer, servers *server.Owner, hard *loadgen.HardS
 			compareCommand(),
 			simCommand(),
 			selftestCommand(servers),
+			doctorCommand(),
 		},
 	}
 	app.Action = helpOrUnknown("", func(*cli.Context) []*cli.Command { return app.Commands }, cli.ShowAppHelp)

@@ -305,7 +305,7 @@ func writeStaleArtifacts(t *testing.T, dir string) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	marker := `{"config_hash":"stale","neuron_config":{"is_block_kv_layout":true,"is_prefix_caching":false,"context_encoding_buckets":[1024],"token_generation_buckets":[1024]}}`
+	marker := `{"config_hash":"stale","neuron_config":{"is_block_kv_layout":true,"is_prefix_caching":false,"buckets":{"context_encoding":[1024],"token_generation":[1024]}}}`
 	if err := os.WriteFile(filepath.Join(dir, "loadgen-sim-artifacts.json"), []byte(marker), 0o644); err != nil {
 		t.Fatal(err)
 	}
