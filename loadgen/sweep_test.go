@@ -325,8 +325,11 @@ load:
 	m := readManifest(t, o.Out)
 	cs := wantStatuses(t, m, "crashy", schema.StatusFailed, map[string]string{
 		"sync": schema.StatusOK, "poisson-100": schema.StatusFailed, "constant-50": schema.StatusSkipped})
-	if cs.FailureClass != string(schema.FailureCrashed) || !strings.Contains(cs.Reason, "died after it was ready") {
-		t.Errorf("crashy: failure %q: %q; want crashed_mid_run", cs.FailureClass, cs.Reason)
+	// The simulator's engine logs vLLM's "EngineCore encountered a fatal
+	// error.": the reason names that cause, not "no cause loadgen knows".
+	if cs.FailureClass != string(schema.FailureCrashed) || !strings.Contains(cs.Reason, "died after it was ready") ||
+		!strings.Contains(cs.Reason, string(schema.FailureEngineCore)) || strings.Contains(cs.Reason, "no cause loadgen knows") {
+		t.Errorf("crashy: failure %q: %q; want crashed_mid_run naming the engine's death", cs.FailureClass, cs.Reason)
 	}
 	var res schema.PhaseResult
 	readJSONFile(t, filepath.Join(o.Out, schema.PhaseFile("crashy", "poisson-100")), &res)

@@ -218,6 +218,14 @@ var logRules = []logRule{
 		message: fixed("the engine core failed to start and the log names no cause loadgen knows; read the lines above \"EngineCore failed to start\" in server.log"),
 	},
 	{
+		// Generic: the traceback that follows names the exception; a
+		// specific cause in it (a bucket overflow, …) wins.
+		class: schema.FailureEngineCore, fatal: true,
+		keys:    []string{"EngineCore encountered"},
+		re:      alt(regexp.MustCompile(q(neuron.MsgEngineFatal)), regexp.MustCompile(q(neuron.MsgEngineDead))),
+		message: fixed("the engine core died while serving; the traceback after \"EngineCore encountered a fatal error.\" in server.log names the exception that killed it"),
+	},
+	{
 		keys:  []string{"Unexpected keyword arguments"},
 		re:    regexp.MustCompile(q(neuron.MsgUnexpectedKwargs) + `\s*(.*)`),
 		judge: judgeUnexpected,

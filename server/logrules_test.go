@@ -86,6 +86,12 @@ var realLines = []struct {
 	// The API server's wording of the same.
 	{"engine core init failed", "(APIServer pid=2200) RuntimeError: Engine core initialization failed. See root cause above. Failed core proc(s): {}",
 		schema.FailureEngineCore, true, []string{"engine core failed to start"}},
+	// An engine that died while serving (the simulator's crash logs it too).
+	{"engine died", "(EngineCore_DP0 pid=2215) ERROR 11-05 20:31:40 [core.py:710] EngineCore encountered a fatal error.",
+		schema.FailureEngineCore, true, []string{"died while serving", "traceback after"}},
+	// What the API server and every later request then say.
+	{"engine dead error", "(APIServer pid=2200) vllm.v1.engine.exceptions.EngineDeadError: EngineCore encountered an issue. See stack trace (above) for the root cause.",
+		schema.FailureEngineCore, true, []string{"died while serving"}},
 	// A typo in override_neuron_config (testContext wrote it): NxDI only warns.
 	{"unexpected keyword", "(EngineCore_DP0 pid=2215) WARNING:root:NeuronConfig init: Unexpected keyword arguments: {'enable_buckting': True}",
 		schema.FailureInvalidConfig, false, []string{"enable_buckting (did you mean enable_bucketing?)", "fix it in neuron_config"}},
@@ -151,6 +157,8 @@ func TestLogWatch_rootCause(t *testing.T) {
 		{"cause then generic", []string{realLine(t, "cores busy"), realLine(t, "engine core failed"), realLine(t, "engine core init failed")}, schema.FailureCoresBusy},
 		// Buffered stderr may put the generic line first; the cause still wins.
 		{"generic then cause", []string{realLine(t, "engine core failed"), realLine(t, "k_shape")}, schema.FailureKShape},
+		// A mid-run death: the exception in the traceback is the cause.
+		{"died of a bucket overflow", []string{realLine(t, "engine died"), realLine(t, "bucket exceeded"), realLine(t, "engine dead error")}, schema.FailureBucketExceeded},
 		// Only the generic line: that is all we know.
 		{"generic only", []string{realLine(t, "engine core failed")}, schema.FailureEngineCore},
 		// The first specific cause wins over later consequences.

@@ -154,6 +154,14 @@ const (
 	// L785–787.
 	MsgEngineFailed     = "EngineCore failed to start."
 	MsgEngineInitFailed = "Engine core initialization failed. See root cause above. Failed core proc(s): %s"
+	// MsgEngineFatal and MsgEngineDead: an engine that died while it
+	// served. The engine process logs MsgEngineFatal with the traceback of
+	// the exception that killed it (vllm/v1/engine/core.py L710, L1232);
+	// every request in flight and after then fails with EngineDeadError,
+	// whose text is MsgEngineDead (vllm/v1/engine/exceptions.py L12).
+	// source: vllm-project/vllm v0.11.0.
+	MsgEngineFatal = "EngineCore encountered a fatal error."
+	MsgEngineDead  = "EngineCore encountered an issue. See stack trace (above) for the root cause."
 )
 
 // Neuron runtime (libnrt, closed source). UNVERIFIED against source: texts
