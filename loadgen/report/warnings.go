@@ -81,7 +81,7 @@ func configWarnings(c *ConfigResult) []warning {
 			case f.Fatal:
 			case f.Class == schema.FailureInvalidConfig:
 				add("invalid-config finding: %s (log: %q)", f.Message, f.Line)
-			case f.Class == schema.NoteNeuronConfig, f.Class == schema.NoteArtifactsReused && c.Status.FailureClass == "":
+			case f.Class.IsNote():
 				ws = append(ws, warning{config: c.Name, text: fmt.Sprintf("config %s: startup note: %s", c.Name, f.Message), note: true})
 			default:
 				add("startup note %s: %s", f.Class, f.Message)

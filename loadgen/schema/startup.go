@@ -55,6 +55,11 @@ const (
 	WarningNoWatchdog FailureClass = "no_watchdog"
 )
 
+// IsNote reports whether findings of class c are informational: they put
+// no number in doubt (NoteNeuronConfig, NoteArtifactsReused; the sweep
+// records in the manifest when a reuse voided the run).
+func (c FailureClass) IsNote() bool { return c == NoteNeuronConfig || c == NoteArtifactsReused }
+
 // StartupPhase is one recognised step of server startup (loading,
 // generating HLO, compiling, loading weights, warmup, ready) with when it
 // began and how long it lasted (until the next phase began).
