@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"loadgen/server"
 )
 
 // Environment variables loadgen sets on a launched server.
@@ -24,8 +26,6 @@ const (
 	EnvDevMode = "VLLM_SERVER_DEV_MODE"
 	// EnvSpecialScalar is required by the FP8 KV cache (kv_cache_quant).
 	EnvSpecialScalar = "XLA_HANDLE_SPECIAL_SCALAR"
-	// EnvAPIKey is where vLLM reads its API key.
-	EnvAPIKey = "VLLM_API_KEY"
 )
 
 // lookupEnv reads the environment (server.api_key_env).
@@ -142,7 +142,7 @@ func (p *Profile) env(s Settings, artifacts, apiKey string, ck *check) []string 
 		m[EnvSpecialScalar] = "1"
 	}
 	if apiKey != "" {
-		m[EnvAPIKey] = apiKey
+		m[server.EnvAPIKey] = apiKey
 	}
 	for _, src := range []struct {
 		path string

@@ -11,7 +11,7 @@ import (
 
 // apiKeyEnv are the environment variables --api-key falls back to, in
 // order: loadgen's own, then the one vLLM reads its key from.
-var apiKeyEnv = []string{"LOADGEN_API_KEY", profiles.EnvAPIKey}
+var apiKeyEnv = []string{"LOADGEN_API_KEY", server.EnvAPIKey}
 
 // apiKeyFlag is --api-key. It has no urfave EnvVars: a key typed on the
 // command line for a server loadgen launches is an error, while one
