@@ -18,7 +18,9 @@ import (
 // artifacts there were compiled for.
 //
 // vllm-neuron logs "Using pre-compiled artifacts, override_neuron_config
-// will be ignored" on every start that finds artifacts. Because loadgen keys
+// will be ignored" on every start that finds artifacts and passes overrides
+// (vllm-project/vllm-neuron 0.2.0 vllm_neuron/worker/
+// neuronx_distributed_model_loader.py L214–226, the same in 0.2.2+lts). Because loadgen keys
 // the directory by a hash of everything that changes the graphs, that is
 // normally the expected cache hit. It voids the run only when the artifacts
 // were compiled for something else: a record that differs, or artifacts that
@@ -38,6 +40,11 @@ type artifactsRecord struct {
 	// CompilerEnv holds the inherited environment that changes compiled
 	// graphs without being in the profile (NEURON_CC_FLAGS, …).
 	CompilerEnv []string `json:"compiler_env,omitempty"`
+	// Stack is the vllm-neuron stack the artifacts were compiled under
+	// (package neuron): the server version alone does not tell NxDI 2.26
+	// from 2.27, which both run vLLM 0.11.0. A record written before it
+	// existed vouches for any stack.
+	Stack string `json:"stack,omitempty"`
 }
 
 // recordOf is the record of a configuration started with server version
@@ -49,6 +56,7 @@ func recordOf(c profiles.Config, version string) artifactsRecord {
 		AdditionalConfig: c.AdditionalConfig,
 		ServerVersion:    version,
 		CompilerEnv:      compilerEnv(os.Environ(), c.Server.Env),
+		Stack:            c.Server.Stack,
 	}
 }
 
@@ -81,11 +89,17 @@ func artifactsMatch(c profiles.Config, version string) bool {
 	if err != nil {
 		return false
 	}
-	want, err := json.Marshal(recordOf(c, version))
-	if err != nil {
+	want := recordOf(c, version)
+	var got artifactsRecord
+	if json.Unmarshal(b, &got) != nil {
 		return false
 	}
-	return bytes.Equal(bytes.TrimSpace(b), want)
+	if got.Stack == "" {
+		got.Stack = want.Stack
+	}
+	a, err1 := json.Marshal(got)
+	b2, err2 := json.Marshal(want)
+	return err1 == nil && err2 == nil && bytes.Equal(a, b2)
 }
 
 // recordArtifacts writes the record after a successful start.
@@ -101,10 +115,4 @@ func recordArtifacts(c profiles.Config, version string) {
 		return
 	}
 	_ = schema.WriteFileAtomic(filepath.Join(c.ArtifactsDir, artifactsRecordFile), b)
-}
-
-// isOverrideIgnored reports whether a finding is the plugin's "override
-// ignored" line.
-func isOverrideIgnored(f schema.LogFinding) bool {
-	return strings.Contains(f.Line, "override_neuron_config will be ignored")
 }

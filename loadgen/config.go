@@ -18,13 +18,14 @@ import (
 
 // sweeper runs the configurations of a plan one after another.
 type sweeper struct {
-	o    Options
-	plan *profiles.Plan
-	data *profiles.Dataset // what pre-flight read; nil for synthetic load
-	dir  string
-	m    *manifestState
-	pr   *Printer
-	eta  eta
+	o      Options
+	plan   *profiles.Plan
+	data   *profiles.Dataset // what pre-flight read; nil for synthetic load
+	dir    string
+	m      *manifestState
+	pr     *Printer
+	writes *writeLog
+	eta    eta
 }
 
 // run runs every configuration that still needs it; a failed configuration
@@ -106,11 +107,11 @@ func (r *configRun) run(ctx context.Context) {
 		cs.Status, cs.FailureClass, cs.Reason = schema.StatusRunning, "", ""
 		cs.PrefixCacheReset = "" // this attempt's
 	})
-	keepPreviousLog(r.dir)
+	keepPreviousLog(r.dir, r.writes)
 	for _, w := range r.c.Warnings {
 		r.pr.Eventf("%s: warning: %s", r.tag(), w)
 	}
-	_ = schema.WriteFileAtomic(filepath.Join(r.dir, "command.txt"), []byte(r.c.Server.CommandLine()))
+	_ = r.writeFile(filepath.Join(r.dir, "command.txt"), []byte(r.c.CommandText())) // a failure is noted and printed
 
 	r.pr.Eventf("%s: starting %s", r.tag(), serverWhat(r.c.Server))
 	proc, err := r.o.Servers.Start(ctx, r.c.Server)

@@ -29,8 +29,11 @@
 //	loadgen/report    reads a results directory: summaries, plots, comparisons
 //	loadgen/engine    runs one load phase: schedules, dispatcher, client, HDR metrics
 //	loadgen/schema    the shared vocabulary and on-disk formats (a leaf)
+//	loadgen/jsonscan  the JSON scanner of the hot paths (a leaf; server/sim uses it too)
 //
 // report and engine do not import each other. Beside them, profiles (the
 // plan), server (one server process) and workload (datasets and requests)
-// import schema at most; schema imports nothing of loadgen's.
+// import schema at most; schema, jsonscan and bounded import nothing of
+// loadgen's. Every input is read through loadgen/bounded (bounded reads with
+// a clear error), which profiles, server and workload share.
 package loadgen

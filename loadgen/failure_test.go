@@ -51,12 +51,12 @@ func TestPhaseFailure(t *testing.T) {
 func TestKeepPreviousLog(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	keepPreviousLog(dir) // nothing to keep
+	keepPreviousLog(dir, nil) // nothing to keep
 	for i, text := range []string{"first", "second"} {
 		if err := os.WriteFile(filepath.Join(dir, "server.log"), []byte(text), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		keepPreviousLog(dir)
+		keepPreviousLog(dir, nil)
 		b, err := os.ReadFile(filepath.Join(dir, []string{"server.1.log", "server.2.log"}[i]))
 		if err != nil || string(b) != text {
 			t.Errorf("attempt %d: kept %q, %v", i+1, b, err)

@@ -17,9 +17,12 @@ import (
 // update, which rewrites the file atomically, so the record on disk is
 // accurate whenever loadgen stops.
 type manifestState struct {
-	path string
-	mu   sync.Mutex
-	m    *schema.Manifest
+	path   string
+	mu     sync.Mutex
+	m      *schema.Manifest
+	frozen bool // after a hard stop: the record on disk is final
+	write  func(path string, data []byte) error
+	writes *writeLog // notes every write, so that a failed one is seen
 }
 
 // resumeManifest reads the manifest of the sweep to resume from o.Out and
@@ -33,6 +36,13 @@ func resumeManifest(o Options, plan *profiles.Plan) (*schema.Manifest, error) {
 	if _, err := os.Stat(filepath.Join(dir, schema.ManifestFile)); err != nil {
 		return nil, fmt.Errorf("%w: --resume %s: no %s there: %w", ErrBadInput, dir, schema.ManifestFile, err)
 	}
+	// Refuse a directory another sweep still writes into before reading
+	// it (Run takes the lock for good).
+	lock, err := lockResults(dir)
+	if err != nil {
+		return nil, fmt.Errorf("--resume %s: %w", dir, err)
+	}
+	lock.Unlock()
 	m, err := schema.ReadManifest(dir)
 	if err != nil {
 		return nil, fmt.Errorf("%w: --resume %s: %w", ErrBadInput, dir, err)
@@ -51,10 +61,35 @@ func resumeManifest(o Options, plan *profiles.Plan) (*schema.Manifest, error) {
 	return m, nil
 }
 
+// inputsOf records the inputs pre-flight read: the dataset, hashed in the
+// same pass that checked its rows (none for a synthetic workload).
+func inputsOf(data *profiles.Dataset) []schema.InputFile {
+	if data == nil {
+		return nil
+	}
+	return []schema.InputFile{{Role: schema.InputDataset, Path: data.Path(), SHA256: data.SHA256(), Bytes: data.Size()}}
+}
+
+// checkInputs refuses to resume a sweep whose recorded inputs differ from
+// what pre-flight read now: configurations measured on different data must
+// not be ranked together. An input the manifest does not record (written
+// before inputs were) cannot be compared, and is recorded from now on.
+func checkInputs(dir string, resumed *schema.Manifest, now []schema.InputFile) error {
+	for _, in := range now {
+		was := resumed.Input(in.Role)
+		if was == nil || was.SHA256 == in.SHA256 {
+			continue
+		}
+		return fmt.Errorf("%w: --resume %s: the %s changed since that sweep (%s: sha256 %.12s…, %d bytes; then %s: sha256 %.12s…, %d bytes); results measured on different data cannot be mixed: start a new sweep, or restore the %s",
+			ErrBadInput, dir, in.Role, in.Path, in.SHA256, in.Bytes, was.Path, was.SHA256, was.Bytes, in.Role)
+	}
+	return nil
+}
+
 // newManifestState continues the resumed manifest, or starts a new one, and
 // writes it.
-func newManifestState(dir string, o Options, plan *profiles.Plan, resumed *schema.Manifest) (*manifestState, error) {
-	s := &manifestState{path: filepath.Join(dir, schema.ManifestFile)}
+func newManifestState(dir string, o Options, plan *profiles.Plan, data *profiles.Dataset, resumed *schema.Manifest, writes *writeLog) (*manifestState, error) {
+	s := &manifestState{path: filepath.Join(dir, schema.ManifestFile), write: o.writeFile, writes: writes}
 	hash := plan.Profile.Hash()
 	if resumed != nil {
 		s.m = resumed
@@ -79,6 +114,9 @@ func newManifestState(dir string, o Options, plan *profiles.Plan, resumed *schem
 		}
 	}
 	s.m.Status = schema.SweepRunning
+	s.m.Inputs = inputsOf(data)
+	// The stack of this run (a resumed sweep records the one it resumes on).
+	s.m.Stack = stackInfo(plan.Stack)
 	for _, c := range plan.Configs {
 		if err := addConfig(s.m, c, plan.Profile.Load); err != nil {
 			return nil, err
@@ -100,7 +138,8 @@ func (s *manifestState) update(fn func(m *schema.Manifest)) {
 	defer s.mu.Unlock()
 	fn(s.m)
 	// A failed write is not fatal to the measurements: the phase files are
-	// written separately and `loadgen report` rebuilds from them.
+	// written separately and `loadgen report` rebuilds from them. It is
+	// printed (writeLog), and the outcome counts it.
 	_ = s.saveLocked()
 }
 
@@ -126,7 +165,15 @@ func (s *manifestState) save() error {
 }
 
 func (s *manifestState) saveLocked() error {
-	if err := schema.WriteJSONAtomic(s.path, s.m); err != nil {
+	if s.frozen {
+		return nil
+	}
+	b, err := schema.Encode(s.m)
+	if err == nil {
+		err = s.write(s.path, b)
+	}
+	s.writes.note(s.path, err)
+	if err != nil {
 		return fmt.Errorf("write manifest: %w", err)
 	}
 	return nil
@@ -145,6 +192,7 @@ func addConfig(m *schema.Manifest, c profiles.Config, phases []profiles.Phase) e
 		cs = &m.Configs[len(m.Configs)-1]
 	}
 	cs.Settings = settings
+	cs.Overrides = c.Overrides
 	for _, ph := range phases {
 		if cs.Phase(ph.Name) == nil {
 			cs.Phases = append(cs.Phases, schema.PhaseStatus{

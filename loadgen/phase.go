@@ -8,7 +8,9 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"loadgen/profiles"
@@ -92,7 +94,6 @@ func (r *configRun) measure(ctx context.Context, ph profiles.Phase, wl *builtWor
 		Simulated:    r.o.Simulate,
 		Config:       r.c.Name,
 		Drain:        r.o.Drain,
-		Rank:         rankQuality,
 		AfterWarmup: func(ctx context.Context) error {
 			r.resetPrefixCache(ctx)
 			m.start(ctx, r.aux, base)
@@ -105,8 +106,9 @@ func (r *configRun) measure(ctx context.Context, ph profiles.Phase, wl *builtWor
 	if files.requests != nil {
 		opts.RequestsLog = files.requests
 	}
+	var scoresErr error
 	if files.scores != nil {
-		opts.OnQuery = scoresWriter(files.scores, wl.wl.TopN, r.o.Simulate)
+		opts.OnQuery = scoresWriter(files.scores, wl.wl.TopN, r.o.Simulate, &scoresErr)
 	}
 	res, runErr := engine.Run(ctx, lph, src, opts)
 	if res == nil {
@@ -124,10 +126,14 @@ func (r *configRun) measure(ctx context.Context, ph profiles.Phase, wl *builtWor
 	}
 	// The phase result first: it is small and it is what matters; then the
 	// streamed logs.
-	if err := schema.WriteJSONAtomic(filepath.Join(r.sweeper.dir, schema.PhaseFile(r.c.Name, ph.Name)), res); err != nil {
+	if err := r.writeJSON(filepath.Join(r.sweeper.dir, schema.PhaseFile(r.c.Name, ph.Name)), res); err != nil {
 		return res, err
 	}
+	if scoresErr != nil {
+		return res, fmt.Errorf("write %s.scores.jsonl: %w", ph.Name, scoresErr)
+	}
 	if err := files.commit(); err != nil {
+		r.writes.note(filepath.Join(r.dir, ph.Name+".*"), err)
 		return res, err
 	}
 	return res, runErr
@@ -216,22 +222,18 @@ func (r *configRun) resetPrefixCache(ctx context.Context) {
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
-// rankQuality scores one query's ranking with workload's NDCG@topN and MRR.
-func rankQuality(scores []float64, relevant []int, topN int) (ndcg, mrr float64) {
-	ranked := workload.Rank(scores, topN)
-	return workload.NDCG(ranked, relevant, topN), workload.MRR(ranked, relevant)
-}
-
 // scoresWriter writes every completed query's scores and ranks to
 // scores.jsonl (a failed query has unscored documents: it is left out).
-func scoresWriter(w io.Writer, topN int, simulated bool) func(engine.QueryOutcome) {
+// The first write error is kept in *werr (the phase's scores are then
+// incomplete) and no more is written.
+func scoresWriter(w io.Writer, topN int, simulated bool, werr *error) func(engine.QueryOutcome) {
 	sw := workload.NewScoresWriter(w)
 	sw.Simulated = simulated
 	return func(q engine.QueryOutcome) {
-		if q.Failed || len(q.Scores) == 0 {
-			return
+		if q.Failed || len(q.Scores) == 0 || *werr != nil || slices.ContainsFunc(q.Scores, math.IsNaN) {
+			return // nothing to write, or nothing more: a NaN is an unscored document
 		}
-		_ = sw.Write(workload.ScoreRecords(q.Item.Query, q.Item.Cycle, q.Scores, topN))
+		*werr = sw.Write(workload.ScoreRecords(q.Item.Query, q.Item.Cycle, q.Scores, topN))
 	}
 }
 

@@ -5,6 +5,8 @@ import (
 
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"os"
 	"path/filepath"
@@ -205,6 +207,17 @@ func TestResumeRefusals(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// The manifest records the dataset's content.
+	dataset := filepath.Join(filepath.Dir(p.Path), "q.csv")
+	b, err := os.ReadFile(dataset)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(b)
+	if in := readManifest(t, o.Out).Input(schema.InputDataset); in == nil || in.SHA256 != hex.EncodeToString(sum[:]) || in.Bytes != int64(len(b)) || in.Path != dataset {
+		t.Errorf("manifest inputs: %+v, want the dataset's sha256 %x", in, sum)
+	}
+
 	changed := writeProfile(t, "refuse", `configs:
   - name: one
     enable_prefix_caching: false
@@ -228,6 +241,19 @@ func TestResumeRefusals(t *testing.T) {
 		{"no manifest", p, func(o *Options) { o.Resume, o.Out = true, t.TempDir() }, "no manifest.json there"},
 		// A new sweep never overwrites stored results.
 		{"new sweep into used dir", p, func(o *Options) {}, "already holds results"},
+		// The same profile over a changed dataset: configs measured on
+		// different data would be ranked together.
+		{"changed dataset", p, func(o *Options) {
+			o.Resume = true
+			f, err := os.OpenFile(dataset, os.O_APPEND|os.O_WRONLY, 0)
+			if err == nil {
+				_, err = f.WriteString("another query,a,b,c,d\n")
+				f.Close()
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+		}, "the dataset changed since that sweep (" + dataset + ": sha256 "},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := o

@@ -262,6 +262,8 @@ func TestScanBracket(t *testing.T) {
 		{"all fail", []schema.Trial{tr(3, false, 30), tr(1, false, 10)}, 0, 1},
 		// At 0.05 q/s no query arrived in the trial: no evidence either way.
 		{"empty fail", []schema.Trial{tr(0.05, false, 0), tr(1, true, 10), tr(2, false, 20)}, 1, 2},
+		// A trial set aside (the client fell behind) says nothing either.
+		{"set aside", []schema.Trial{tr(1, true, 10), {Rate: 1.5, Queries: 15, Discarded: true}, tr(1.5, true, 15), tr(2, false, 20)}, 1.5, 2},
 	}
 	for _, tc := range cases {
 		if p, f := scanBracket(tc.trials); p != tc.pass || f != tc.fail {

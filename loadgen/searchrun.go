@@ -5,7 +5,9 @@ import (
 	"loadgen/loadgen/schema"
 
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -83,6 +85,7 @@ func (r *configRun) runSearch(ctx context.Context, ph profiles.Phase, wl *builtW
 
 	cs := newCapacitySearch(searchSpec{Lower: s.rec.Lower, Upper: s.rec.Upper, Tolerance: float64(sp.Tolerance),
 		MaxTrials: sp.MaxTrials, SLO: s.slo.MaxMs, Unloaded: s.rec.Unloaded})
+	retried := false // the last trial was a rerun of a stalled one
 	for {
 		rate, done := cs.next()
 		if done {
@@ -98,9 +101,38 @@ func (r *configRun) runSearch(ctx context.Context, ph profiles.Phase, wl *builtW
 		if stopsSearch(res) {
 			return s.finish(ctx, cs, res.EndReason, "")
 		}
+		if why := s.stalled(res); why != "" && !retried {
+			s.discard(len(s.rec.Trials)-1, why)
+			retried = true
+			continue // the same rate again
+		}
+		retried = false
 		cs.add(s.judge(len(s.rec.Trials)-1, res))
 		s.numbers = append(s.numbers, len(s.rec.Trials))
 	}
+}
+
+// stalled says why a trial measured the client rather than the server
+// ("" when it did not): without a concurrency cap every arrival should
+// leave on time, and one that left later than the search's tolerance of
+// the SLO (loadgen starved of CPU, a paused VM) moved latencies by more
+// than the search can resolve.
+func (s *search) stalled(res *schema.PhaseResult) string {
+	lag := res.Latency[schema.MetricScheduleLag]
+	limit := s.rec.Tolerance * s.slo.MaxMs
+	if s.ph.MaxConcurrency > 0 || lag.Count == 0 || lag.Max <= limit {
+		return ""
+	}
+	return fmt.Sprintf("the client fell behind its schedule (max schedule lag %s > %s, the tolerance of the SLO)", fmtLatency(lag.Max), fmtLatency(limit))
+}
+
+// discard sets trial i aside as measuring the client, not the server: it
+// stays in the record and the manifest, and the rate runs again.
+func (s *search) discard(i int, why string) {
+	t := &s.rec.Trials[i]
+	t.Discarded, t.Why = true, why
+	s.setPhase(t.Phase, schema.StatusOK, "set aside, run again: "+why)
+	s.pr.Eventf("%s: %s at %.4g q/s set aside, run again: %s", s.tag(), t.Phase, t.Rate, why)
 }
 
 // expected is how long a trial at rate is planned to take: its arrivals,
@@ -243,20 +275,11 @@ func (s *search) finish(ctx context.Context, cs *capacitySearch, end, why string
 		res.Warnings = append(res.Warnings, "the search did not converge: "+rec.Reason)
 	}
 	dir := s.sweeper.dir
-	if err := schema.WriteJSONAtomic(filepath.Join(dir, schema.PhaseFile(s.c.Name, s.ph.Name)), res); err != nil {
+	if err := s.writeJSON(filepath.Join(dir, schema.PhaseFile(s.c.Name, s.ph.Name)), res); err != nil {
 		return res, err
 	}
-	hlog := filepath.Join(dir, schema.HlogFile(s.c.Name, s.ph.Name))
-	if rec.Pass > 0 {
-		b, err := os.ReadFile(filepath.Join(dir, schema.HlogFile(s.c.Name, schema.TrialName(s.ph.Name, rec.Pass))))
-		if err == nil {
-			err = schema.WriteFileAtomic(hlog, b)
-		}
-		if err != nil {
-			return res, fmt.Errorf("copy the .hlog of trial %d: %w", rec.Pass, err)
-		}
-	} else {
-		_ = os.Remove(hlog)
+	if err := s.copyTrialFiles(rec.Pass); err != nil {
+		return res, err
 	}
 	capacityAt := capacity
 	s.m.config(s.c.Name, func(cs *schema.ConfigStatus) {
@@ -265,6 +288,35 @@ func (s *search) finish(ctx context.Context, cs *capacitySearch, end, why string
 		}
 	})
 	return res, nil
+}
+
+// trialSiblings are the files beside a phase result that the search phase
+// takes from its passing trial, so that its numbers and its files agree.
+var trialSiblings = []string{".hlog", ".scores.jsonl", ".requests.jsonl"}
+
+// copyTrialFiles gives the search phase the .hlog, scores and request log
+// of its passing trial n (none when n is 0: an earlier attempt's are
+// removed).
+func (s *search) copyTrialFiles(n int) error {
+	base := filepath.Join(s.dir, s.ph.Name)
+	for _, ext := range trialSiblings {
+		if n == 0 {
+			_ = os.Remove(base + ext)
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(s.dir, schema.TrialName(s.ph.Name, n)+ext))
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			_ = os.Remove(base + ext)
+			continue
+		case err == nil:
+			err = s.writeFile(base+ext, b)
+		}
+		if err != nil {
+			return fmt.Errorf("copy the %s of trial %d: %w", ext, n, err)
+		}
+	}
+	return nil
 }
 
 // searchLine is the event line of a finished search.

@@ -37,31 +37,42 @@ func (r *configRun) checkSearch(ctx context.Context, ph profiles.Phase, wl *buil
 	}
 	s := &search{configRun: r, ph: ph, wl: wl, slo: rec.SLO, began: began, results: map[int]*schema.PhaseResult{},
 		rec: &schema.SearchResult{SLO: rec.SLO, Tolerance: rec.Tolerance, Trials: []schema.Trial{}}}
+	// run runs one fixed-rate trial at rate, and once more when it
+	// measured the client rather than the server (search.stalled).
 	run := func(rate float64) error {
-		n := len(chk.Trials) + 1
-		tph, stop := trialPhase(ph, n, rate, false)
-		tph.Name = schema.ScanName(ph.Name, n)
-		if n > 1 {
-			r.waitIdle(ctx)
+		for attempt := 0; ; attempt++ {
+			n := len(chk.Trials) + 1
+			tph, stop := trialPhase(ph, n, rate, false)
+			tph.Name = schema.ScanName(ph.Name, n)
+			if n > 1 {
+				r.waitIdle(ctx)
+			}
+			tres, err := r.measure(ctx, tph, wl, stop, nil)
+			if err != nil {
+				return err
+			}
+			if stopsSearch(tres) {
+				return fmt.Errorf("check trial %s ended: %s", tph.Name, tres.EndReason)
+			}
+			t := schema.Trial{N: n, Phase: tph.Name, File: schema.PhaseFile(r.c.Name, tph.Name), Rate: rate,
+				EndReason: tres.EndReason, Duration: tres.Duration, Throughput: tres.QueryThroughput,
+				Queries: tres.QueriesCompleted + tres.QueriesFailed, Value: percentileOf(tres, rec.SLO)}
+			if t.Queries > 0 {
+				t.FailedShare = float64(tres.QueriesFailed) / float64(t.Queries)
+			}
+			s.rec.Trials = append(s.rec.Trials, t)
+			s.decide(len(s.rec.Trials)-1, tres)
+			last := &s.rec.Trials[len(s.rec.Trials)-1]
+			if why := s.stalled(tres); why != "" && attempt == 0 {
+				last.Discarded, last.Why = true, why
+				chk.Trials = append(chk.Trials, *last)
+				r.pr.Eventf("%s: check %s at %.4g q/s set aside, run again: %s", r.tag(), tph.Name, rate, why)
+				continue
+			}
+			chk.Trials = append(chk.Trials, *last)
+			r.pr.Eventf("%s: check %s at %.4g q/s: %s", r.tag(), tph.Name, rate, verdictOf(*last, rec.SLO))
+			return nil
 		}
-		tres, err := r.measure(ctx, tph, wl, stop, nil)
-		if err != nil {
-			return err
-		}
-		if stopsSearch(tres) {
-			return fmt.Errorf("check trial %s ended: %s", tph.Name, tres.EndReason)
-		}
-		t := schema.Trial{N: n, Phase: tph.Name, File: schema.PhaseFile(r.c.Name, tph.Name), Rate: rate,
-			EndReason: tres.EndReason, Duration: tres.Duration, Throughput: tres.QueryThroughput,
-			Queries: tres.QueriesCompleted + tres.QueriesFailed, Value: percentileOf(tres, rec.SLO)}
-		if t.Queries > 0 {
-			t.FailedShare = float64(tres.QueriesFailed) / float64(t.Queries)
-		}
-		s.rec.Trials = append(s.rec.Trials, t)
-		s.decide(len(s.rec.Trials)-1, tres)
-		chk.Trials = append(chk.Trials, s.rec.Trials[len(s.rec.Trials)-1])
-		r.pr.Eventf("%s: check %s at %.4g q/s: %s", r.tag(), tph.Name, rate, verdictOf(chk.Trials[len(chk.Trials)-1], rec.SLO))
-		return nil
 	}
 	for k := scanSteps; k >= 1; k-- {
 		if err := run(rec.Upper * float64(k) / scanSteps); err != nil {
@@ -77,7 +88,7 @@ func (r *configRun) checkSearch(ctx context.Context, ph profiles.Phase, wl *buil
 	}
 	chk.Truth, chk.TruthFail = scanBracket(chk.Trials)
 	for _, t := range chk.Trials {
-		if t.Pass && chk.TruthFail > 0 && t.Rate > chk.TruthFail {
+		if t.Pass && !t.Discarded && chk.TruthFail > 0 && t.Rate > chk.TruthFail {
 			chk.Inversions++
 		}
 	}
@@ -92,14 +103,19 @@ func (r *configRun) checkSearch(ctx context.Context, ph profiles.Phase, wl *buil
 	if math.IsInf(chk.Error, 0) {
 		chk.Error = 0 // JSON has no infinity; Within says it
 	}
-	return schema.WriteJSONAtomic(filepath.Join(r.sweeper.dir, schema.ScanFile(r.c.Name, ph.Name)), chk)
+	return r.writeJSON(filepath.Join(r.sweeper.dir, schema.ScanFile(r.c.Name, ph.Name)), chk)
 }
 
 // scanBracket is the highest passing rate below the lowest failing one
-// among trials that measured something (0 when none passed), and that
-// failing rate (0 when none failed).
+// among trials that measured something and were not set aside (0 when
+// none passed), and that failing rate (0 when none failed).
 func scanBracket(trials []schema.Trial) (pass, fail float64) {
-	sorted := append([]schema.Trial(nil), trials...)
+	var sorted []schema.Trial
+	for _, t := range trials {
+		if !t.Discarded {
+			sorted = append(sorted, t)
+		}
+	}
 	sort.Slice(sorted, func(i, j int) bool { return sorted[i].Rate < sorted[j].Rate })
 	for _, t := range sorted {
 		if !t.Pass && t.Queries > 0 {

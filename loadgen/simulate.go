@@ -28,6 +28,10 @@ type SimOptions struct {
 	// Executable is the loadgen binary that serves `sim serve` (default:
 	// this process's executable).
 	Executable string
+	// Stack is the simulated vllm-neuron stack (package neuron): its
+	// versions, log lines and rules. "" means the profile's server.stack,
+	// else neuron.DefaultName.
+	Stack string
 	// ArtifactsRoot is where the simulator keeps its compiled-artifacts
 	// markers (default: the user cache directory), so that a second sweep
 	// shows cache hits as a real host would.
@@ -94,13 +98,15 @@ func simExpandOptions(o SimOptions, port int) (profiles.ExpandOptions, error) {
 }
 
 // simulateConfig passes the simulator's own settings through its
-// environment, so its argv stays exactly the vllm serve argv.
+// environment, so its argv stays exactly the vllm serve argv; o.Stack is
+// the resolved stack.
 func simulateConfig(c *profiles.Config, o SimOptions) {
 	o = o.withDefaults()
 	c.Server.Env = append(c.Server.Env,
 		"LOADGEN_SIM_SPEED="+strconv.FormatFloat(o.Speed, 'g', -1, 64),
 		"LOADGEN_SIM_STARTUP_SPEED="+strconv.FormatFloat(o.StartupSpeed, 'g', -1, 64),
 		"LOADGEN_SIM_SEED="+strconv.FormatInt(o.Seed, 10),
+		"LOADGEN_SIM_STACK="+o.Stack,
 	)
 }
 

@@ -60,7 +60,7 @@ func (r *configRun) setPhase(name, status, reason string) {
 
 func (r *configRun) writeStartup(st schema.Startup) {
 	st.Simulated = r.o.Simulate
-	_ = schema.WriteJSONAtomic(filepath.Join(r.dir, "startup.json"), st)
+	_ = r.writeJSON(filepath.Join(r.dir, "startup.json"), st) // a failure is noted and printed
 }
 
 // startupOfError is the startup record of a server that could not even be
@@ -82,12 +82,15 @@ func startupOfError(c server.Config, err error) schema.Startup {
 // cache hit when the artifacts are the ones loadgen recorded for this
 // config).
 func voidingFinding(st schema.Startup, artifactsOurs bool) *schema.LogFinding {
-	for i, f := range st.Findings {
-		if artifactsOurs && isOverrideIgnored(f) {
-			continue
-		}
-		if !f.Fatal && f.Class == schema.FailureInvalidConfig {
-			return &st.Findings[i]
+	for _, f := range st.Findings {
+		switch {
+		case f.Fatal:
+		case f.Class == schema.FailureInvalidConfig:
+			return &f
+		case f.Class == schema.NoteArtifactsReused && !artifactsOurs:
+			f.Class = schema.FailureInvalidConfig
+			f.Message = "the reused compiled artifacts were not recorded for this config (" + f.Message + ")"
+			return &f
 		}
 	}
 	return nil
@@ -96,7 +99,7 @@ func voidingFinding(st schema.Startup, artifactsOurs bool) *schema.LogFinding {
 // keepPreviousLog renames the server.log of an earlier attempt (a resumed
 // sweep) to server.<n>.log, so that the log that explained a failure is not
 // overwritten by the retry.
-func keepPreviousLog(dir string) {
+func keepPreviousLog(dir string, writes *writeLog) {
 	old := filepath.Join(dir, server.LogFile)
 	if _, err := os.Stat(old); err != nil {
 		return
@@ -104,7 +107,7 @@ func keepPreviousLog(dir string) {
 	for n := 1; ; n++ {
 		kept := filepath.Join(dir, fmt.Sprintf("server.%d.log", n))
 		if _, err := os.Stat(kept); os.IsNotExist(err) {
-			_ = os.Rename(old, kept)
+			writes.note(kept, os.Rename(old, kept))
 			return
 		}
 	}

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"time"
 
@@ -62,6 +61,15 @@ type Options struct {
 	// (fixed-rate trials on a grid; `loadgen sim check-search`), written
 	// as <config>/<phase>.scan.json. It is not part of a sweep's report.
 	CheckSearches bool
+	// HardStop, when set, lets the caller mark the sweep interrupted when
+	// it must exit at once (main: the second Ctrl-C, after killing the
+	// servers).
+	HardStop *HardStop
+
+	// writeFile writes the sweep's own files (manifest, startup records,
+	// command lines, phase results); schema.WriteFileAtomic unless a test
+	// makes the disk fail.
+	writeFile func(path string, data []byte) error
 }
 
 // DefaultDrain is how long in-flight requests may finish after the first
@@ -79,6 +87,16 @@ type Outcome struct {
 	Interrupted bool
 	// Problems lists what the report loader could not read.
 	Problems []string
+	// WriteErrors lists the files the sweep failed to write (each was
+	// printed as it failed), with how often: the results are incomplete.
+	WriteErrors []string
+	// Report is the path of summary.md when the report was written, ""
+	// when it could not be (the error Run returns says why).
+	Report string
+	// Sweep is the sweep as it ended: the records the sweep holds (which
+	// a failed write may have kept from manifest.json) and the files it
+	// wrote. The final table is printed from it.
+	Sweep *report.Sweep
 }
 
 // ErrBadInput marks errors caused by the user's input (profile, flags,
@@ -117,6 +135,11 @@ func Preflight(o Options) (*Checked, error) {
 	}
 	if c.plan, err = plan.Preflight(); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrBadInput, err)
+	}
+	if c.resumed != nil {
+		if err := checkInputs(o.Out, c.resumed, inputsOf(c.plan.Dataset())); err != nil {
+			return nil, err
+		}
 	}
 	return c, nil
 }
@@ -167,18 +190,34 @@ func Run(ctx context.Context, c *Checked) (*Outcome, error) {
 	if o.Drain == 0 {
 		o.Drain = DefaultDrain
 	}
-	dir, err := resultsDir(o)
+	if o.writeFile == nil {
+		o.writeFile = schema.WriteFileAtomic
+	}
+	dir, lock, leftovers, err := openResults(o)
 	if err != nil {
 		return nil, err
 	}
-	m, err := newManifestState(dir, o, plan, c.resumed)
+	defer lock.Unlock()
+	pr := NewPrinter(discardIfNil(o.Progress))
+	writes := newWriteLog(dir, pr)
+	m, err := newManifestState(dir, o, plan, c.plan.Dataset(), c.resumed, writes)
 	if err != nil {
 		return nil, err
 	}
-	s := &sweeper{o: o, plan: plan, data: c.plan.Dataset(), dir: dir, m: m, pr: NewPrinter(discardIfNil(o.Progress))}
+	defer o.HardStop.add(func() string {
+		defer lock.Unlock() // the process exits next: no lock file left behind
+		return m.hardStop(o.Now(), dir)
+	})()
+	s := &sweeper{o: o, plan: plan, data: c.plan.Dataset(), dir: dir, m: m, pr: pr, writes: writes}
 	s.pr.Eventf("loadgen: sweep %s: %d configuration(s) × %d phase(s) → %s%s",
 		plan.Profile.Name, len(plan.Configs), len(plan.Profile.Load), dir, simulatedSuffix(o.Simulate))
+	if leftovers > 0 {
+		s.pr.Eventf("removed %d temporary file(s) an earlier run left in %s", leftovers, dir)
+	}
 	for _, w := range plan.Warnings {
+		s.pr.Eventf("warning: %s", w)
+	}
+	if w := stackWarning(plan.Stack); w != "" {
 		s.pr.Eventf("warning: %s", w)
 	}
 	s.run(ctx)
@@ -193,11 +232,14 @@ func Plan(o Options) (*profiles.Plan, error) {
 		return nil, fmt.Errorf("%w: no profile", ErrBadInput)
 	}
 	eo := profiles.ExpandOptions{Port: o.Port}
+	var err error
 	if o.Simulate {
-		var err error
 		if eo, err = simExpandOptions(o.Sim, o.Port); err != nil {
 			return nil, err
 		}
+	}
+	if eo.Stack, err = chooseStack(o); err != nil {
+		return nil, err
 	}
 	plan, err := o.Profile.Expand(eo)
 	if err != nil {
@@ -210,7 +252,9 @@ func Plan(o Options) (*profiles.Plan, error) {
 	}
 	if o.Simulate {
 		for i := range plan.Configs {
-			simulateConfig(&plan.Configs[i], o.Sim)
+			sim := o.Sim
+			sim.Stack = plan.Stack.Stack.Name
+			simulateConfig(&plan.Configs[i], sim)
 		}
 	}
 	if o.APIKey != "" {
@@ -222,24 +266,6 @@ func Plan(o Options) (*profiles.Plan, error) {
 		}
 	}
 	return plan, nil
-}
-
-// resultsDir picks and creates the results directory.
-func resultsDir(o Options) (string, error) {
-	if o.Resume {
-		return o.Out, nil // resumeManifest has checked it
-	}
-	dir := o.Out
-	if dir == "" {
-		dir = filepath.Join("results", o.Profile.Name+"-"+o.Now().Format("20060102-150405"))
-	}
-	if entries, err := os.ReadDir(dir); err == nil && len(entries) > 0 {
-		return "", fmt.Errorf("%w: results directory %s already holds results: choose another --out, or continue it with --resume %s", ErrBadInput, dir, dir)
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", fmt.Errorf("create results directory: %w", err)
-	}
-	return dir, nil
 }
 
 func simulatedSuffix(sim bool) string {
@@ -282,20 +308,25 @@ func (s *sweeper) finish(ctx context.Context) (*Outcome, error) {
 		switch {
 		case out.Interrupted:
 			m.Status = schema.SweepInterrupted
-		case out.Failed > 0:
+		case out.Failed > 0 || len(s.writes.failures()) > 0:
 			m.Status = schema.SweepFailed
 		default:
 			m.Status = schema.SweepCompleted
 		}
 	})
 	s.pr.Done()
-	sw, err := report.Load(s.dir)
+	out.WriteErrors = s.writes.failures()
+	// The report is built from the records as the sweep holds them: when
+	// a write of manifest.json failed, the file is behind them.
+	snap := s.m.snapshot()
+	sw, err := report.LoadManifest(s.dir, &snap)
 	if err != nil {
 		return out, fmt.Errorf("reading the results back: %w", err)
 	}
-	out.Problems = sw.Problems
+	out.Sweep, out.Problems = sw, sw.Problems
 	if err := report.Render(s.dir, sw); err != nil {
 		return out, fmt.Errorf("writing the report: %w", err)
 	}
+	out.Report = filepath.Join(s.dir, report.SummaryMarkdownFile)
 	return out, nil
 }

@@ -173,7 +173,8 @@ func finding(class schema.FailureClass, fatal bool, line string) schema.LogFindi
 
 func TestVoidingFinding(t *testing.T) {
 	t.Parallel()
-	ignored := finding(schema.FailureInvalidConfig, false, "WARNING: Using pre-compiled artifacts, override_neuron_config will be ignored")
+	ignored := finding(schema.NoteArtifactsReused, false, "WARNING: Using pre-compiled artifacts, override_neuron_config will be ignored")
+	note := finding(schema.NoteNeuronConfig, false, "NeuronConfig init: Unexpected keyword arguments: {'tile_cc': False}")
 	typo := finding(schema.FailureInvalidConfig, false, "NeuronConfig init: Unexpected keyword arguments: {'enable_bucketting': True}")
 	fatal := finding(schema.FailureKShape, true, "AttributeError: 'BlockKVCacheManager' object has no attribute 'k_shape'")
 	for _, tc := range []struct {
@@ -196,6 +197,8 @@ func TestVoidingFinding(t *testing.T) {
 		{"both, foreign artifacts", []schema.LogFinding{ignored, typo}, false, ignored.Line},
 		// Fatal findings fail the start; they are not a voided run.
 		{"fatal only", []schema.LogFinding{fatal}, false, ""},
+		// NxDI's derived keys on reuse are a note.
+		{"derived keys on reuse", []schema.LogFinding{note, ignored}, true, ""},
 	} {
 		got := voidingFinding(schema.Startup{Findings: tc.findings}, tc.ours)
 		switch {
@@ -246,6 +249,22 @@ func TestArtifactsRecord(t *testing.T) {
 	renamed.Name = "other"
 	if artifactsMatch(renamed, v) {
 		t.Error("the record matches another config's name")
+	}
+	// Another stack (NxDI 2.26 vs 2.27 both run vLLM 0.11.0) compiled
+	// other graphs; a record from before stacks were recorded vouches.
+	stacked := c
+	stacked.Server.Stack = "2.27"
+	recordArtifacts(stacked, v)
+	older := stacked
+	older.Server.Stack = "2.26"
+	if !artifactsMatch(stacked, v) || artifactsMatch(older, v) {
+		t.Error("the record does not tell the stacks apart")
+	}
+	if err := os.WriteFile(filepath.Join(dir, artifactsRecordFile), []byte(`{"config":"cfg","key":"cfg-0123abcd","additional_config":"{\"override_neuron_config\":{\"enable_bucketing\":true}}","server_version":"0.10.2"}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if !artifactsMatch(stacked, v) {
+		t.Error("a record without a stack does not vouch")
 	}
 	// A damaged record is not ours.
 	if err := os.WriteFile(filepath.Join(dir, artifactsRecordFile), []byte("{"), 0o644); err != nil {

@@ -35,6 +35,7 @@ var managedNeuronKeys = map[string]string{
 	"enable_bucketing":          "enable_bucketing",
 	"context_encoding_buckets":  "context_encoding_buckets",
 	"token_generation_buckets":  "token_generation_buckets",
+	"prefix_buckets":            "prefix_buckets",
 	"skip_warmup":               "skip_warmup",
 	"kv_cache_quant":            "kv_cache_quant",
 	"sequence_parallel_enabled": "sequence_parallel",
@@ -59,6 +60,7 @@ func checkSettings(pr *problems, at func(key string) string, s Settings) {
 	}
 	checkBuckets(pr, at("context_encoding_buckets"), s.ContextEncodingBuckets)
 	checkBuckets(pr, at("token_generation_buckets"), s.TokenGenerationBuckets)
+	checkBuckets(pr, at("prefix_buckets"), s.PrefixBuckets)
 	for _, k := range sortedKeys(s.NeuronConfig) {
 		kp := joinPath(at("neuron_config"), k)
 		if strings.Contains(k, "-") {

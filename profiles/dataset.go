@@ -1,8 +1,11 @@
 package profiles
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 
 	"loadgen/workload"
@@ -25,11 +28,21 @@ type Dataset struct {
 	count    int
 	queries  []workload.Query // nil when too large to keep
 	warnings []string         // the rows padded or skipped
+	sha256   string           // of the file's bytes
+	size     int64            // the file's bytes
 }
 
-// readDataset reads the workload's dataset once, whole.
+// readDataset reads the workload's dataset once, whole, and hashes the
+// file's bytes in the same pass.
 func readDataset(w Workload) (*Dataset, error) {
-	ds, err := w.openFile()
+	rc, err := w.Open()
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	h := &hashCount{h: sha256.New()}
+	file := io.TeeReader(rc, h)
+	ds, err := w.newDataset(file)
 	if err != nil {
 		return nil, err
 	}
@@ -62,8 +75,35 @@ func readDataset(w Workload) (*Dataset, error) {
 	if d.count == 0 {
 		return nil, fmt.Errorf("dataset %s holds no query", w.Dataset)
 	}
+	// The readers stop at the end of their text: hash what follows it
+	// too (bytes after a gzip stream), so that the hash is the file's.
+	if _, err := io.Copy(io.Discard, file); err != nil {
+		return nil, fmt.Errorf("dataset %s: %w", w.Dataset, err)
+	}
+	d.sha256, d.size = hex.EncodeToString(h.h.Sum(nil)), h.n
 	return d, nil
 }
+
+// hashCount hashes and counts what is written to it.
+type hashCount struct {
+	h hash.Hash
+	n int64
+}
+
+func (c *hashCount) Write(p []byte) (int, error) {
+	c.n += int64(len(p))
+	return c.h.Write(p)
+}
+
+// SHA256 is the hex SHA-256 of the dataset file's bytes, as pre-flight
+// read them: a sweep records it, and --resume refuses a changed dataset.
+func (d *Dataset) SHA256() string { return d.sha256 }
+
+// Size is the dataset file's size in bytes, as pre-flight read it.
+func (d *Dataset) Size() int64 { return d.size }
+
+// Path is the dataset file, as the profile resolved it.
+func (d *Dataset) Path() string { return d.w.Dataset }
 
 // querySize approximates the memory a kept query takes.
 func querySize(q workload.Query) int {
@@ -119,15 +159,11 @@ func (k *keptDataset) Warnings() []string { return k.warnings }
 // openFile opens the dataset file with the workload's reading options:
 // from disk, or, for a shipped profile, from the binary.
 func (w Workload) openFile() (workload.Dataset, error) {
-	opts := workload.DatasetOptions{SearchNum: w.SearchNum, ShortRows: w.ShortRows}
-	if w.fsys == nil {
-		return workload.OpenDataset(w.Dataset, opts)
-	}
 	rc, err := w.Open()
 	if err != nil {
 		return nil, err
 	}
-	ds, err := workload.NewDataset(rc, w.Dataset, w.Format, opts)
+	ds, err := w.newDataset(rc)
 	if err != nil {
 		rc.Close()
 		return nil, err
@@ -135,8 +171,24 @@ func (w Workload) openFile() (workload.Dataset, error) {
 	return closingDataset{ds, rc}, nil
 }
 
-// closingDataset closes the reader beneath a dataset read from an embedded
-// file.
+// newDataset reads the dataset from r with the workload's format, reading
+// options and limits.
+func (w Workload) newDataset(r io.Reader) (workload.Dataset, error) {
+	return workload.NewDataset(r, w.Dataset, w.Format, workload.DatasetOptions{
+		SearchNum: w.SearchNum,
+		ShortRows: w.ShortRows,
+		Limits: workload.DatasetLimits{
+			MaxField:            int64(w.MaxFieldSize),
+			MaxRow:              int64(w.MaxRowSize),
+			MaxDecompressed:     int64(w.MaxDecompressedSize),
+			FieldSetting:        "workload.max_field_size",
+			RowSetting:          "workload.max_row_size",
+			DecompressedSetting: "workload.max_decompressed_size",
+		},
+	})
+}
+
+// closingDataset closes the reader beneath a dataset.
 type closingDataset struct {
 	workload.Dataset
 	c io.Closer

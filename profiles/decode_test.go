@@ -52,7 +52,7 @@ configs:
   - name: b
     <<: [*large, *small]
   - name: c
-    neuron_config: {shape: *large}
+    neuron_config: {lora_config: *large}
 `))
 	a, b, c := pl.Configs[0].Settings, pl.Configs[1].Settings, pl.Configs[2].Settings
 	if a.NumSeqs() != 4 || a.Bucketing() {
@@ -61,7 +61,7 @@ configs:
 	if b.NumSeqs() != 8 || b.Bucketing() {
 		t.Errorf("b: the first merged mapping wins: %+v", b)
 	}
-	if m, ok := c.NeuronConfig["shape"].(map[string]any); !ok || m["max_num_seqs"] != int64(8) {
+	if m, ok := c.NeuronConfig["lora_config"].(map[string]any); !ok || m["max_num_seqs"] != int64(8) {
 		t.Errorf("c: alias in a free map: %v", c.NeuronConfig)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"loadgen/server"
+	"loadgen/server/neuron"
 	"loadgen/workload"
 )
 
@@ -30,6 +31,8 @@ const (
 	DefaultRequestTimeout = Duration(5 * time.Minute)
 	// DefaultCommand is the server command the model and flags follow.
 	DefaultCommand = "vllm serve"
+	// StackAuto is server.stack's way of saying "detect the stack".
+	StackAuto = "auto"
 )
 
 // Workload defaults: the offline benchmark's values.
@@ -141,6 +144,11 @@ func (p *Profile) serverDefaults() {
 		s.Dtype = DefaultDtype
 	} else if !slices.Contains([]string{"auto", "half", "float16", "bfloat16", "float", "float32"}, s.Dtype) {
 		pr.errorf("server.dtype", "%q is not a vLLM --dtype: use bfloat16 (the Neuron default), float16 or float32", s.Dtype)
+	}
+	if s.Stack != "" && s.Stack != StackAuto {
+		if _, err := neuron.Lookup(s.Stack); err != nil {
+			pr.errorf("server.stack", "%v, or %s to detect it", err, StackAuto)
+		}
 	}
 	if !pr.has("server.ready_timeout") {
 		s.ReadyTimeout = Duration(server.DefaultReadyTimeout)
@@ -290,7 +298,8 @@ func (p *Profile) syntheticDefaults() {
 	if w.Dataset != "" {
 		pr.errorf("workload.dataset", "a synthetic workload has no dataset: remove dataset or format: synthetic")
 	}
-	for _, k := range []string{"search_num", "top_n", "batch_size", "max_length", "instruction", "short_rows", "yes_token_id", "no_token_id", "truncation"} {
+	for _, k := range []string{"search_num", "top_n", "batch_size", "max_length", "instruction", "short_rows", "yes_token_id", "no_token_id", "truncation",
+		"max_field_size", "max_row_size", "max_decompressed_size"} {
 		if pr.has("workload." + k) {
 			pr.errorf("workload."+k, "only applies to rerank workloads (csv, jsonl), not to format: synthetic")
 		}

@@ -73,7 +73,7 @@ func TestDefaults(t *testing.T) {
 		{"pa_num_blocks", *cs.PANumBlocks, 32},
 		{"skip_warmup", *cs.SkipWarmup, false},
 		{"kv_cache_quant", *cs.KVCacheQuant, false},
-		{"largest bucket", cs.LargestContextBucket(), 2048},
+		{"largest bucket", largestCTE(t, cs), 2048},
 	}
 	for _, c := range settings {
 		if c.got != c.want {
@@ -161,4 +161,14 @@ func TestDatasetFormatGzip(t *testing.T) {
 	if p.Workload.Format != FormatJSONL {
 		t.Errorf("format %q, want jsonl", p.Workload.Format)
 	}
+}
+
+// largestCTE is the largest context bucket NxDI compiles for s.
+func largestCTE(t *testing.T, s Settings) int {
+	t.Helper()
+	l, err := s.Ladder()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l.LargestCTE()
 }

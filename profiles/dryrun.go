@@ -34,6 +34,7 @@ func (pl *Plan) DryRun(w io.Writer) error {
 	if p.Server.URL == "" {
 		fmt.Fprintf(bw, "# %s=1 lets the sweep POST /reset_prefix_cache between phases.\n", EnvDevMode)
 	}
+	fmt.Fprintf(bw, "# %s\n", pl.StackLine())
 	for _, wn := range pl.Warnings {
 		fmt.Fprintf(bw, "# warning: %s\n", wn)
 	}
@@ -41,14 +42,30 @@ func (pl *Plan) DryRun(w io.Writer) error {
 		fmt.Fprintf(bw, "\n# config %d/%d: %s\n", i+1, len(pl.Configs), c.Name)
 		if c.Server.Remote() {
 			fmt.Fprintf(bw, "# remote server %s: nothing is launched\n", c.Server.URL)
+			bw.WriteString(c.OverrideLines())
 		} else {
-			bw.WriteString(c.Server.CommandLine())
+			bw.WriteString(c.CommandText())
 		}
 		for _, wn := range c.Warnings {
 			fmt.Fprintf(bw, "# warning: %s\n", wn)
 		}
 	}
 	return bw.Flush()
+}
+
+// CommandText is what command.txt holds: the exact command
+// (server.Config.CommandLine), then OverrideLines.
+func (c Config) CommandText() string { return c.Server.CommandLine() + c.OverrideLines() }
+
+// OverrideLines are "# note: …" lines naming the settings the stack's
+// plugin replaces, so a reader of the command knows what the server really
+// runs with ("" when none).
+func (c Config) OverrideLines() string {
+	var b strings.Builder
+	for _, o := range c.Overrides {
+		b.WriteString("# note: " + o + "\n")
+	}
+	return b.String()
 }
 
 // Describe summarises the phase in one line, e.g. "poisson 2 q/s, 16

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"loadgen/server"
+	"loadgen/server/neuron"
 )
 
 // ExpandOptions adjust a plan to where and how it runs.
@@ -20,6 +21,10 @@ type ExpandOptions struct {
 	Port int
 	// Host overrides server.host when set.
 	Host string
+	// Stack is the vllm-neuron stack the plan runs on as the caller
+	// found it (detected on the host, or the simulated one); a stack named
+	// in server.stack wins over a detected one.
+	Stack StackChoice
 }
 
 // Plan is a profile expanded into the configurations a sweep runs. A
@@ -31,6 +36,9 @@ type Plan struct {
 	Configs []Config
 	// Warnings concern the whole plan.
 	Warnings []string
+	// Stack is the stack whose rules the plan was checked against and how
+	// it was chosen.
+	Stack StackChoice
 }
 
 // Config is one configuration: its resolved settings and the server that
@@ -50,6 +58,9 @@ type Config struct {
 	// Warnings are the pre-flight warnings: each names the config, the
 	// key and what to do.
 	Warnings []string
+	// Overrides name the settings the stack's plugin replaces (one line
+	// each): the server runs with the replacement, not with the flag.
+	Overrides []string
 }
 
 // spec is a configuration before mapping: its name, where it is defined
@@ -86,9 +97,12 @@ func (p *Profile) expand(opts ExpandOptions, readEnv bool) (*Plan, error) {
 		apiKey = lookupEnv(p.Server.APIKeyEnv)
 		if apiKey == "" {
 			pr.errorf("server.api_key_env", "the environment variable %s is empty or not set: export the API key there", p.Server.APIKeyEnv)
+		} else if err := server.CheckAPIKey(apiKey); err != nil {
+			pr.errorf("server.api_key_env", "the environment variable %s: %v", p.Server.APIKeyEnv, err)
 		}
 	}
 	plan := &Plan{Profile: p}
+	plan.Stack = p.stackFor(opts)
 	var errs []finding
 	for _, sp := range specs {
 		c, fs := p.config(sp, opts, apiKey)
@@ -113,6 +127,9 @@ func (p *Profile) expand(opts ExpandOptions, readEnv bool) (*Plan, error) {
 		return nil, pr.err()
 	}
 	plan.Warnings = p.planWarnings(pr, len(plan.Configs))
+	for _, n := range plan.Stack.Notes {
+		plan.Warnings = append(plan.Warnings, "stack: "+n)
+	}
 	return plan, nil
 }
 
@@ -158,9 +175,14 @@ func (p *Profile) specs(pr *problems) []spec {
 // config maps one spec to a Config and runs its pre-flight checks.
 func (p *Profile) config(sp spec, opts ExpandOptions, apiKey string) (Config, []finding) {
 	s := sp.settings.withDefaults()
-	ck := &check{p: p, sp: sp, s: s}
+	stack := p.stackFor(opts).Stack
+	ck := &check{p: p, sp: sp, s: s, stack: stack}
 	ck.preflight()
-	c := Config{Name: sp.name, Settings: s}
+	rules := stack
+	if rules == nil {
+		rules = neuron.Default()
+	}
+	c := Config{Name: sp.name, Settings: s, Overrides: p.overrides(rules, s)}
 	c.Server = server.Config{
 		Name:         sp.name,
 		Host:         p.Server.Host,
@@ -169,6 +191,7 @@ func (p *Profile) config(sp spec, opts ExpandOptions, apiKey string) (Config, []
 		ReadyTimeout: p.Server.ReadyTimeout.D(),
 		StopGrace:    p.Server.StopGrace.D(),
 		APIKey:       apiKey,
+		Stack:        rules.Name,
 	}
 	if opts.Host != "" {
 		c.Server.Host = opts.Host
@@ -221,13 +244,14 @@ func (pl *Plan) Only(names ...string) (*Plan, error) {
 	if len(bad) > 0 {
 		return nil, fmt.Errorf("no config named %s in profile %s; its configs are %s", strings.Join(bad, ", "), pl.Profile.Name, strings.Join(known, ", "))
 	}
-	out := &Plan{Profile: pl.Profile, Warnings: pl.Warnings}
+	out := *pl // the profile, warnings and stack stay; only the configs narrow
+	out.Configs = nil
 	for _, c := range pl.Configs {
 		if slices.Contains(names, c.Name) {
 			out.Configs = append(out.Configs, c)
 		}
 	}
-	return out, nil
+	return &out, nil
 }
 
 // finding is one pre-flight result about a config.

@@ -166,6 +166,12 @@ func TestAPIKeyEnv(t *testing.T) {
 	if _, err := p.Expand(ExpandOptions{}); err == nil || err.Error() != "p.yaml:10: server.api_key_env: the environment variable LOADGEN_TEST_KEY is empty or not set: export the API key there" {
 		t.Errorf("Expand without the key: %v", err)
 	}
+	// A key with a control character would fail every probe until the
+	// ready timeout: refused here, without showing it.
+	t.Setenv("LOADGEN_TEST_KEY", "s3cret\n")
+	if _, err := p.Expand(ExpandOptions{}); err == nil || !strings.HasPrefix(err.Error(), `p.yaml:10: server.api_key_env: the environment variable LOADGEN_TEST_KEY: the API key contains a control character (a newline "\n" at byte 7 of 7)`) || strings.Contains(err.Error(), "s3cret") {
+		t.Errorf("Expand with a newline in the key: %v", err)
+	}
 	t.Setenv("LOADGEN_TEST_KEY", "s3cret")
 	c := expand(t, p).Configs[0]
 	if c.Server.APIKey != "s3cret" || !slices.Contains(c.Server.Env, "VLLM_API_KEY=s3cret") {

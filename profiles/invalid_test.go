@@ -31,7 +31,7 @@ func TestInvalid(t *testing.T) {
 		// A close typo gets a "did you mean".
 		{"unknown-key", "testdata/invalid-unknown-key.yaml:7: base.max_model_length: unknown key; did you mean max_model_len?"},
 		// With nothing close, the known keys of the section are listed.
-		{"unknown-key-list", "testdata/invalid-unknown-key-list.yaml:10: workload.colour: unknown key; known keys in workload: dataset, format, search_num, top_n, batch_size, max_length, instruction, max_tokens, logprobs, short_rows, yes_token_id, no_token_id, truncation, extra_body, synthetic"},
+		{"unknown-key-list", "testdata/invalid-unknown-key-list.yaml:10: workload.colour: unknown key; known keys in workload: dataset, format, search_num, top_n, batch_size, max_length, instruction, max_tokens, logprobs, short_rows, yes_token_id, no_token_id, truncation, extra_body, synthetic, max_field_size, max_row_size, max_decompressed_size"},
 		// A setting at the top level is pointed to base:.
 		{"misplaced-key", "testdata/invalid-misplaced-key.yaml:6: max_model_len: unknown key here; it belongs under base: (or a config)"},
 		// The yaml.v3 node tree keeps both keys; the second would win silently.
@@ -155,6 +155,11 @@ testdata/invalid-synthetic-keys.yaml:11: workload.max_tokens: a synthetic worklo
 		{"queries-and-duration", "testdata/invalid-queries-and-duration.yaml:14: load[0].duration: set queries or duration, not both"},
 		// An open-loop phase needs an end.
 		{"no-end", "testdata/invalid-no-end.yaml:11: load[0]: set queries (how many) or duration (how long) to end the phase"},
+		// A phase planning more arrivals than MaxPhaseArrivals is a typo,
+		// refused before anything is scheduled: by its queries…
+		{"queries-absurd", "testdata/invalid-queries-absurd.yaml:13: load[0].queries: 1000000000000 queries (and 0 warmup) are more than 1000000000, loadgen's bound for one phase: is queries: 1000000000000 a typo?"},
+		// …or by its peak rate times its duration.
+		{"duration-absurd", "testdata/invalid-duration-absurd.yaml:14: load[0].duration: 1000h0m0s at 1e+06 queries/s plans about 3.6e+12 arrivals, more than 1000000000, loadgen's bound for one phase: shorten duration or lower the rate"},
 		// Zero queries.
 		{"queries-zero", "testdata/invalid-queries-zero.yaml:13: load[0].queries: must be at least 1, got 0"},
 		// Negative warmup.
@@ -211,7 +216,7 @@ testdata/invalid-ramp.yaml:14: load[0].ramp.strategy: want linear or exponential
 		// A base problem is reported once for every config it affects.
 		{"max-model-len-missing", "testdata/invalid-max-model-len-missing.yaml: base: configs a, b: max_model_len is required: the longest prompt plus output, which is also the compiled sequence length: set e.g. max_model_len: 2048 in base"},
 		// Prefix caching without block_size.
-		{"prefix-caching-block-size", "testdata/invalid-prefix-caching-block-size.yaml:8: base.enable_prefix_caching: config base: prefix caching needs block_size (vLLM: \"When prefix caching is enabled, block_size must be set\"): set block_size, e.g. 32"},
+		{"prefix-caching-block-size", "testdata/invalid-prefix-caching-block-size.yaml:8: base.enable_prefix_caching: config base: prefix caching needs block_size (vllm-neuron: \"When prefix caching is enabled, block_size must be set.\"): set block_size, e.g. 32"},
 		// Too few KV blocks with prefix caching.
 		{"block-math", "testdata/invalid-block-math.yaml:10: base.pa_num_blocks: config base: 128 blocks are too few with prefix caching: ceil(max_model_len 2048 / block_size 32) × max_num_seqs 4 = 256 (vLLM: \"At least 256 blocks are required\"): set pa_num_blocks to at least 256, or lower max_model_len or max_num_seqs"},
 		// Block KV layout without prefix caching (the k_shape crash).
@@ -221,10 +226,10 @@ testdata/invalid-ramp.yaml:14: load[0].ramp.strategy: want linear or exponential
 		// Prefix caching with block KV layout turned off.
 		{"kv-layout-off-with-apc", "testdata/invalid-kv-layout-off-with-apc.yaml:11: base.neuron_config.is_block_kv_layout: config base: prefix caching needs is_prefix_caching and is_block_kv_layout both true (the plugin asserts it), and loadgen sets them: remove is_block_kv_layout"},
 		// A prompt longer than the largest bucket kills the engine.
-		{"bucket-below-max-length", "testdata/invalid-bucket-below-max-length.yaml:8: base.context_encoding_buckets: config base: largest context bucket 1024 is below the longest prompt this workload sends (1500 tokens, workload.max_length): a longer prompt kills the engine on Neuron (\"Input len N exceeds largest bucket\"): end the list with 2048 (max_model_len)"},
+		{"bucket-below-max-length", "testdata/invalid-bucket-below-max-length.yaml:8: base.context_encoding_buckets: config base: largest context bucket 1024 is below the longest prompt this workload sends (1500 tokens, workload.max_length): a longer prompt kills the engine on Neuron (ValueError: Input len 1500 exceeds largest bucket (1024) for context_encoding_model): end the list with 2048 (max_model_len)"},
 		// Buckets above max_model_len fail NxDI's assertion.
-		{"bucket-above-max-model-len", `testdata/invalid-bucket-above-max-model-len.yaml:8: base.context_encoding_buckets: config base: largest context bucket 4096 exceeds max_model_len 2048 (NxDI asserts buckets ≤ max_context_length): end the list at 2048
-testdata/invalid-bucket-above-max-model-len.yaml:9: base.token_generation_buckets: config base: largest token-generation bucket 4096 exceeds max_model_len 2048 (NxDI asserts buckets ≤ seq_len): end the list at 2048`},
+		{"bucket-above-max-model-len", `testdata/invalid-bucket-above-max-model-len.yaml:8: base.context_encoding_buckets: config base: largest context bucket 4096 exceeds max_model_len 2048 (NxDI: AssertionError: Context bucket 4096 should be <= 2048): end the list at 2048
+testdata/invalid-bucket-above-max-model-len.yaml:9: base.token_generation_buckets: config base: largest token-generation bucket 4096 exceeds max_model_len 2048 (NxDI: AssertionError: Token generation bucket 4096 should be <= 2048): end the list at 2048`},
 		// Prompts plus max_tokens beyond max_model_len are refused.
 		{"prompt-too-long", "testdata/invalid-prompt-too-long.yaml:7: base.max_model_len: config base: 1024 is too short for prompts of up to 1500 tokens (workload.max_length) plus max_tokens 1: vLLM rejects them with 400: raise max_model_len to at least 1501, or shorten the prompts"},
 		// Sequence parallelism needs lengths divisible by TP.
@@ -232,7 +237,16 @@ testdata/invalid-bucket-above-max-model-len.yaml:9: base.token_generation_bucket
 testdata/invalid-sequence-parallel.yaml:9: base.context_encoding_buckets[0]: config base: context bucket 511 is not divisible by tensor_parallel_size 2, which sequence_parallel needs: use multiples of 2
 testdata/invalid-sequence-parallel.yaml:9: base.context_encoding_buckets[1]: config base: context bucket 2047 is not divisible by tensor_parallel_size 2, which sequence_parallel needs: use multiples of 2`},
 		// Token_generation_batches with prefix caching.
-		{"tkg-batches-apc", "testdata/invalid-tkg-batches-apc.yaml:11: base.neuron_config.token_generation_batches: config base: is rejected together with prefix caching (block KV layout): remove it or turn prefix caching off"},
+		// token_generation_batches first appears after NxDI 0.7 (SDK 2.28).
+		{"tkg-batches-apc", "testdata/invalid-tkg-batches-apc.yaml:11: base.neuron_config.token_generation_batches: config base: is not a NeuronConfig field of NxDI 0.6.10598 (stack 2.26) or NxDI 0.7.14366 (stack 2.27): NxDI would only log \"Unexpected keyword arguments\" and run without it, so the results would not measure it"},
+		// A misspelt NeuronConfig key.
+		{"neuron-typo", "testdata/invalid-neuron-typo.yaml:9: base.neuron_config.fused_qvk: config base: is not a NeuronConfig field of NxDI 0.6.10598 (stack 2.26) or NxDI 0.7.14366 (stack 2.27): NxDI would only log \"Unexpected keyword arguments\" and run without it, so the results would not measure it; did you mean fused_qkv?"},
+		// A NeuronConfig field of another stack, with the stack named.
+		{"neuron-other-stack", "testdata/invalid-neuron-other-stack.yaml:10: base.neuron_config.windowed_context_encoding_size: config base: is not a NeuronConfig field of NxDI 0.6.10598 (stack 2.26): NxDI would only log \"Unexpected keyword arguments\" and run without it, so the results would not measure it"},
+		// Listed context buckets with prefix caching and no prefix_buckets.
+		{"prefix-buckets-missing", "testdata/invalid-prefix-buckets-missing.yaml:12: base.context_encoding_buckets: config base: listed context buckets with prefix caching need prefix_buckets: NxDI compiles every context bucket with every prefix length and fails at startup without them (TypeError: can only concatenate list (not \"NoneType\") to list): add prefix_buckets, e.g. [512 1024 2048]"},
+		// An unknown stack.
+		{"stack-unknown", "testdata/invalid-stack-unknown.yaml:4: server.stack: unknown stack \"2.99\": the supported stacks are 2.26, 2.27, or auto to detect it"},
 	}
 	files, err := filepath.Glob("testdata/invalid-*.yaml")
 	if err != nil {

@@ -15,7 +15,16 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"loadgen/loadgen/bounded"
 )
+
+// MaxProfileBytes bounds a profile file. A real profile is a few KiB; the
+// bound keeps a profile read from /dev/zero, a FIFO or a wrong file from
+// growing memory without end. It is fixed (see README.md, "Limits").
+const MaxProfileBytes = 1 << 20
+
+var profileLimit = bounded.Limit{What: "the profile", Max: MaxProfileBytes}
 
 // Load reads, defaults and checks the profile at path. Every problem found
 // (YAML syntax, unknown keys, wrong types, invalid values, and the
@@ -23,11 +32,28 @@ import (
 // errors.Join; each is an *Error rendered "file:line: key: message".
 // Relative paths in the profile are resolved against its directory.
 func Load(path string) (*Profile, error) {
-	data, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("read profile: %w", err)
 	}
+	defer f.Close()
+	data, err := readProfile(f, path)
+	if err != nil {
+		return nil, err
+	}
 	return Parse(data, path)
+}
+
+// readProfile reads a profile whole, at most MaxProfileBytes of it.
+func readProfile(r io.Reader, path string) ([]byte, error) {
+	data, err := profileLimit.ReadAll(r)
+	switch {
+	case errors.Is(err, bounded.ErrTooLarge):
+		return nil, &Error{File: path, Msg: err.Error() + ": is it the right file?"}
+	case err != nil:
+		return nil, fmt.Errorf("read profile: %w", err)
+	}
+	return data, nil
 }
 
 // Parse is Load for a profile already in memory; path is used in messages
@@ -42,14 +68,22 @@ func Parse(data []byte, path string) (*Profile, error) {
 
 // loadFS reads the profile name from fsys; display is its Path.
 func loadFS(fsys fs.FS, name, display string) (*Profile, error) {
-	data, err := fs.ReadFile(fsys, name)
+	f, err := fsys.Open(name)
 	if err != nil {
 		return nil, fmt.Errorf("read profile: %w", err)
+	}
+	defer f.Close()
+	data, err := readProfile(f, display)
+	if err != nil {
+		return nil, err
 	}
 	return parse(data, display, fsys, path.Dir(name))
 }
 
 func parse(data []byte, file string, fsys fs.FS, dir string) (*Profile, error) {
+	if len(data) > MaxProfileBytes {
+		return nil, &Error{File: file, Msg: profileLimit.Err().Error() + ": is it the right file?"}
+	}
 	pr := newProblems(file)
 	root, err := document(data, file)
 	if err != nil {

@@ -19,6 +19,7 @@ var shortNames = map[string]string{
 	"enable_prefix_caching":    "cache",
 	"enable_bucketing":         "bucketing",
 	"context_encoding_buckets": "cte",
+	"prefix_buckets":           "pfx",
 	"token_generation_buckets": "tkg",
 	"kv_cache_quant":           "kvquant",
 	"sequence_parallel":        "sp",

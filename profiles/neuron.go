@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"loadgen/server"
 )
 
 // Environment variables loadgen sets on a launched server.
@@ -24,8 +26,6 @@ const (
 	EnvDevMode = "VLLM_SERVER_DEV_MODE"
 	// EnvSpecialScalar is required by the FP8 KV cache (kv_cache_quant).
 	EnvSpecialScalar = "XLA_HANDLE_SPECIAL_SCALAR"
-	// EnvAPIKey is where vLLM reads its API key.
-	EnvAPIKey = "VLLM_API_KEY"
 )
 
 // lookupEnv reads the environment (server.api_key_env).
@@ -81,6 +81,9 @@ func overrideNeuronConfig(s Settings) map[string]any {
 	}
 	if s.TokenGenerationBuckets != nil {
 		o["token_generation_buckets"] = s.TokenGenerationBuckets
+	}
+	if s.PrefixBuckets != nil {
+		o["prefix_buckets"] = s.PrefixBuckets
 	}
 	if s.PrefixCaching() {
 		// Only together with prefix caching: block KV layout alone
@@ -139,7 +142,7 @@ func (p *Profile) env(s Settings, artifacts, apiKey string, ck *check) []string 
 		m[EnvSpecialScalar] = "1"
 	}
 	if apiKey != "" {
-		m[EnvAPIKey] = apiKey
+		m[server.EnvAPIKey] = apiKey
 	}
 	for _, src := range []struct {
 		path string

@@ -104,7 +104,7 @@ func TestMappingOptions(t *testing.T) {
   neuron_config:
     on_device_sampling_config: {dynamic: true}
     fused_qkv: true
-    note: "a<b & c>d"
+    quantized_checkpoints_path: "a<b & c>d"
   additional_config:
     max_prompt_length: 1600
   vllm_args: [--seed, "7"]
@@ -117,7 +117,7 @@ load:
 `)
 	c := expand(t, p).Configs[0]
 	o := overrides(t, c)
-	for k, want := range map[string]any{"kv_cache_quant": true, "sequence_parallel_enabled": true, "flash_decoding_enabled": true, "fused_qkv": true, "note": "a<b & c>d"} {
+	for k, want := range map[string]any{"kv_cache_quant": true, "sequence_parallel_enabled": true, "flash_decoding_enabled": true, "fused_qkv": true, "quantized_checkpoints_path": "a<b & c>d"} {
 		if o[k] != want {
 			t.Errorf("%s = %v, want %v", k, o[k], want)
 		}

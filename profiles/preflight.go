@@ -3,7 +3,10 @@ package profiles
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"time"
+
+	"loadgen/server/neuron"
 )
 
 // check runs the pre-flight checks of one configuration. Errors are what
@@ -12,7 +15,8 @@ import (
 type check struct {
 	p        *Profile
 	sp       spec
-	s        Settings // with defaults
+	s        Settings      // with defaults
+	stack    *neuron.Stack // nil: not known, check against every supported stack
 	findings []finding
 }
 
@@ -59,7 +63,7 @@ func (c *check) preflight() {
 	apc := s.PrefixCaching()
 	switch {
 	case apc && s.BlockSize == nil:
-		c.errorf("enable_prefix_caching", "prefix caching needs block_size (vLLM: \"When prefix caching is enabled, block_size must be set\"): set block_size, e.g. 32")
+		c.errorf("enable_prefix_caching", "prefix caching needs block_size (vllm-neuron: %q): set block_size, e.g. 32", neuron.MsgPrefixBlockSize)
 	case apc && s.NumBlocks() < s.RequiredBlocks():
 		need := s.RequiredBlocks()
 		c.errorf("pa_num_blocks", "%d blocks are too few with prefix caching: ceil(max_model_len %d / block_size %d) × max_num_seqs %d = %d (vLLM: \"At least %d blocks are required\"): set pa_num_blocks to at least %d, or lower max_model_len or max_num_seqs",
@@ -95,41 +99,62 @@ func (c *check) kvLayout(apc bool) {
 		case apc && v != true:
 			c.errorAt(path, "prefix caching needs is_prefix_caching and is_block_kv_layout both true (the plugin asserts it), and loadgen sets them: remove %s", k)
 		case !apc && k == "is_block_kv_layout" && v == true && !chunked:
-			c.errorAt(path, "block KV layout without prefix caching crashes NxDI at startup (AttributeError: 'BlockKVCacheManager' object has no attribute 'k_shape'): remove it, or set enable_prefix_caching: true (loadgen then sets both keys)")
+			c.errorAt(path, "block KV layout without prefix caching crashes NxDI at startup (AttributeError: %s): remove it, or set enable_prefix_caching: true (loadgen then sets both keys)", neuron.MsgKShape)
 		case !apc && k == "is_prefix_caching" && v == true:
 			c.errorAt(path, "turns on prefix caching behind vLLM's back: set enable_prefix_caching: true instead (loadgen then passes --enable-prefix-caching and sets both keys)")
 		}
 	}
 }
 
-// buckets checks the bucket lists against max_model_len and the longest
-// prompt the workload sends.
+// buckets checks the bucket lists as NxDI builds and uses them (package
+// neuron): the ladder must build (explicit lists within max_model_len;
+// with prefix caching, listed context buckets need prefix_buckets), and the
+// longest prompt the workload sends must fit the largest context bucket.
 func (c *check) buckets() {
 	s, w := c.s, c.p.Workload
 	mml, prompt := s.ModelLen(), w.maxPromptTokens()
 	if !s.Bucketing() {
-		for _, k := range []string{"context_encoding_buckets", "token_generation_buckets"} {
+		for _, k := range []string{"context_encoding_buckets", "token_generation_buckets", "prefix_buckets"} {
 			if c.sp.from[k] != "" {
 				c.warnf(k, "is ignored because enable_bucketing is false: every prompt is padded to max_model_len (%d)", mml)
 			}
 		}
 		return
 	}
-	if cte := s.ContextEncodingBuckets; len(cte) > 0 {
-		last := cte[len(cte)-1]
-		switch {
-		case last > mml:
-			c.errorf("context_encoding_buckets", "largest context bucket %d exceeds max_model_len %d (NxDI asserts buckets ≤ max_context_length): end the list at %d", last, mml, mml)
-		case last < prompt:
-			c.errorf("context_encoding_buckets", "largest context bucket %d is below the longest prompt this workload sends (%d tokens, %s): a longer prompt kills the engine on Neuron (\"Input len N exceeds largest bucket\"): end the list with %d (max_model_len)",
-				last, prompt, promptKey(w), mml)
-		case last < mml:
-			c.warnf("context_encoding_buckets", "largest context bucket %d is below max_model_len %d: this workload fits, but any prompt longer than %d kills the engine on Neuron: end the list with %d",
-				last, mml, last, mml)
-		}
+	if !s.PrefixCaching() && c.sp.from["prefix_buckets"] != "" {
+		c.warnf("prefix_buckets", "is ignored without enable_prefix_caching: prefix lengths are the second dimension of prefix caching's context ladder only")
 	}
-	if tkg := s.TokenGenerationBuckets; len(tkg) > 0 && tkg[len(tkg)-1] > mml {
-		c.errorf("token_generation_buckets", "largest token-generation bucket %d exceeds max_model_len %d (NxDI asserts buckets ≤ seq_len): end the list at %d", tkg[len(tkg)-1], mml, mml)
+	if errs := neuron.LadderErrors(s.bucketInput()); len(errs) > 0 {
+		for _, le := range errs {
+			switch le.Key {
+			case "prefix_buckets":
+				c.errorf("context_encoding_buckets", "listed context buckets with prefix caching need prefix_buckets: NxDI compiles every context bucket with every prefix length and fails at startup without them (%s): add prefix_buckets, e.g. %v",
+					le.Exception, neuron.AutoPrefixBuckets(mml))
+			case "token_generation_buckets":
+				c.errorf("token_generation_buckets", "largest token-generation bucket %d exceeds max_model_len %d (NxDI: %s): end the list at %d",
+					slices.Max(s.TokenGenerationBuckets), mml, le.Exception, mml)
+			default:
+				c.errorf("context_encoding_buckets", "largest context bucket %d exceeds max_model_len %d (NxDI: %s): end the list at %d",
+					slices.Max(s.ContextEncodingBuckets), mml, le.Exception, mml)
+			}
+		}
+		return
+	}
+	ladder, err := s.Ladder()
+	if err != nil {
+		c.errorf("context_encoding_buckets", "NxDI cannot build the bucket ladder: %v", err)
+		return
+	}
+	if len(s.ContextEncodingBuckets) == 0 {
+		return
+	}
+	last := ladder.LargestCTE()
+	if _, err := ladder.PickCTE(prompt, 0); err != nil {
+		c.errorf("context_encoding_buckets", "largest context bucket %d is below the longest prompt this workload sends (%d tokens, %s): a longer prompt kills the engine on Neuron (%s): end the list with %d (max_model_len)",
+			last, prompt, promptKey(w), err, mml)
+	} else if last < mml {
+		c.warnf("context_encoding_buckets", "largest context bucket %d is below max_model_len %d: this workload fits, but any prompt longer than %d kills the engine on Neuron: end the list with %d",
+			last, mml, last, mml)
 	}
 }
 
@@ -167,11 +192,9 @@ func (c *check) neuronKeys(apc bool) {
 	s, p := c.s, c.p
 	nc := s.NeuronConfig
 	if v, ok := nc["on_device_sampling_config"]; ok && v != nil && (!p.Workload.IsSynthetic() || p.Workload.Logprobs > 0) {
-		c.warnAt(c.mapKeyPath("neuron_config", "on_device_sampling_config"), "on-device sampling returns no logprobs, and this workload needs them (the reranker scores from them): every request will fail to score; remove it (loadgen sets null, i.e. CPU sampling)")
+		c.warnAt(c.mapKeyPath("neuron_config", "on_device_sampling_config"), "on-device sampling returns no logprobs, and this workload needs them (the reranker scores from them): on vLLM 0.11 every request then fails (%q); remove it (loadgen sets null, i.e. CPU sampling)", neuron.MsgLogprobIndexError)
 	}
-	if _, ok := nc["token_generation_batches"]; ok && apc {
-		c.errorAt(c.mapKeyPath("neuron_config", "token_generation_batches"), "is rejected together with prefix caching (block KV layout): remove it or turn prefix caching off")
-	}
+	c.neuronFields()
 	derived := []struct {
 		key, from string
 		want      any
@@ -194,8 +217,17 @@ func (c *check) neuronKeys(apc bool) {
 // hubID matches an "org/name" Hugging Face model id.
 var hubID = regexp.MustCompile(`^[A-Za-z0-9][\w.-]*/[\w.-]+$`)
 
+// LooksLikeHubID reports whether model reads as a Hugging Face id
+// ("org/name") rather than a path.
+func LooksLikeHubID(model string) bool { return hubID.MatchString(model) }
+
 // planWarnings are the warnings about the whole plan.
 func (p *Profile) planWarnings(pr *problems, configs int) []string {
+	for i, ph := range p.Load {
+		if w := longPhaseWarning(ph); w != "" {
+			pr.warnf(indexPath("load", i), "%s", w)
+		}
+	}
 	tp, s := p.TensorParallelSize, p.Server
 	for _, t := range trainiumOnlyTP {
 		if tp == t {

@@ -33,7 +33,7 @@ func TestWarnings(t *testing.T) {
 			[]string{"p.yaml:11: base.max_num_seqs: config base: prefix caching with batch size 1 gives incorrect outputs on vllm-neuron (known issue): use max_num_seqs of 2 or more, or turn prefix caching off"}, nil},
 		// On-device sampling returns no logprobs.
 		{"on-device sampling with rerank", cores + "base:\n  max_model_len: 2048\n  neuron_config:\n    on_device_sampling_config: {dynamic: true}\n",
-			[]string{"p.yaml:11: base.neuron_config.on_device_sampling_config: config base: on-device sampling returns no logprobs, and this workload needs them (the reranker scores from them): every request will fail to score; remove it (loadgen sets null, i.e. CPU sampling)"}, nil},
+			[]string{"p.yaml:11: base.neuron_config.on_device_sampling_config: config base: on-device sampling returns no logprobs, and this workload needs them (the reranker scores from them): on vLLM 0.11 every request then fails (\"list index out of range\"); remove it (loadgen sets null, i.e. CPU sampling)"}, nil},
 		// Keys the plugin derives from vLLM's flags.
 		{"derived neuron key", cores + "base:\n  max_model_len: 2048\n  neuron_config:\n    tp_degree: 4\n",
 			[]string{"p.yaml:11: base.neuron_config.tp_degree: config base: is 4 but the plugin derives 2 from tensor_parallel_size: they will disagree; remove it and set tensor_parallel_size"}, nil},

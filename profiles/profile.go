@@ -90,6 +90,10 @@ type Server struct {
 	// URL names a server somebody else runs: nothing is launched, and the
 	// settings only describe it (they are still checked).
 	URL string `yaml:"url" json:"url,omitempty"`
+	// Stack names the vllm-neuron stack whose rules apply (package
+	// neuron: "2.26", "2.27"); "" or "auto" lets the sweep detect it from
+	// the environment of the vllm on PATH.
+	Stack string `yaml:"stack" json:"stack,omitempty"`
 }
 
 // NamedSettings is one entry of configs: a name and the settings that
@@ -163,6 +167,14 @@ type Workload struct {
 	ExtraBody map[string]any `yaml:"extra_body" json:"extra_body,omitempty"`
 	// Synthetic configures format: synthetic.
 	Synthetic *Synthetic `yaml:"synthetic" json:"synthetic,omitempty"`
+	// MaxFieldSize, MaxRowSize and MaxDecompressedSize bound a field of
+	// the dataset (a query or a document), a row (a CSV record, a JSONL
+	// line) and what a gzipped dataset decompresses to. Zero (unset)
+	// takes workload.DefaultMaxFieldBytes, DefaultMaxRowBytes and
+	// DefaultMaxDecompressedBytes; unset, they leave Hash as it was.
+	MaxFieldSize        ByteSize `yaml:"max_field_size" json:"max_field_size,omitempty"`
+	MaxRowSize          ByteSize `yaml:"max_row_size" json:"max_row_size,omitempty"`
+	MaxDecompressedSize ByteSize `yaml:"max_decompressed_size" json:"max_decompressed_size,omitempty"`
 
 	fsys fs.FS  // nil: Dataset is an OS path
 	name string // path of the dataset inside fsys

@@ -151,6 +151,9 @@ func (r *resolver) resolve() {
 	if ph.Ramp != nil {
 		r.ramp()
 	}
+	if len(r.probs) == 0 {
+		r.size()
+	}
 	if !r.has("request_timeout") {
 		ph.RequestTimeout = DefaultRequestTimeout
 	} else if ph.RequestTimeout <= 0 {

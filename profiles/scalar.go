@@ -157,15 +157,29 @@ func (c CoreSet) Count() int {
 	return n
 }
 
+// IDs returns the cores the set names, in the order written (nil for an
+// empty or invalid set).
+func (c CoreSet) IDs() []int {
+	ids, _ := parseCores(string(c))
+	return ids
+}
+
 // countCores parses a NEURON_RT_VISIBLE_CORES value and counts its cores.
 func countCores(s string) (int, error) {
+	ids, err := parseCores(s)
+	return len(ids), err
+}
+
+// parseCores parses a NEURON_RT_VISIBLE_CORES value into its cores.
+func parseCores(s string) ([]int, error) {
 	if s == "" {
-		return 0, nil
+		return nil, nil
 	}
-	bad := func() (int, error) {
-		return 0, fmt.Errorf("want cores like \"0-1\", \"2\" or \"0,1\", got %q", s)
+	bad := func() ([]int, error) {
+		return nil, fmt.Errorf("want cores like \"0-1\", \"2\" or \"0,1\", got %q", s)
 	}
 	seen := map[int]bool{}
+	var ids []int
 	for _, part := range strings.Split(s, ",") {
 		lo, hi, isRange := strings.Cut(strings.TrimSpace(part), "-")
 		a, err := strconv.Atoi(lo)
@@ -183,10 +197,11 @@ func countCores(s string) (int, error) {
 		}
 		for i := a; i <= b; i++ {
 			if seen[i] {
-				return 0, fmt.Errorf("core %d is listed twice in %q", i, s)
+				return nil, fmt.Errorf("core %d is listed twice in %q", i, s)
 			}
 			seen[i] = true
+			ids = append(ids, i)
 		}
 	}
-	return len(seen), nil
+	return ids, nil
 }

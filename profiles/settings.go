@@ -4,6 +4,8 @@ import (
 	"maps"
 	"reflect"
 	"slices"
+
+	"loadgen/server/neuron"
 )
 
 // Settings are the per-configuration server settings. In base and in a
@@ -19,10 +21,11 @@ type Settings struct {
 	// caching.
 	BlockSize *int `yaml:"block_size" json:"block_size,omitempty"`
 	// MaxNumSeqs is --max-num-seqs and the compiled batch size (default
-	// 32, the plugin's).
+	// DefaultMaxNumSeqs).
 	MaxNumSeqs *int `yaml:"max_num_seqs" json:"max_num_seqs,omitempty"`
 	// MaxNumBatchedTokens is --max-num-batched-tokens (passed only when
-	// set; the Neuron scheduler overrides it).
+	// set; the plugin's custom scheduler replaces it, see
+	// neuron.Stack.Overrides).
 	MaxNumBatchedTokens *int `yaml:"max_num_batched_tokens" json:"max_num_batched_tokens,omitempty"`
 	// PANumBlocks is --num-gpu-blocks-override and pa_num_blocks. Default:
 	// ceil(max_model_len/block_size)·max_num_seqs with prefix caching,
@@ -37,6 +40,10 @@ type Settings struct {
 	// prompt and sequence lengths; unset means the plugin's powers of two.
 	ContextEncodingBuckets []int `yaml:"context_encoding_buckets" json:"context_encoding_buckets,omitempty"`
 	TokenGenerationBuckets []int `yaml:"token_generation_buckets" json:"token_generation_buckets,omitempty"`
+	// PrefixBuckets are the prefix lengths of prefix caching's 2-D
+	// context ladder (NxDI adds 0); with prefix caching, listed context
+	// buckets need them. Unset means NxDI's own.
+	PrefixBuckets []int `yaml:"prefix_buckets" json:"prefix_buckets,omitempty"`
 	// KVCacheQuant is kv_cache_quant (FP8 KV cache; also sets
 	// XLA_HANDLE_SPECIAL_SCALAR=1).
 	KVCacheQuant *bool `yaml:"kv_cache_quant" json:"kv_cache_quant,omitempty"`
@@ -59,7 +66,11 @@ type Settings struct {
 	Env map[string]string `yaml:"env" json:"env,omitempty"`
 }
 
-// DefaultMaxNumSeqs is the plugin's default --max-num-seqs.
+// DefaultMaxNumSeqs is the --max-num-seqs loadgen passes when a profile
+// sets none. It is the plugin's own fallback (vllm-neuron 0.2.0
+// vllm_neuron/platform.py L195–201), which vLLM 0.11 never lets it apply:
+// vllm serve's default is 256 (vllm v0.11.0 vllm/engine/arg_utils.py
+// L1616–1619), so loadgen always passes the flag.
 const DefaultMaxNumSeqs = 32
 
 // PrefixCaching reports whether automatic prefix caching is on.
@@ -96,18 +107,21 @@ func (s Settings) RequiredBlocks() int {
 	if !s.PrefixCaching() || deref(s.BlockSize) <= 0 {
 		return s.NumSeqs()
 	}
-	bs := *s.BlockSize
-	return (s.ModelLen() + bs - 1) / bs * s.NumSeqs()
+	return neuron.MinBlocks(s.ModelLen(), *s.BlockSize, s.NumSeqs())
 }
 
-// LargestContextBucket returns the largest context-encoding bucket a prompt
-// can use: the last explicit bucket, or max_model_len when bucketing is off
-// or the plugin picks the buckets.
-func (s Settings) LargestContextBucket() int {
-	if s.Bucketing() && len(s.ContextEncodingBuckets) > 0 {
-		return s.ContextEncodingBuckets[len(s.ContextEncodingBuckets)-1]
+// Ladder is the bucket ladder NxDI compiles for these settings, or NxDI's
+// error (a *neuron.LadderError) when it cannot build it.
+func (s Settings) Ladder() (neuron.Ladder, error) { return neuron.BuildLadder(s.bucketInput()) }
+
+// bucketInput is what NxDI builds the ladder from, as the plugin passes
+// these settings (max_context_length and seq_len are max_model_len).
+func (s Settings) bucketInput() neuron.BucketInput {
+	return neuron.BucketInput{
+		Enabled: s.Bucketing(), PrefixCaching: s.PrefixCaching(),
+		MaxContextLength: s.ModelLen(), MaxLength: s.ModelLen(),
+		CTE: s.ContextEncodingBuckets, Prefix: s.PrefixBuckets, TKG: s.TokenGenerationBuckets,
 	}
-	return s.ModelLen()
 }
 
 func deref[T any](p *T) T {
@@ -170,6 +184,7 @@ func (s Settings) clone() Settings {
 	c.SkipWarmup = clonePtr(s.SkipWarmup)
 	c.ContextEncodingBuckets = slices.Clone(s.ContextEncodingBuckets)
 	c.TokenGenerationBuckets = slices.Clone(s.TokenGenerationBuckets)
+	c.PrefixBuckets = slices.Clone(s.PrefixBuckets)
 	c.NeuronConfig = maps.Clone(s.NeuronConfig)
 	c.AdditionalConfig = maps.Clone(s.AdditionalConfig)
 	c.VLLMArgs = slices.Clone(s.VLLMArgs)

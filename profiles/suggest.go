@@ -1,6 +1,11 @@
 package profiles
 
-import "strings"
+import (
+	"slices"
+	"strings"
+
+	"loadgen/server/neuron"
+)
 
 // aliases maps names people reach for (vLLM flag spellings, the offline
 // benchmark's JSON keys, vegeta/vllm-bench options) to the profile key.
@@ -32,64 +37,14 @@ var aliases = map[string]string{
 	"token_buckets":             "token_generation_buckets",
 }
 
-// suggest returns the known key closest to an unknown one, or "".
+// suggest returns the known key closest to an unknown one, or "": an alias
+// first, then neuron.Closest (spelling, edit distance, containment).
 func suggest(key string, known []string) string {
 	norm := strings.ToLower(strings.ReplaceAll(key, "-", "_"))
-	has := func(k string) bool {
-		for _, c := range known {
-			if c == k {
-				return true
-			}
-		}
-		return false
-	}
-	if norm != key && has(norm) {
-		return norm
-	}
-	if a, ok := aliases[norm]; ok && has(a) {
+	if a, ok := aliases[norm]; ok && slices.Contains(known, a) && !slices.Contains(known, norm) {
 		return a
 	}
-	best, bestD := "", len(norm)/3+1
-	if bestD > 3 {
-		bestD = 3
-	}
-	for _, c := range known {
-		if d := levenshtein(norm, c); d <= bestD && (best == "" || d < levenshtein(norm, best)) {
-			best = c
-		}
-	}
-	if best != "" {
-		return best
-	}
-	// A known key that contains the typed one ("prefix_caching" →
-	// "enable_prefix_caching").
-	for _, c := range known {
-		if len(norm) >= 4 && strings.Contains(c, norm) {
-			return c
-		}
-	}
-	return ""
-}
-
-// levenshtein is the edit distance between a and b (bytes).
-func levenshtein(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
+	return neuron.Closest(key, known)
 }
 
 // Suggest returns the name in known closest to name (a typo, another

@@ -1,10 +1,13 @@
 // Package server launches, watches and stops a vLLM server (`vllm serve`, or
 // the built-in simulator started through the same code path), waits for it
 // to become ready through a long Neuron compile, classifies startup
-// failures from its log, and scrapes its Prometheus /metrics.
+// failures from its log (with the rules of package neuron's table for the
+// stack it runs), and scrapes its Prometheus /metrics. It also probes an
+// Inferentia host for `loadgen doctor` and for the sweep's stack detection:
+// the Python environment behind the vllm on PATH, neuron-ls, free disk.
 //
-// It imports nothing else of loadgen's: a Config is plain data that the
-// profiles package builds from a profile.
+// Of loadgen's packages it imports only schema and server/neuron: a Config
+// is plain data that the profiles package builds from a profile.
 package server
 
 import (
@@ -54,6 +57,9 @@ type Config struct {
 	URL string
 	// APIKey, when set, is sent as a bearer token on every probe.
 	APIKey string
+	// Stack names the vllm-neuron stack whose rules classify the server's
+	// log (package neuron); "" means neuron.DefaultName.
+	Stack string
 }
 
 // Remote reports whether the config names an externally run server.

@@ -56,9 +56,9 @@ const (
 // where the API server starts listening.
 var coldStart = []string{
 	"INFO 11-05 20:20:44 [__init__.py:216] Platform plugin neuron is activated",
-	"(APIServer pid=2200) INFO 11-05 20:20:46 [api_server.py:1896] vLLM API server version 0.10.2",
+	"(APIServer pid=2200) INFO 11-05 20:20:46 [api_server.py:1818] vLLM API server version 0.11.0",
 	"(APIServer pid=2200) INFO 11-05 20:20:46 [utils.py:328] non-default args: {'model': '/models/Qwen3-Reranker-0.6B', 'max_model_len': 2048}",
-	"(EngineCore_DP0 pid=2215) INFO 11-05 20:20:52 [core.py:76] Initializing a V1 LLM engine (v0.10.2) with config: model='/models/Qwen3-Reranker-0.6B'",
+	"(EngineCore_DP0 pid=2215) INFO 11-05 20:20:52 [core.py:77] Initializing a V1 LLM engine (v0.11.0) with config: model='/models/Qwen3-Reranker-0.6B'",
 	"INFO:vllm_neuron.platform:The custom Neuron scheduler will disable chunked prefill",
 	"INFO:vllm_neuron.worker.neuronx_distributed_model_loader:Retrieved override_neuron_config from additional_config: {'on_device_sampling_config': None}",
 	"WARNING:vllm_neuron.worker.neuronx_distributed_model_loader:Unable to find precompiled artifacts from /data/neuron-cache/3f2a. Recompiling...",
@@ -87,7 +87,7 @@ const gateAfter = 9
 // warnings that void the run.
 var cachedStart = []string{
 	"INFO 11-05 20:20:44 [__init__.py:216] Platform plugin neuron is activated",
-	"WARNING:neuronx_distributed_inference.models.config:NeuronConfig init: Unexpected keyword arguments: {'enable_buckting': True}",
+	"(EngineCore_DP0 pid=2215) WARNING:root:NeuronConfig init: Unexpected keyword arguments: {'enable_buckting': True}",
 	"INFO:vllm_neuron.worker.neuronx_distributed_model_loader:Successfully loaded pre-compiled model artifacts from /data/neuron-cache/3f2a",
 	"WARNING:vllm_neuron.worker.neuronx_distributed_model_loader:Using pre-compiled artifacts, override_neuron_config will be ignored",
 	"INFO:Neuron:Warming up the model.",
@@ -211,7 +211,7 @@ func fakeServe(addr, model, mode string, say func(...string)) int {
 		}})
 	})
 	mux.HandleFunc("GET /version", func(w http.ResponseWriter, _ *http.Request) {
-		fmt.Fprint(w, `{"version":"0.10.2"}`)
+		fmt.Fprint(w, `{"version":"0.11.0"}`)
 	})
 	mux.HandleFunc("POST /v1/completions", func(w http.ResponseWriter, _ *http.Request) {
 		if !crash {

@@ -6,11 +6,15 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+
+	"loadgen/server/neuron"
 )
 
-// This file is the one place that knows what vLLM and vllm-neuron write to
-// their log: fatal causes, warnings that void a run, compiled-artifact cache markers and startup phases. Every row is
-// tested against a real log line in logrules_test.go.
+// This file turns the log lines of package neuron's table into findings:
+// fatal causes, warnings that void a run, notes, compiled-artifact cache
+// markers and startup phases. The texts and their upstream sources live in
+// package neuron (logs.go); rules whose text has no upstream source at hand
+// say so. Every row is tested against a log line in logrules_test.go.
 
 // logRule recognises one fatal or suspicious log line.
 type logRule struct {
@@ -26,7 +30,14 @@ type logRule struct {
 	// message renders the one-line reason (what happened, what to do) from
 	// the submatches of re.
 	message func(m []string) string
+	// judge, when set, replaces class and message: it decides from the
+	// submatches and what is known about the server (the stack, the keys
+	// the profile wrote).
+	judge func(m []string, x logContext) (schema.FailureClass, string)
 }
+
+// q quotes a literal text of package neuron for a regular expression.
+func q(s string) string { return regexp.QuoteMeta(s) }
 
 // fixed returns a message func that ignores the submatches.
 func fixed(s string) func([]string) string { return func([]string) string { return s } }
@@ -34,6 +45,9 @@ func fixed(s string) func([]string) string { return func([]string) string { retu
 // logRules is checked in order for every log line; the first match wins.
 var logRules = []logRule{
 	{
+		// Runtime texts (libnrt, closed source): UNVERIFIED against
+		// source, from the Neuron docs (nrt-troubleshoot); newer runtimes
+		// say "Logical Neuron Core(s)" and append "(cores busy, ret=-16)".
 		class: schema.FailureCoresBusy, fatal: true,
 		keys: []string{"Core(s) not available", "cores busy"},
 		re:   regexp.MustCompile(`Neuron ?Core\(s\) not available(?:.*?Requested:\s*(\S+))?(?:.*?Available:\s*(\d+))?|cores busy, ret=-16`),
@@ -51,12 +65,15 @@ var logRules = []logRule{
 		},
 	},
 	{
+		// Runtime text; no upstream source at hand.
 		class: schema.FailureDeviceInit, fatal: true,
 		keys:    []string{"Failed to initialize devices", "TDRV not initialized"},
 		re:      regexp.MustCompile(`Failed to initialize devices, error:\s*(\d+)|TDRV not initialized`),
 		message: fixed("the Neuron device was left in a bad state by a previous process (TDRV not initialized); reload the driver: sudo rmmod neuron && sudo modprobe neuron"),
 	},
 	{
+		// Runtime texts: UNVERIFIED against source (aws-neuron-sdk issue
+		// #1014, vLLM issue #12443).
 		class: schema.FailureDeviceOOM, fatal: true,
 		keys: []string{"nrt_tensor_allocate", "mc_alloc"},
 		re:   regexp.MustCompile(`nrt_tensor_allocate.*(?:status=4|Allocation Failure)|mc_alloc: device mempool(.*)`),
@@ -71,19 +88,19 @@ var logRules = []logRule{
 	{
 		class: schema.FailureKShape, fatal: true,
 		keys:    []string{"k_shape"},
-		re:      regexp.MustCompile(`'BlockKVCacheManager' object has no attribute 'k_shape'`),
+		re:      regexp.MustCompile(q(neuron.MsgKShape)),
 		message: fixed("is_block_kv_layout is on without is_prefix_caching ('BlockKVCacheManager' has no k_shape); set both together with --enable-prefix-caching, or neither"),
 	},
 	{
 		class: schema.FailureBlockMath, fatal: true,
 		keys:    []string{"block_size must be set"},
-		re:      regexp.MustCompile(`When prefix caching is enabled, block_size must be set`),
+		re:      regexp.MustCompile(q(strings.TrimSuffix(neuron.MsgPrefixBlockSize, "."))),
 		message: fixed("prefix caching is on (vLLM's default) but --block-size is missing; pass --no-enable-prefix-caching, or --enable-prefix-caching with --block-size and --num-gpu-blocks-override"),
 	},
 	{
 		class: schema.FailureBlockMath, fatal: true,
 		keys: []string{"blocks are required"},
-		re:   regexp.MustCompile(`At least (\d+) blocks are required for max_model_len(?: \(?(\d+)\)?)?`),
+		re:   fmtRe(neuron.MsgMinBlocks, 1),
 		message: func(m []string) string {
 			return fmt.Sprintf("too few KV blocks: at least %s are needed for max_model_len; raise --num-gpu-blocks-override to ceil(max_model_len/block_size)*max_num_seqs", m[1])
 		},
@@ -91,7 +108,7 @@ var logRules = []logRule{
 	{
 		class: schema.FailureBlockMath, fatal: true,
 		keys: []string{"must match your --num-gpu-blocks-override"},
-		re:   regexp.MustCompile(`pa_num_blocks \((\d+)\) must match your --num-gpu-blocks-override intent\s*\((\d+)\)`),
+		re:   fmtRe(neuron.MsgPANumBlocksMismatch, 2),
 		message: func(m []string) string {
 			return fmt.Sprintf("override_neuron_config.pa_num_blocks (%s) differs from --num-gpu-blocks-override (%s); drop pa_num_blocks or make them equal", m[1], m[2])
 		},
@@ -99,44 +116,72 @@ var logRules = []logRule{
 	{
 		class: schema.FailureBlockMath, fatal: true,
 		keys:    []string{"you must also set --num-gpu-blocks-override"},
-		re:      regexp.MustCompile(`When setting pa_num_blocks.*you must also set --num-gpu-blocks-override`),
+		re:      fmtRe(neuron.MsgPANumBlocksAlone, 1),
 		message: fixed("override_neuron_config.pa_num_blocks is set without --num-gpu-blocks-override; pass the flag with the same value"),
 	},
 	{
+		// 1-D and 2-D (prefix caching) forms; the 2-D one prints tensors.
 		class: schema.FailureBucketExceeded, fatal: true,
 		keys: []string{"exceeds largest bucket"},
-		re:   regexp.MustCompile(`Input len (\d+) exceeds largest bucket \((\d+)\)(?: for (\w+))?`),
+		re:   alt(fmtRe(neuron.MsgInputLenExceeds, 2), fmtRe(neuron.MsgPrefillLenExceeds, 2), fmtRe(neuron.MsgPrefixLenExceeds, 2)),
 		message: func(m []string) string {
-			return fmt.Sprintf("a prompt of %s tokens exceeds the largest context-encoding bucket (%s) and killed the engine; make the largest context_encoding_bucket equal max_model_len, or cap prompt length", m[1], m[2])
+			switch {
+			case m[1] != "":
+				return fmt.Sprintf("a prompt of %s tokens exceeds the largest context-encoding bucket (%s) and killed the engine; make the largest context_encoding_bucket equal max_model_len, or cap prompt length", m[1], m[2])
+			case m[3] != "":
+				return fmt.Sprintf("a prompt of %s uncached tokens exceeds the largest context-encoding bucket (%s) of prefix caching's 2-D ladder and killed the engine; make the largest context_encoding_bucket equal max_model_len", tensorInt(m[3]), tensorInt(m[4]))
+			}
+			return fmt.Sprintf("a cached prefix of %s tokens exceeds the largest prefix bucket (%s) and killed the engine; end prefix_buckets with max_model_len", tensorInt(m[5]), tensorInt(m[6]))
+		},
+	},
+	{
+		class: schema.FailureBucketConfig, fatal: true,
+		keys:    []string{"can only concatenate list"},
+		re:      regexp.MustCompile(q(neuron.MsgPrefixBucketsTypeError)),
+		message: fixed("explicit context_encoding_buckets with prefix caching need prefix_buckets too: NxDI builds the 2-D ladder from both and fails on the missing list (TypeError: can only concatenate list (not \"NoneType\") to list); set prefix_buckets"),
+	},
+	{
+		class: schema.FailureBucketConfig, fatal: true,
+		keys: []string{"should be <="},
+		re:   alt(fmtRe(neuron.MsgContextBucketAssert, 2), fmtRe(neuron.MsgTKGBucketAssert, 2)),
+		message: func(m []string) string {
+			if m[1] != "" {
+				return fmt.Sprintf("the largest context_encoding_bucket (%s) exceeds max_context_length (%s, max_model_len); end the list at max_model_len", m[1], m[2])
+			}
+			return fmt.Sprintf("the largest token_generation_bucket (%s) exceeds seq_len (%s, max_model_len); end the list at max_model_len", m[3], m[4])
 		},
 	},
 	{
 		class: schema.FailureCachedFailedNEF, fatal: true,
 		keys: []string{"cached failed neff"},
-		re:   regexp.MustCompile(`Got a cached failed neff at (\S+)`),
+		re:   regexp.MustCompile(q(neuron.MsgCachedFailedNEFF) + `(\S+)`),
 		message: func(m []string) string {
 			return fmt.Sprintf("an earlier compile failed and its failure is cached (%s); set NEURON_CC_FLAGS=--retry_failed_compilation or delete that MODULE directory", clip(strings.TrimRight(m[1], ".,"), 120))
 		},
 	},
 	{
+		// Python's socket error text; no upstream source needed.
 		class: schema.FailureAddressInUse, fatal: true,
 		keys:    []string{"[Errno 98]"},
 		re:      regexp.MustCompile(`\[Errno 98\].*[Aa]ddress already in use`),
 		message: fixed("the server could not bind its port ([Errno 98] Address already in use); stop whatever listens there or choose another server.port"),
 	},
 	{
+		// torch's text; observed, no upstream source at hand.
 		class: schema.FailureMetaTensor, fatal: true,
 		keys:    []string{"meta tensor"},
 		re:      regexp.MustCompile(`Cannot copy out of meta tensor`),
 		message: fixed("the model was given as a Hub ID and its tied embeddings cannot be sharded on load (meta tensor); serve a local model directory"),
 	},
 	{
+		// The C++ runtime's abort text; observed, no upstream source at hand.
 		class: schema.FailureRuntimeAbort, fatal: true,
 		keys:    []string{"c10::Error"},
 		re:      regexp.MustCompile(`terminate called after throwing an instance of 'c10::Error'`),
 		message: fixed("the Neuron runtime aborted (c10::Error), usually because tensor_parallel_size exceeds the NeuronCores available; lower it or check NEURON_RT_VISIBLE_CORES"),
 	},
 	{
+		// The plugin's text; no upstream source at hand.
 		class: schema.FailureUnsupportedModel, fatal: true,
 		keys: []string{"is not supported on Neuron"},
 		re:   regexp.MustCompile(`Model (\S+) is not supported on Neuron`),
@@ -145,6 +190,7 @@ var logRules = []logRule{
 		},
 	},
 	{
+		// argparse's texts.
 		class: schema.FailureBadArguments, fatal: true,
 		keys: []string{": error: "},
 		re:   regexp.MustCompile(`: error: ((?:unrecognized arguments|argument |the following arguments are required|invalid choice).*)`),
@@ -157,6 +203,7 @@ var logRules = []logRule{
 		},
 	},
 	{
+		// pydantic's text.
 		class: schema.FailureBadArguments, fatal: true,
 		keys: []string{"ValidationError"},
 		re:   regexp.MustCompile(`ValidationError: \d+ validation errors? for (\w+)`),
@@ -167,27 +214,34 @@ var logRules = []logRule{
 	{
 		class: schema.FailureEngineCore, fatal: true,
 		keys:    []string{"EngineCore failed to start", "Engine core initialization failed"},
-		re:      regexp.MustCompile(`EngineCore failed to start|Engine core initialization failed`),
+		re:      alt(regexp.MustCompile(q(strings.TrimSuffix(neuron.MsgEngineFailed, "."))), fmtRe(neuron.MsgEngineInitFailed, 0)),
 		message: fixed("the engine core failed to start and the log names no cause loadgen knows; read the lines above \"EngineCore failed to start\" in server.log"),
 	},
 	{
-		class: schema.FailureInvalidConfig,
-		keys:  []string{"Unexpected keyword arguments"},
-		re:    regexp.MustCompile(`NeuronConfig init: Unexpected keyword arguments:\s*(.*)`),
-		message: func(m []string) string {
-			return fmt.Sprintf("override_neuron_config has keys NxDI does not know (%s); they were ignored, so this run does not measure the intended config: fix the typo", clip(m[1], 120))
-		},
+		// Generic: the traceback that follows names the exception; a
+		// specific cause in it (a bucket overflow, …) wins.
+		class: schema.FailureEngineCore, fatal: true,
+		keys:    []string{"EngineCore encountered"},
+		re:      alt(regexp.MustCompile(q(neuron.MsgEngineFatal)), regexp.MustCompile(q(neuron.MsgEngineDead))),
+		message: fixed("the engine core died while serving; the traceback after \"EngineCore encountered a fatal error.\" in server.log names the exception that killed it"),
 	},
 	{
-		class:   schema.FailureInvalidConfig,
+		keys:  []string{"Unexpected keyword arguments"},
+		re:    regexp.MustCompile(q(neuron.MsgUnexpectedKwargs) + `\s*(.*)`),
+		judge: judgeUnexpected,
+	},
+	{
+		// The plugin logs this on every reuse that passes overrides; only
+		// the sweep knows whether the artifacts are this config's own.
+		class:   schema.NoteArtifactsReused,
 		keys:    []string{"override_neuron_config will be ignored"},
-		re:      regexp.MustCompile(`override_neuron_config will be ignored`),
-		message: fixed("compiled artifacts were reused from NEURON_COMPILED_ARTIFACTS, so override_neuron_config was ignored and this run does not measure the intended config; give each config its own artifacts directory or delete the stale one"),
+		re:      regexp.MustCompile(q(neuron.MsgOverridesIgnored)),
+		message: fixed("compiled artifacts were reused from NEURON_COMPILED_ARTIFACTS, so override_neuron_config was ignored: the run measures the config the artifacts were compiled for; give each config its own artifacts directory or delete a stale one"),
 	},
 	{
 		class: schema.FailureInvalidConfig,
 		keys:  []string{"No neuron overrides are passed"},
-		re:    regexp.MustCompile(`No neuron overrides are passed via additional_config:\s*(\{[^}\s].*\})`),
+		re:    regexp.MustCompile(q(neuron.MsgNoOverrides) + `(\{[^}\s].*\})`),
 		message: func(m []string) string {
 			return fmt.Sprintf("additional_config has no override_neuron_config key (%s; a hyphenated key is dropped), so vllm-neuron ran with its defaults", clip(m[1], 120))
 		},
@@ -199,8 +253,8 @@ var artifactRules = []struct {
 	outcome string
 	markers []string
 }{
-	{"miss", []string{"Unable to find precompiled artifacts from"}},
-	{"hit", []string{"Successfully loaded pre-compiled model artifacts", "Using pre-compiled artifacts"}},
+	{"miss", []string{literal(neuron.MsgArtifactsMiss)}},
+	{"hit", []string{literal(neuron.MsgArtifactsHit), neuron.MsgOverridesIgnored}},
 }
 
 // Startup phase names, in the order a server goes through them.
@@ -220,10 +274,13 @@ var phaseRules = []struct {
 	phase   string
 	markers []string
 }{
-	{PhaseGeneratingHLO, []string{"Generating HLOs for the following models"}},
-	{PhaseCompiling, []string{"Starting compilation for the priority HLO", "Starting compilation for all HLOs", "Call compiler with cmd: neuronx-cc"}},
-	{PhaseLoadingWeights, []string{"Finished building model in", "Successfully loaded pre-compiled model artifacts", "Sharding weights on load", "Loading pre-sharded checkpoints"}},
-	{PhaseWarmup, []string{"Warming up the model"}},
+	{PhaseGeneratingHLO, []string{literal(neuron.MsgGeneratingHLOs)}},
+	{PhaseCompiling, []string{neuron.MsgPriorityCompile, neuron.MsgAllCompile, neuron.MsgCompilerCmd}},
+	// "Loading pre-sharded checkpoints" (save_sharded_checkpoint): no
+	// upstream source at hand.
+	{PhaseLoadingWeights, []string{literal(neuron.MsgFinishedBuilding), literal(neuron.MsgArtifactsHit), neuron.MsgShardingOnLoad, "Loading pre-sharded checkpoints"}},
+	{PhaseWarmup, []string{neuron.MsgWarmingUp}},
+	// uvicorn's line.
 	{PhaseReady, []string{"Application startup complete"}},
 }
 
@@ -234,7 +291,7 @@ var phaseOrder = map[string]int{
 }
 
 // classify returns the finding for one log line, if the line is notable.
-func classify(line string) (schema.LogFinding, bool) {
+func classify(line string, x logContext) (schema.LogFinding, bool) {
 	for _, r := range logRules {
 		if !containsAny(line, r.keys) {
 			continue
@@ -243,9 +300,73 @@ func classify(line string) (schema.LogFinding, bool) {
 		if m == nil {
 			continue
 		}
-		return schema.LogFinding{Class: r.class, Fatal: r.fatal, Line: clip(line, maxFindingLine), Message: r.message(m)}, true
+		f := schema.LogFinding{Class: r.class, Fatal: r.fatal, Line: clip(line, maxFindingLine)}
+		if r.judge != nil {
+			f.Class, f.Message = r.judge(m, x)
+		} else {
+			f.Message = r.message(m)
+		}
+		return f, true
 	}
 	return schema.LogFinding{}, false
+}
+
+// fmtRe turns a printf format of package neuron into a regular expression
+// for its text up to its n-th verb (the whole text when n is 0 or beyond
+// the last verb): literal parts quoted, %d as (\d+), %s as (.+?).
+func fmtRe(format string, n int) *regexp.Regexp {
+	var b strings.Builder
+	verbs := 0
+	for i := 0; i < len(format); i++ {
+		if format[i] != '%' || i+1 == len(format) {
+			b.WriteString(regexp.QuoteMeta(format[i : i+1]))
+			continue
+		}
+		i++
+		switch format[i] {
+		case 'd':
+			b.WriteString(`(\d+)`)
+		case 's':
+			b.WriteString(`(.+?)`)
+		default:
+			b.WriteString(regexp.QuoteMeta(format[i : i+1]))
+			continue
+		}
+		if verbs++; verbs == n {
+			break
+		}
+	}
+	return regexp.MustCompile(b.String())
+}
+
+// alt joins expressions as alternatives; the submatches of each keep their
+// own indices in order.
+func alt(res ...*regexp.Regexp) *regexp.Regexp {
+	parts := make([]string, len(res))
+	for i, re := range res {
+		parts[i] = re.String()
+	}
+	return regexp.MustCompile(strings.Join(parts, "|"))
+}
+
+// literal is the text of a printf format before its first verb.
+func literal(format string) string {
+	if i := strings.IndexByte(format, '%'); i >= 0 {
+		return format[:i]
+	}
+	return format
+}
+
+// tensorRe reads the int of a 0-d torch tensor repr ("tensor(600,
+// dtype=torch.int32)"), as NxDI's 2-D bucket errors print them.
+var tensorRe = regexp.MustCompile(`^tensor\((\d+)`)
+
+// tensorInt returns the int inside a tensor repr, or s itself.
+func tensorInt(s string) string {
+	if m := tensorRe.FindStringSubmatch(s); m != nil {
+		return m[1]
+	}
+	return s
 }
 
 // containsAny reports whether s contains one of subs.

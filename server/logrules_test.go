@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"loadgen/server/neuron"
 )
 
 // realLines are log lines as vLLM, vllm-neuron, NxDI and the Neuron
@@ -46,7 +48,7 @@ var realLines = []struct {
 	{"pa_num_blocks mismatch", "(EngineCore_DP0 pid=2215) ERROR 11-05 20:21:40 [core.py:718] ValueError: pa_num_blocks (256) must match your --num-gpu-blocks-override intent(16)",
 		schema.FailureBlockMath, true, []string{"(256)", "(16)"}},
 	// pa_num_blocks without the flag.
-	{"pa_num_blocks alone", "(EngineCore_DP0 pid=2215) ERROR 11-05 20:21:40 [core.py:718] ValueError: When setting pa_num_blocks in override_neuron_config, you must also set --num-gpu-blocks-override",
+	{"pa_num_blocks alone", "(EngineCore_DP0 pid=2215) ERROR 11-05 20:21:40 [core.py:718] ValueError: When setting pa_num_blocks (512) in override_neuron_config, you must also set --num-gpu-blocks-override to the same value to ensure vLLM and NxDI have consistent block counts.",
 		schema.FailureBlockMath, true, []string{"without --num-gpu-blocks-override"}},
 	// A prompt longer than the largest CTE bucket kills the engine.
 	{"bucket exceeded", "(EngineCore_DP0 pid=2215) ERROR 11-05 20:30:12 [core.py:710] ValueError: Input len 3000 exceeds largest bucket (2048) for context_encoding_model",
@@ -84,12 +86,19 @@ var realLines = []struct {
 	// The API server's wording of the same.
 	{"engine core init failed", "(APIServer pid=2200) RuntimeError: Engine core initialization failed. See root cause above. Failed core proc(s): {}",
 		schema.FailureEngineCore, true, []string{"engine core failed to start"}},
-	// A typo in override_neuron_config: NxDI only warns.
-	{"unexpected keyword", "WARNING:neuronx_distributed_inference.models.config:NeuronConfig init: Unexpected keyword arguments: {'enable_buckting': True}",
-		schema.FailureInvalidConfig, false, []string{"{'enable_buckting': True}", "fix the typo"}},
-	// Stale artifacts: the override was not applied.
+	// An engine that died while serving (the simulator's crash logs it too).
+	{"engine died", "(EngineCore_DP0 pid=2215) ERROR 11-05 20:31:40 [core.py:710] EngineCore encountered a fatal error.",
+		schema.FailureEngineCore, true, []string{"died while serving", "traceback after"}},
+	// What the API server and every later request then say.
+	{"engine dead error", "(APIServer pid=2200) vllm.v1.engine.exceptions.EngineDeadError: EngineCore encountered an issue. See stack trace (above) for the root cause.",
+		schema.FailureEngineCore, true, []string{"died while serving"}},
+	// A typo in override_neuron_config (testContext wrote it): NxDI only warns.
+	{"unexpected keyword", "(EngineCore_DP0 pid=2215) WARNING:root:NeuronConfig init: Unexpected keyword arguments: {'enable_buckting': True}",
+		schema.FailureInvalidConfig, false, []string{"enable_buckting (did you mean enable_bucketing?)", "fix it in neuron_config"}},
+	// Reused artifacts: the override was not applied (the sweep decides
+	// whether that voids the run).
 	{"override ignored", "WARNING:vllm_neuron.worker.neuronx_distributed_model_loader:Using pre-compiled artifacts, override_neuron_config will be ignored",
-		schema.FailureInvalidConfig, false, []string{"override_neuron_config was ignored", "own artifacts directory"}},
+		schema.NoteArtifactsReused, false, []string{"override_neuron_config was ignored", "own artifacts directory"}},
 	// A hyphenated key is dropped silently.
 	{"hyphenated override key", "INFO:vllm_neuron.worker.neuronx_distributed_model_loader:No neuron overrides are passed via additional_config: {'override-neuron-config': {'enable_bucketing': True}}. Proceeding with defaults.",
 		schema.FailureInvalidConfig, false, []string{"'override-neuron-config'", "defaults"}},
@@ -104,12 +113,16 @@ var realLines = []struct {
 		schema.FailureNone, false, nil},
 }
 
+// testContext is the default stack with a profile that wrote the typo of
+// "unexpected keyword".
+var testContext = logContext{stack: neuron.Default(), written: map[string]bool{"enable_buckting": true}}
+
 func TestClassify(t *testing.T) {
 	t.Parallel()
 	for _, tc := range realLines {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			f, ok := classify(tc.line)
+			f, ok := classify(tc.line, testContext)
 			if tc.class == schema.FailureNone {
 				if ok {
 					t.Fatalf("classify(%q) = %+v, want no finding", tc.line, f)
@@ -144,6 +157,8 @@ func TestLogWatch_rootCause(t *testing.T) {
 		{"cause then generic", []string{realLine(t, "cores busy"), realLine(t, "engine core failed"), realLine(t, "engine core init failed")}, schema.FailureCoresBusy},
 		// Buffered stderr may put the generic line first; the cause still wins.
 		{"generic then cause", []string{realLine(t, "engine core failed"), realLine(t, "k_shape")}, schema.FailureKShape},
+		// A mid-run death: the exception in the traceback is the cause.
+		{"died of a bucket overflow", []string{realLine(t, "engine died"), realLine(t, "bucket exceeded"), realLine(t, "engine dead error")}, schema.FailureBucketExceeded},
 		// Only the generic line: that is all we know.
 		{"generic only", []string{realLine(t, "engine core failed")}, schema.FailureEngineCore},
 		// The first specific cause wins over later consequences.
@@ -154,7 +169,7 @@ func TestLogWatch_rootCause(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			w := newLogWatch(time.Unix(0, 0), time.Now)
+			w := newLogWatch(time.Unix(0, 0), time.Now, contextOf(Config{}))
 			for _, l := range tc.lines {
 				w.Write([]byte(l + "\n"))
 			}

@@ -24,6 +24,7 @@ const (
 // for concurrent use.
 type logWatch struct {
 	now func() time.Time
+	ctx logContext
 
 	mu        sync.Mutex
 	partial   []byte
@@ -40,10 +41,12 @@ type logWatch struct {
 }
 
 // newLogWatch returns a watch whose first phase, PhaseLoading, began at
-// start.
-func newLogWatch(start time.Time, now func() time.Time) *logWatch {
+// start; ctx tells the classifier which stack it watches and what the
+// profile wrote.
+func newLogWatch(start time.Time, now func() time.Time, ctx logContext) *logWatch {
 	return &logWatch{
 		now:     now,
+		ctx:     ctx,
 		phases:  []schema.StartupPhase{{Name: PhaseLoading, Started: start}},
 		changed: make(chan struct{}, 1),
 	}
@@ -117,7 +120,7 @@ func (w *logWatch) lineLocked(line string) {
 			break
 		}
 	}
-	if f, ok := classify(line); ok && len(w.findings) < maxFindings && !w.seenLocked(f) {
+	if f, ok := classify(line, w.ctx); ok && len(w.findings) < maxFindings && !w.seenLocked(f) {
 		w.findings = append(w.findings, f)
 		if f.Fatal {
 			w.notify()
@@ -211,13 +214,13 @@ func (w *logWatch) cause() (schema.LogFinding, bool) {
 	return schema.LogFinding{}, false
 }
 
-// warning returns the first non-fatal finding (a warning that voids the
-// run), if any.
+// warning returns the first finding that voids the run (a non-fatal
+// invalid_config), if any; notes and other warnings do not.
 func (w *logWatch) warning() (schema.LogFinding, bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for _, f := range w.findings {
-		if !f.Fatal {
+		if !f.Fatal && f.Class == schema.FailureInvalidConfig {
 			return f, true
 		}
 	}

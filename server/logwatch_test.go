@@ -22,7 +22,7 @@ func fakeClock(start time.Time, step time.Duration) func() time.Time {
 func TestLogWatch_phases(t *testing.T) {
 	t.Parallel()
 	start := time.Date(2025, 11, 5, 20, 20, 44, 0, time.UTC)
-	w := newLogWatch(start, fakeClock(start, 10*time.Second))
+	w := newLogWatch(start, fakeClock(start, 10*time.Second), contextOf(Config{}))
 	for _, l := range coldStart {
 		fmt.Fprintln(w, l)
 	}
@@ -57,7 +57,7 @@ func TestLogWatch_phases(t *testing.T) {
 func TestLogWatch_cachedStart(t *testing.T) {
 	t.Parallel()
 	start := time.Unix(1000, 0)
-	w := newLogWatch(start, fakeClock(start, time.Second))
+	w := newLogWatch(start, fakeClock(start, time.Second), testContext)
 	for _, l := range cachedStart {
 		fmt.Fprintln(w, l)
 	}
@@ -74,8 +74,8 @@ func TestLogWatch_cachedStart(t *testing.T) {
 	if got, want := strings.Join(names, " "), "loading loading_weights warmup ready"; got != want {
 		t.Errorf("phases = %q, want %q", got, want)
 	}
-	if len(findings) != 2 || findings[0].Class != schema.FailureInvalidConfig || findings[1].Class != schema.FailureInvalidConfig {
-		t.Errorf("findings = %+v, want two invalid_config warnings", findings)
+	if len(findings) != 2 || findings[0].Class != schema.FailureInvalidConfig || findings[1].Class != schema.NoteArtifactsReused {
+		t.Errorf("findings = %+v, want the typo's invalid_config and the reuse", findings)
 	}
 	if _, ok := w.cause(); ok {
 		t.Error("cause() found a fatal cause among warnings")
@@ -99,7 +99,7 @@ func TestLogWatch_lines(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			w := newLogWatch(time.Unix(0, 0), time.Now)
+			w := newLogWatch(time.Unix(0, 0), time.Now, contextOf(Config{}))
 			for _, s := range tc.writes {
 				w.Write([]byte(s))
 			}
@@ -113,7 +113,7 @@ func TestLogWatch_lines(t *testing.T) {
 
 func TestLogWatch_ring(t *testing.T) {
 	t.Parallel()
-	w := newLogWatch(time.Unix(0, 0), time.Now)
+	w := newLogWatch(time.Unix(0, 0), time.Now, contextOf(Config{}))
 	for i := range 100 {
 		fmt.Fprintf(w, "line %d\n", i)
 	}
@@ -131,7 +131,7 @@ func TestLogWatch_ring(t *testing.T) {
 
 func TestLogWatch_longLine(t *testing.T) {
 	t.Parallel()
-	w := newLogWatch(time.Unix(0, 0), time.Now)
+	w := newLogWatch(time.Unix(0, 0), time.Now, contextOf(Config{}))
 	// vLLM's "non-default args" line can be huge; the cause is found in
 	// its first 64 KiB and the rest does not become a line of its own.
 	long := "ValueError: Input len 9000 exceeds largest bucket (2048) " + strings.Repeat("x", 3*maxLineBytes)
@@ -151,7 +151,7 @@ func TestLogWatch_longLine(t *testing.T) {
 
 func TestLogWatch_findingsBounded(t *testing.T) {
 	t.Parallel()
-	w := newLogWatch(time.Unix(0, 0), time.Now)
+	w := newLogWatch(time.Unix(0, 0), time.Now, contextOf(Config{}))
 	// A crash loop repeats the same line; it is kept once.
 	for range 10 {
 		fmt.Fprintln(w, realLine(t, "k_shape"))
@@ -168,7 +168,7 @@ func TestLogWatch_findingsBounded(t *testing.T) {
 
 func TestLogWatch_notifiesOnFatal(t *testing.T) {
 	t.Parallel()
-	w := newLogWatch(time.Unix(0, 0), time.Now)
+	w := newLogWatch(time.Unix(0, 0), time.Now, contextOf(Config{}))
 	fmt.Fprintln(w, "INFO: nothing to see")
 	select {
 	case <-w.changed:
@@ -193,7 +193,7 @@ func FuzzLogWatch(f *testing.F) {
 	f.Add([]byte(strings.Repeat("é", 2000)), 1)
 	f.Fuzz(func(t *testing.T, data []byte, chunk int) {
 		start := time.Unix(0, 0)
-		w := newLogWatch(start, fakeClock(start, time.Second))
+		w := newLogWatch(start, fakeClock(start, time.Second), contextOf(Config{}))
 		if chunk <= 0 {
 			chunk = 1
 		}
@@ -240,7 +240,7 @@ func BenchmarkLogWatch(b *testing.B) {
 		buf = append(buf, l...)
 		buf = append(buf, '\n')
 	}
-	w := newLogWatch(time.Unix(0, 0), time.Now)
+	w := newLogWatch(time.Unix(0, 0), time.Now, contextOf(Config{}))
 	b.SetBytes(int64(len(buf)))
 	b.ReportAllocs()
 	for b.Loop() {

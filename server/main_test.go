@@ -59,7 +59,9 @@ func fakeConfig(t *testing.T, mode string, env ...string) Config {
 	return Config{
 		Name: "fake-" + mode,
 		Argv: []string{exe, "serve", "/models/Qwen3-Reranker-0.6B", "--served-model-name", "qwen3-reranker",
-			"--host", "127.0.0.1", "--port", strconv.Itoa(port)},
+			"--host", "127.0.0.1", "--port", strconv.Itoa(port),
+			// The profile wrote the typo of cachedStart's warning.
+			"--additional-config", `{"override_neuron_config":{"enable_buckting":true}}`},
 		// Under -race a Go program sleeps 1 s at exit unless told not to;
 		// the fake must exit within short grace periods.
 		Env:          append([]string{fakeEnv + "=" + mode, "GORACE=atexit_sleep_ms=0"}, env...),

@@ -1,8 +1,10 @@
 package server
 
 import (
+	"loadgen/loadgen/bounded"
 	"loadgen/loadgen/schema"
 
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -44,6 +46,11 @@ const (
 	metricKVCacheOld       = "vllm:gpu_cache_usage_perc"
 )
 
+// MaxMetricsBody bounds the body of one /metrics scrape. vLLM's exposition
+// is tens of KiB (histograms included); a larger one is cut off with an
+// error rather than read without end. It is fixed (README.md, "Limits").
+const MaxMetricsBody = 16 << 20
+
 // Snapshot is one parsed scrape of a server's /metrics.
 type Snapshot struct {
 	// Time is when the scrape was parsed.
@@ -71,12 +78,17 @@ func Scrape(ctx context.Context, client *http.Client, baseURL string) (*Snapshot
 	defer resp.Body.Close()
 	switch {
 	case resp.StatusCode == http.StatusNotFound:
-		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
 		return nil, ErrNoMetrics
 	case resp.StatusCode != http.StatusOK:
-		return nil, fmt.Errorf("scrape %s: %s", url, resp.Status)
+		return nil, fmt.Errorf("scrape %s: %s: %s", url, resp.Status, bounded.Quote(resp.Body, 200))
 	}
-	s, err := ParseMetrics(resp.Body)
+	// The whole body first: the parser may stop at a read error and
+	// report something else.
+	body, err := bodyLimit(req, MaxMetricsBody).ReadAll(resp.Body)
+	if err != nil {
+		return nil, fmt.Errorf("scrape %s: %w", url, err)
+	}
+	s, err := ParseMetrics(bytes.NewReader(body))
 	if err != nil {
 		return nil, fmt.Errorf("scrape %s: %w", url, err)
 	}

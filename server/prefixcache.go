@@ -3,10 +3,11 @@ package server
 import (
 	"context"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 	"time"
+
+	"loadgen/loadgen/bounded"
 )
 
 // resetClient is the HTTP client of ResetPrefixCache.
@@ -28,13 +29,12 @@ func ResetPrefixCache(ctx context.Context, baseURL string) (supported bool, err 
 		return false, fmt.Errorf("reset prefix cache: %w", err)
 	}
 	defer resp.Body.Close()
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
 	switch resp.StatusCode {
 	case http.StatusOK:
 		return true, nil
 	case http.StatusNotFound, http.StatusMethodNotAllowed:
 		return false, nil
 	default:
-		return true, fmt.Errorf("reset prefix cache: %s: %s", resp.Status, strings.TrimSpace(string(body)))
+		return true, fmt.Errorf("reset prefix cache: %s: %s", resp.Status, bounded.Quote(resp.Body, 512))
 	}
 }

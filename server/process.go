@@ -137,7 +137,7 @@ func (o *Owner) Start(ctx context.Context, cfg Config) (*Process, error) {
 		return nil, &Error{Class: schema.FailureInterrupted, Reason: "interrupted before the server was started", Err: err}
 	}
 	p.started = time.Now()
-	p.watch = newLogWatch(p.started, time.Now)
+	p.watch = newLogWatch(p.started, time.Now, contextOf(cfg))
 	if p.remote {
 		return p, nil
 	}
@@ -191,11 +191,12 @@ func (o *Owner) Start(ctx context.Context, cfg Config) (*Process, error) {
 	return p, nil
 }
 
-// envAPIKey is where vLLM reads the API key it then requires on /v1
+// EnvAPIKey is where vLLM reads the API key it then requires on /v1
 // routes.
 // source: vllm-project/vllm vllm/envs.py (VLLM_API_KEY) and
-// vllm/entrypoints/openai/api_server.py (args.api_key or envs.VLLM_API_KEY) @ v0.10.2
-const envAPIKey = "VLLM_API_KEY"
+// vllm/entrypoints/openai/api_server.py (args.api_key or envs.VLLM_API_KEY),
+// the same in v0.10.2 and v0.11.0
+const EnvAPIKey = "VLLM_API_KEY"
 
 // childEnv is a launched server's environment: loadgen's own, overridden
 // by env (exec.Cmd keeps the last value of a duplicated key). An inherited
@@ -206,7 +207,7 @@ const envAPIKey = "VLLM_API_KEY"
 func childEnv(inherited, env []string) []string {
 	out := make([]string, 0, len(inherited)+len(env))
 	for _, kv := range inherited {
-		if k, _, _ := strings.Cut(kv, "="); k != envAPIKey {
+		if k, _, _ := strings.Cut(kv, "="); k != EnvAPIKey {
 			out = append(out, kv)
 		}
 	}

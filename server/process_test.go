@@ -51,8 +51,8 @@ func TestProcess_slowStart(t *testing.T) {
 	mu.Unlock()
 
 	st := p.Startup()
-	if !st.Ready || st.ReadySeconds <= 0 || st.Version != "0.10.2" || st.CompiledArtifacts != "miss" {
-		t.Errorf("startup = ready %t after %v s, version %q, artifacts %q; want ready, >0 s, 0.10.2, miss",
+	if !st.Ready || st.ReadySeconds <= 0 || st.Version != "0.11.0" || st.CompiledArtifacts != "miss" {
+		t.Errorf("startup = ready %t after %v s, version %q, artifacts %q; want ready, >0 s, 0.11.0, miss",
 			st.Ready, st.ReadySeconds, st.Version, st.CompiledArtifacts)
 	}
 	var names []string
@@ -257,7 +257,7 @@ func TestProcess_warningsVoidTheRun(t *testing.T) {
 	if c != schema.FailureInvalidConfig {
 		t.Fatalf("Failure() = %q, want %q", c, schema.FailureInvalidConfig)
 	}
-	contains(t, "reason", reason, "{'enable_buckting': True}")
+	contains(t, "reason", reason, "enable_buckting (did you mean enable_bucketing?)")
 	st := p.Startup()
 	if st.CompiledArtifacts != "hit" || len(st.Findings) != 2 || st.Findings[0].Fatal || st.Findings[1].Fatal {
 		t.Errorf("startup = artifacts %q, findings %+v; want hit and two warnings", st.CompiledArtifacts, st.Findings)

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"loadgen/loadgen/bounded"
 	"loadgen/loadgen/schema"
 
 	"context"
@@ -27,6 +28,12 @@ const (
 	probeTimeout  = 5 * time.Second
 	progressEvery = time.Second
 )
+
+// MaxProbeBody bounds each response body of a readiness probe (GET
+// /health, /v1/models, /version): vLLM's are a few hundred bytes, and a
+// server that answers with an endless body fails the probe instead of
+// growing loadgen's memory. It is fixed (README.md, "Limits").
+const MaxProbeBody = 1 << 20
 
 // Progress is what WaitReady reports while the server starts, about once
 // a second and whenever the startup phase changes.
@@ -241,7 +248,8 @@ func apiStatus(err error) int {
 	return 0
 }
 
-// get fetches path from the server (at most 1 MiB of body).
+// get fetches path from the server (at most MaxProbeBody of body, as every
+// probe response: newProbeClient).
 func (p *Process) get(ctx context.Context, path string) (int, []byte, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, p.baseURL+path, nil)
 	if err != nil {
@@ -255,14 +263,41 @@ func (p *Process) get(ctx context.Context, path string) (int, []byte, error) {
 		return 0, nil, err
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	body, err := io.ReadAll(resp.Body)
 	return resp.StatusCode, body, err
 }
 
 // newProbeClient returns the HTTP client for readiness probes; per-request
-// timeouts come from contexts.
+// timeouts come from contexts. Every response body read through it, by
+// get or by go-openai, is bounded by MaxProbeBody.
 func newProbeClient() *http.Client {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.MaxIdleConnsPerHost = 2
-	return &http.Client{Transport: t}
+	return &http.Client{Transport: boundedBodies{base: t, max: MaxProbeBody}}
+}
+
+// boundedBodies bounds every response body read through it: past max
+// bytes, reading it fails with a *bounded.Error naming the request.
+type boundedBodies struct {
+	base *http.Transport
+	max  int64
+}
+
+// RoundTrip implements http.RoundTripper.
+func (b boundedBodies) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := b.base.RoundTrip(req)
+	if err != nil {
+		return nil, err
+	}
+	resp.Body = bodyLimit(req, b.max).ReadCloser(resp.Body)
+	return resp, nil
+}
+
+// CloseIdleConnections closes the transport's idle connections (what
+// http.Client.CloseIdleConnections calls).
+func (b boundedBodies) CloseIdleConnections() { b.base.CloseIdleConnections() }
+
+// bodyLimit is the limit of the response body of req.
+func bodyLimit(req *http.Request, max int64) bounded.Limit {
+	return bounded.Limit{What: fmt.Sprintf("the response body of %s %s", req.Method, req.URL.Path), Max: max}
 }

@@ -80,7 +80,7 @@ func BenchmarkDatasetStream(b *testing.B) {
 			b.ReportAllocs()
 			var early, late float64
 			for b.Loop() {
-				ds, err := OpenDataset(path, DatasetOptions{SearchNum: benchDocs})
+				ds, err := OpenDataset(path, "", DatasetOptions{SearchNum: benchDocs})
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -16,6 +16,9 @@ import (
 // pandas reads it as NaN.
 type csvDataset struct {
 	r       *csv.Reader
+	t       *textReader
+	br      *bufio.Reader // between t and r
+	off     int64         // input offset where the next record starts
 	name    string
 	query   int   // column of "query"
 	answers []int // column of answer_i, i < n
@@ -26,16 +29,17 @@ type csvDataset struct {
 }
 
 func newCSVDataset(t *textReader, name string, opts DatasetOptions, closers []io.Closer) (*csvDataset, error) {
-	r := csv.NewReader(bufio.NewReaderSize(t, 64<<10))
+	br := bufio.NewReaderSize(t, textBufSize)
+	r := csv.NewReader(br)
 	r.FieldsPerRecord = -1
 	r.ReuseRecord = true
-	d := &csvDataset{r: r, name: name, policy: rowPolicy{name: name, opts: opts}, closers: closers}
-	header, err := r.Read()
+	d := &csvDataset{r: r, t: t, br: br, name: name, policy: rowPolicy{name: name, opts: opts}, closers: closers}
+	header, err := d.read()
 	if err == io.EOF {
 		return nil, fmt.Errorf("%s: empty file: want a header with query, answer_0 … answer_%d", name, max(opts.SearchNum, 1)-1)
 	}
 	if err != nil {
-		return nil, d.wrap(err)
+		return nil, err
 	}
 	if err := d.readHeader(header); err != nil {
 		return nil, err
@@ -110,13 +114,13 @@ func (d *csvDataset) Next() (Query, error) {
 		return Query{}, d.done
 	}
 	for {
-		rec, err := d.r.Read()
+		rec, err := d.read()
 		if err == io.EOF {
 			d.done = d.policy.end()
 			return Query{}, d.done
 		}
 		if err != nil {
-			d.done = d.wrap(err)
+			d.done = err
 			return Query{}, d.done
 		}
 		line, _ := d.r.FieldPos(0)
@@ -144,6 +148,32 @@ func (d *csvDataset) Next() (Query, error) {
 		d.policy.next++
 		return q, nil
 	}
+}
+
+// read reads the next record and holds it to the row and field limits.
+func (d *csvDataset) read() ([]string, error) {
+	rec, err := d.r.Read()
+	if err == io.EOF {
+		return nil, io.EOF
+	}
+	if err != nil {
+		return nil, d.wrap(err)
+	}
+	line, _ := d.r.FieldPos(0)
+	end := d.r.InputOffset()
+	if end-d.off > d.t.row.Max {
+		return nil, d.t.rowError(line)
+	}
+	d.off = end
+	field := d.policy.opts.Limits.field()
+	for i, f := range rec {
+		if int64(len(f)) > field.Max {
+			line, col := d.r.FieldPos(i)
+			return nil, &DatasetError{File: d.name, Line: line, Col: col, Err: field.Err()}
+		}
+	}
+	d.t.startRow(d.br)
+	return rec, nil
 }
 
 // wrap turns reader errors into DatasetErrors.

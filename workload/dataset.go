@@ -1,6 +1,8 @@
 package workload
 
 import (
+	"bufio"
+	"bytes"
 	"compress/gzip"
 	"errors"
 	"fmt"
@@ -8,6 +10,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"loadgen/loadgen/bounded"
 )
 
 // Query is one row of a dataset: a query and its candidate documents.
@@ -40,6 +44,53 @@ const (
 	ShortRowsSkip = "skip"
 )
 
+// Limits of a dataset, the defaults of DatasetLimits. Every byte of a
+// dataset passes through them, so that no file (a row without a newline, a
+// gzip bomb) can grow memory without bound: past a limit, reading stops
+// with an error naming file:line.
+const (
+	// DefaultMaxFieldBytes bounds one field: a query or a document. A
+	// prompt holds max_length tokens of it (a few KiB), so a larger field
+	// is most likely a broken file.
+	DefaultMaxFieldBytes = 1 << 20
+	// DefaultMaxRowBytes bounds one row, line ending included: a CSV
+	// record (which may span lines inside quotes) or a JSONL line. A row
+	// is held in memory while it is read.
+	DefaultMaxRowBytes = 16 << 20
+	// DefaultMaxDecompressedBytes bounds what a gzipped dataset
+	// decompresses to: pre-flight reads the whole dataset once, and a small
+	// file must not hold an endless one.
+	DefaultMaxDecompressedBytes = 1 << 30
+)
+
+// DatasetLimits bound what a dataset may hold; zero takes the default.
+// The settings name what raises each limit in messages (a profile key), ""
+// for none.
+type DatasetLimits struct {
+	MaxField, MaxRow, MaxDecompressed             int64
+	FieldSetting, RowSetting, DecompressedSetting string
+}
+
+// field, row and decompressed are the limits in force.
+func (l DatasetLimits) field() bounded.Limit {
+	return bounded.Limit{What: "the field", Max: orDefault(l.MaxField, DefaultMaxFieldBytes), Setting: l.FieldSetting}
+}
+
+func (l DatasetLimits) row() bounded.Limit {
+	return bounded.Limit{What: "the row", Max: orDefault(l.MaxRow, DefaultMaxRowBytes), Setting: l.RowSetting}
+}
+
+func (l DatasetLimits) decompressed() bounded.Limit {
+	return bounded.Limit{What: "the decompressed dataset", Max: orDefault(l.MaxDecompressed, DefaultMaxDecompressedBytes), Setting: l.DecompressedSetting}
+}
+
+func orDefault(v, def int64) int64 {
+	if v > 0 {
+		return v
+	}
+	return def
+}
+
 // DatasetOptions say how rows become queries.
 type DatasetOptions struct {
 	// SearchNum is the number of documents per query (the offline
@@ -49,6 +100,8 @@ type DatasetOptions struct {
 	SearchNum int
 	// ShortRows is ShortRowsError (or ""), ShortRowsPad or ShortRowsSkip.
 	ShortRows string
+	// Limits bound fields, rows and decompressed size.
+	Limits DatasetLimits
 }
 
 func (o DatasetOptions) check() (DatasetOptions, error) {
@@ -88,72 +141,86 @@ const (
 	FormatJSONL = "jsonl"
 )
 
-// OpenDataset opens a dataset file; the format follows the extension: .csv
-// (the offline benchmark's query, answer_0 … answer_{n−1}) or .jsonl/.ndjson
-// ({"query", "documents", optional "relevant"}), optionally gzip-compressed
-// (.csv.gz, .jsonl.gz). The CLI resolves path relative to the profile first.
-// The header of a CSV file is read and checked here.
-func OpenDataset(path string, opts DatasetOptions) (Dataset, error) {
-	format, gz, err := FormatOf(path)
-	if err != nil {
-		return nil, err
+// OpenDataset opens a dataset file. format is FormatCSV (the offline
+// benchmark's query, answer_0 … answer_{n−1}) or FormatJSONL ({"query",
+// "documents", optional "relevant"}), or "" to take it from the extension
+// (.csv, .jsonl, .ndjson, each optionally .gz). A gzipped file is
+// recognised by its content, whatever its name. The CLI resolves path
+// relative to the profile first. The header of a CSV file is read and
+// checked here.
+func OpenDataset(path, format string, opts DatasetOptions) (Dataset, error) {
+	if format == "" {
+		var err error
+		if format, _, err = FormatOf(path); err != nil {
+			return nil, err
+		}
 	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("dataset: %w", err)
 	}
-	var r io.Reader = f
-	closers := []io.Closer{f}
-	if gz {
-		zr, err := gzip.NewReader(f)
-		if err != nil {
-			f.Close()
-			return nil, fmt.Errorf("%s: %w", path, err)
-		}
-		r = zr
-		closers = []io.Closer{zr, f}
-	}
-	ds, err := newDataset(r, path, format, opts, closers)
+	ds, err := newDataset(f, path, format, opts, []io.Closer{f})
 	if err != nil {
-		for _, c := range closers {
-			c.Close()
-		}
+		f.Close()
 		return nil, err
 	}
 	return ds, nil
 }
 
 // NewDataset reads a dataset from r, for files that are not on disk (an
-// embedded fs.FS, a test). name is used in error messages; format is
-// FormatCSV or FormatJSONL, or "" to take it from name's extension. Close
+// embedded fs.FS, a test), or that the caller reads itself. name is used in
+// error messages; format is FormatCSV or FormatJSONL, or "" to take it from
+// name's extension. Gzipped content is recognised and decompressed. Close
 // does not close r.
 func NewDataset(r io.Reader, name, format string, opts DatasetOptions) (Dataset, error) {
 	if format == "" {
-		f, gz, err := FormatOf(name)
+		f, _, err := FormatOf(name)
 		if err != nil {
 			return nil, err
-		}
-		if gz {
-			return nil, fmt.Errorf("%s: compressed input: pass the gzip reader and its format", name)
 		}
 		format = f
 	}
 	return newDataset(r, name, format, opts, nil)
 }
 
+// gzipMagic starts every gzip stream (RFC 1952). No text dataset starts
+// with it: 0x8b is not valid UTF-8 there.
+var gzipMagic = []byte{0x1f, 0x8b}
+
+// newDataset reads the dataset from r: decompressed when gzipped (up to
+// the decompressed limit), then checked as text by a textReader (UTF-8,
+// row limit), then parsed by the format's reader. closers are closed by
+// the dataset's Close.
 func newDataset(r io.Reader, name, format string, opts DatasetOptions, closers []io.Closer) (Dataset, error) {
 	opts, err := opts.check()
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	t := newTextReader(r, name)
-	switch format {
-	case FormatCSV:
-		return newCSVDataset(t, name, opts, closers)
-	case FormatJSONL:
+	if format != FormatCSV && format != FormatJSONL {
+		return nil, fmt.Errorf("%s: dataset format %q: want %q or %q", name, format, FormatCSV, FormatJSONL)
+	}
+	br := bufio.NewReaderSize(r, textBufSize)
+	r = br
+	var zr *gzip.Reader
+	if magic, _ := br.Peek(len(gzipMagic)); bytes.Equal(magic, gzipMagic) {
+		if zr, err = gzip.NewReader(br); err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		r = opts.Limits.decompressed().Reader(zr)
+		closers = append([]io.Closer{zr}, closers...)
+	}
+	t := newTextReader(r, name, opts.Limits.row())
+	if format == FormatJSONL {
 		return newJSONLDataset(t, name, opts, closers), nil
 	}
-	return nil, fmt.Errorf("%s: dataset format %q: want %q or %q", name, format, FormatCSV, FormatJSONL)
+	ds, err := newCSVDataset(t, name, opts, closers)
+	if err != nil {
+		if zr != nil {
+			zr.Close()
+		}
+		return nil, err
+	}
+	return ds, nil
 }
 
 // FormatOf maps a dataset file name to its format (FormatCSV for .csv,

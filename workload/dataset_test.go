@@ -186,7 +186,7 @@ func TestOpenDatasetGzip(t *testing.T) {
 	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	ds, err := OpenDataset(path, DatasetOptions{SearchNum: 1})
+	ds, err := OpenDataset(path, "", DatasetOptions{SearchNum: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -201,7 +201,7 @@ func TestOpenDatasetGzip(t *testing.T) {
 }
 
 func TestOpenDatasetMissing(t *testing.T) {
-	_, err := OpenDataset(filepath.Join(t.TempDir(), "none.jsonl"), DatasetOptions{})
+	_, err := OpenDataset(filepath.Join(t.TempDir(), "none.jsonl"), "", DatasetOptions{})
 	if !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("got %v, want a not-exist error", err)
 	}

@@ -11,8 +11,8 @@ import (
 
 // fuzzDataset reads data twice, whole and one byte at a time, and checks
 // that both agree and that every query is well formed.
-func fuzzDataset(t *testing.T, name string, data []byte, searchNum int, policy string) {
-	opts := DatasetOptions{SearchNum: searchNum, ShortRows: policy}
+func fuzzDataset(t *testing.T, name string, data []byte, searchNum int, policy string, limits DatasetLimits) {
+	opts := DatasetOptions{SearchNum: searchNum, ShortRows: policy, Limits: limits}
 	read := func(r io.Reader) ([]Query, string) {
 		ds, err := NewDataset(r, name, "", opts)
 		if err != nil {
@@ -63,9 +63,10 @@ func FuzzCSV(f *testing.F) {
 	f.Add([]byte("\xEF\xBB\xBFquery,answer_1,answer_0,x\r\n\"q,1\",\"b\nb\",a,z\r\nq2,,c,\n"), 2, 1)
 	f.Add([]byte("query,answer_0\nq,\xff\n"), 0, 2)
 	f.Add([]byte("query,answer_0,answer_0\n"), 1, 0)
+	f.Add([]byte("query,answer_0\nq,\"aaaaaaaaaaaa\naaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"\n"), 1, 3)
 	f.Add([]byte("query,answer_0\n\"unterminated\n"), 1, 0)
 	f.Fuzz(func(t *testing.T, data []byte, searchNum, policy int) {
-		fuzzDataset(t, "f.csv", data, searchNum%4, []string{"", ShortRowsPad, ShortRowsSkip}[abs(policy)%3])
+		fuzzDataset(t, "f.csv", data, searchNum%4, []string{"", ShortRowsPad, ShortRowsSkip}[abs(policy)%3], fuzzLimits(policy))
 	})
 }
 
@@ -76,8 +77,17 @@ func FuzzJSONL(f *testing.F) {
 	f.Add([]byte(`{"query":"q","documents":["a"],"relevant":[0,0]}`), 0, 0)
 	f.Add([]byte("{\"query\":\"\xc3\"}"), 0, 0)
 	f.Fuzz(func(t *testing.T, data []byte, searchNum, policy int) {
-		fuzzDataset(t, "f.jsonl", data, searchNum%4, []string{"", ShortRowsPad, ShortRowsSkip}[abs(policy)%3])
+		fuzzDataset(t, "f.jsonl", data, searchNum%4, []string{"", ShortRowsPad, ShortRowsSkip}[abs(policy)%3], fuzzLimits(policy))
 	})
+}
+
+// fuzzLimits picks the default limits or small ones that fuzzed rows reach,
+// so that both reads must also agree on where a limit is passed.
+func fuzzLimits(policy int) DatasetLimits {
+	if abs(policy)/3%2 == 1 {
+		return DatasetLimits{MaxField: 16, MaxRow: 48}
+	}
+	return DatasetLimits{}
 }
 
 func abs(n int) int {

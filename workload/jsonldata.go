@@ -7,13 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 )
-
-// maxLineBytes bounds one JSONL line, so that a file without newlines cannot
-// grow memory without limit.
-const maxLineBytes = 64 << 20
 
 // jsonlRow is one JSONL line. Unknown keys are ignored.
 type jsonlRow struct {
@@ -26,6 +23,7 @@ type jsonlRow struct {
 // "documents": ["...", ...], "relevant": [0, 3]} ("relevant" optional).
 // Blank lines are skipped.
 type jsonlDataset struct {
+	t       *textReader
 	r       *bufio.Reader
 	name    string
 	line    int
@@ -37,7 +35,8 @@ type jsonlDataset struct {
 
 func newJSONLDataset(t *textReader, name string, opts DatasetOptions, closers []io.Closer) *jsonlDataset {
 	return &jsonlDataset{
-		r:       bufio.NewReaderSize(t, 64<<10),
+		t:       t,
+		r:       bufio.NewReaderSize(t, textBufSize),
 		name:    name,
 		policy:  rowPolicy{name: name, opts: opts},
 		closers: closers,
@@ -45,13 +44,14 @@ func newJSONLDataset(t *textReader, name string, opts DatasetOptions, closers []
 }
 
 // readLine returns the next line without its line ending; the slice is valid
-// until the next call.
+// until the next call. A line is a row: it is held to the row limit.
 func (d *jsonlDataset) readLine() ([]byte, error) {
 	d.buf = d.buf[:0]
+	defer d.t.startRow(d.r)
 	for {
 		chunk, err := d.r.ReadSlice('\n')
-		if len(d.buf)+len(chunk) > maxLineBytes {
-			return nil, &DatasetError{File: d.name, Line: d.line + 1, Err: fmt.Errorf("line longer than %d MiB", maxLineBytes>>20)}
+		if int64(len(d.buf)+len(chunk)) > d.t.row.Max {
+			return nil, d.t.rowError(d.line + 1)
 		}
 		if err == bufio.ErrBufferFull {
 			d.buf = append(d.buf, chunk...)
@@ -123,6 +123,11 @@ func (d *jsonlDataset) next() (q Query, ok bool, err error) {
 		return q, false, d.errorf("missing \"documents\"")
 	}
 	docs := *row.Documents
+	if field := d.policy.opts.Limits.field(); int64(len(*row.Query)) > field.Max {
+		return q, false, d.errorf("query: %w", field.Err())
+	} else if i := slices.IndexFunc(docs, func(doc string) bool { return int64(len(doc)) > field.Max }); i >= 0 {
+		return q, false, d.errorf("documents[%d]: %w", i, field.Err())
+	}
 	if err := checkRelevant(row.Relevant, len(docs)); err != nil {
 		return q, false, d.errorf("relevant: %v", err)
 	}

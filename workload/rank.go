@@ -6,8 +6,9 @@ import (
 )
 
 // Rank returns document indices ordered by descending score, cut to topN
-// (topN <= 0 keeps all). Equal scores keep document order, and NaN scores
-// rank last, so the ranking is deterministic.
+// (topN <= 0 or > len(scores) keeps all). Equal scores keep document
+// order, and NaN (unscored) documents rank last, so the ranking is
+// deterministic.
 func Rank(scores []float64, topN int) []int {
 	idx := make([]int, len(scores))
 	for i := range idx {
@@ -35,39 +36,45 @@ func Rank(scores []float64, topN int) []int {
 	return idx
 }
 
-// NDCG returns the normalised discounted cumulative gain at k of a ranking
-// with binary relevance: DCG = Σ_{i<k, ranked[i] relevant} 1/log2(i+2),
-// divided by the DCG of an ideal ranking, Σ_{i<min(k,|relevant|)}
-// 1/log2(i+2). k <= 0 means len(ranked). A query with no relevant document
-// has no defined NDCG; it returns 0, and callers average NDCG and MRR over
-// the queries with at least one relevant document.
-func NDCG(ranked []int, relevant []int, k int) float64 {
-	if len(relevant) == 0 {
-		return 0
-	}
-	if k <= 0 {
-		k = len(ranked)
-	}
-	var dcg, ideal float64
-	for i := 0; i < k && i < len(ranked); i++ {
-		if slices.Contains(relevant, ranked[i]) {
-			dcg += 1 / math.Log2(float64(i+2))
+// Quality returns NDCG@topN and MRR@topN of one query, loadgen's one
+// definition of ranking quality. The documents are ranked by Rank(scores,
+// topN). Relevance is binary and relevant is a set of document indices:
+// a duplicate counts once, an index outside the documents not at all.
+//
+//	NDCG@topN = DCG / IDCG, DCG = Σ 1/log2(r+1) over the relevant documents
+//	            at 1-based rank r in the ranking, IDCG = Σ 1/log2(r+1) for
+//	            r = 1 … min(|relevant ∩ documents|, topN)
+//	MRR@topN  = 1/r of the first relevant document in the ranking, 0 if none
+//
+// ok is false when no relevant document is among the documents: the query
+// has no defined NDCG, and callers leave it out of the averages.
+func Quality(scores []float64, relevant []int, topN int) (ndcg, mrr float64, ok bool) {
+	isRel := make([]bool, len(scores))
+	hits := 0
+	for _, d := range relevant {
+		if d >= 0 && d < len(scores) && !isRel[d] {
+			isRel[d] = true
+			hits++
 		}
 	}
-	for i := 0; i < k && i < len(relevant); i++ {
-		ideal += 1 / math.Log2(float64(i+2))
+	if hits == 0 {
+		return 0, 0, false
 	}
-	return dcg / ideal
+	ranked := Rank(scores, topN)
+	var dcg, idcg float64
+	for i, d := range ranked {
+		if isRel[d] {
+			dcg += gain(i + 1)
+			if mrr == 0 {
+				mrr = 1 / float64(i+1)
+			}
+		}
+	}
+	for r := 1; r <= min(hits, len(ranked)); r++ {
+		idcg += gain(r)
+	}
+	return dcg / idcg, mrr, true
 }
 
-// MRR returns the reciprocal rank of the first relevant document in ranked
-// (1/position, 1-based), or 0 when none is ranked: a query's contribution to
-// the mean reciprocal rank.
-func MRR(ranked []int, relevant []int) float64 {
-	for i, d := range ranked {
-		if slices.Contains(relevant, d) {
-			return 1 / float64(i+1)
-		}
-	}
-	return 0
-}
+// gain is the discounted gain of a relevant document at 1-based rank r.
+func gain(r int) float64 { return 1 / math.Log2(float64(r+1)) }

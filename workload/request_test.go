@@ -145,7 +145,7 @@ func TestRerankSourceOnTheWire(t *testing.T) {
 	ctx := context.Background()
 	src, err := NewRerankSource(ctx, RerankOptions{
 		Open: func() (Dataset, error) {
-			return OpenDataset(sampleDir+"/insurance.jsonl", DatasetOptions{SearchNum: 20})
+			return OpenDataset(sampleDir+"/insurance.jsonl", "", DatasetOptions{SearchNum: 20})
 		},
 		Prompt:    PromptOptions{MaxChars: -1},
 		Request:   RequestOptions{Model: "rr", BatchSize: 8},

@@ -23,7 +23,7 @@ const (
 type RerankOptions struct {
 	// Open opens the dataset; it is called again for every cycle of a
 	// dataset too large to cache. Typically
-	// func() (Dataset, error) { return OpenDataset(path, opts) }.
+	// func() (Dataset, error) { return OpenDataset(path, "", opts) }.
 	Open func() (Dataset, error)
 	// Prompt configures prompt building and truncation.
 	Prompt PromptOptions

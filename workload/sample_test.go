@@ -123,7 +123,7 @@ func TestSampleDistribution(t *testing.T) {
 func TestSampleReads(t *testing.T) {
 	want := SampleQueries()
 	for _, format := range []string{FormatCSV, FormatJSONL} {
-		ds, err := OpenDataset(filepath.Join(sampleDir, "insurance."+format), DatasetOptions{SearchNum: SampleDocuments})
+		ds, err := OpenDataset(filepath.Join(sampleDir, "insurance."+format), "", DatasetOptions{SearchNum: SampleDocuments})
 		if err != nil {
 			t.Fatal(err)
 		}

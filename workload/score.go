@@ -17,32 +17,74 @@ const (
 
 // Scorer turns the top_logprobs of a choice's first generated token into
 // P(yes). It accepts both key forms vLLM uses: the decoded strings ("yes",
-// "no") and, with return_tokens_as_token_ids, "token_id:N".
+// "no") and, with return_tokens_as_token_ids, "token_id:N"; when both
+// forms are present the token id form wins.
+//
+// A decoder feeds it the top_logprobs entries as it reads them (Add), into
+// a TopLogprobs per token, and asks for P(yes) at the end (Score); nothing
+// is allocated.
 type Scorer struct {
-	yes, no []string
+	yesID, noID string // "token_id:N" keys
 }
 
 // NewScorer returns a Scorer for the given token ids of "yes" and "no".
 func NewScorer(yesID, noID int) Scorer {
-	return Scorer{
-		yes: []string{"token_id:" + strconv.Itoa(yesID), "yes"},
-		no:  []string{"token_id:" + strconv.Itoa(noID), "no"},
+	return Scorer{yesID: "token_id:" + strconv.Itoa(yesID), noID: "token_id:" + strconv.Itoa(noID)}
+}
+
+// The keys a Scorer reads, in order of preference for each answer.
+const (
+	keyYesID = iota
+	keyYes
+	keyNoID
+	keyNo
+	numKeys
+)
+
+// TopLogprobs holds the logprobs of the answers' keys found among one
+// token's top_logprobs. The zero value holds none.
+type TopLogprobs struct {
+	lp  [numKeys]float64
+	has [numKeys]bool
+}
+
+// Add records one top_logprobs entry in t. Keys other than the answers'
+// are ignored; a key added twice keeps its last logprob (as decoding the
+// JSON object into a map does).
+func (s Scorer) Add(t *TopLogprobs, key string, logprob float64) {
+	k := -1
+	switch key {
+	case s.yesID:
+		k = keyYesID
+	case "yes":
+		k = keyYes
+	case s.noID:
+		k = keyNoID
+	case "no":
+		k = keyNo
+	}
+	if k >= 0 {
+		t.lp[k], t.has[k] = logprob, true
 	}
 }
 
-// Score returns P(yes) = 1/(1+exp(lp_no − lp_yes)). A missing "yes" or "no"
-// counts as MissingLogprob and is reported through missingYes/missingNo.
-func (s Scorer) Score(top map[string]float64) (p float64, missingYes, missingNo bool) {
-	lpYes, okYes := lookup(top, s.yes)
-	lpNo, okNo := lookup(top, s.no)
+// Score returns P(yes) = 1/(1+exp(lp_no − lp_yes)) from t. A missing "yes"
+// or "no" counts as MissingLogprob and is reported through
+// missingYes/missingNo.
+func (s Scorer) Score(t *TopLogprobs) (p float64, missingYes, missingNo bool) {
+	lpYes, okYes := t.answer(keyYesID, keyYes)
+	lpNo, okNo := t.answer(keyNoID, keyNo)
 	return 1 / (1 + math.Exp(lpNo-lpYes)), !okYes, !okNo
 }
 
-func lookup(top map[string]float64, keys []string) (float64, bool) {
-	for _, k := range keys {
-		if v, ok := top[k]; ok {
-			return v, true
-		}
+// answer returns the logprob of an answer from its preferred key, else
+// from its other key, else MissingLogprob.
+func (t *TopLogprobs) answer(preferred, other int) (float64, bool) {
+	switch {
+	case t.has[preferred]:
+		return t.lp[preferred], true
+	case t.has[other]:
+		return t.lp[other], true
 	}
 	return MissingLogprob, false
 }

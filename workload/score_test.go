@@ -31,12 +31,33 @@ func TestScore(t *testing.T) {
 		{"token_id preferred", NewScorer(Qwen3YesID, Qwen3NoID), map[string]float64{"token_id:9693": -1, "yes": -5, "no": -1}, 0.5, false, false},
 		// ids from the profile: 1/(1+e^(−0.3+1.2)) = 1/(1+e^0.9) = 0.289050…
 		{"other ids", NewScorer(11, 12), map[string]float64{"token_id:11": -1.2, "token_id:12": -0.3, "token_id:9693": 0}, 0.28905049737499605, false, false},
+		// nothing added: both −10, 0.5
+		{"empty", NewScorer(Qwen3YesID, Qwen3NoID), nil, 0.5, true, true},
 	}
 	for _, tt := range tests {
-		p, my, mn := tt.s.Score(tt.top)
+		var top TopLogprobs
+		for k, v := range tt.top {
+			tt.s.Add(&top, k, v)
+		}
+		p, my, mn := tt.s.Score(&top)
 		if math.Abs(p-tt.want) > 1e-12 || my != tt.missYes || mn != tt.missN {
 			t.Errorf("%s: got %v (missing yes %v, no %v), want %v (%v, %v)", tt.why, p, my, mn, tt.want, tt.missYes, tt.missN)
 		}
+	}
+}
+
+// TestScorerAddLastWins checks that a key added twice keeps its last
+// logprob, and that the token id form wins whatever the order.
+func TestScorerAddLastWins(t *testing.T) {
+	s := NewScorer(Qwen3YesID, Qwen3NoID)
+	var top TopLogprobs
+	s.Add(&top, "no", -3)
+	s.Add(&top, "token_id:9693", -1)
+	s.Add(&top, "yes", -9)
+	s.Add(&top, "no", -1) // replaces −3
+	// 1/(1+e^(−1−(−1))) = 0.5: yes from token_id:9693, no from the last "no"
+	if p, my, mn := s.Score(&top); p != 0.5 || my || mn {
+		t.Errorf("got %v %v %v, want 0.5 false false", p, my, mn)
 	}
 }
 
@@ -61,33 +82,53 @@ func TestRank(t *testing.T) {
 	}
 }
 
-func TestNDCGAndMRR(t *testing.T) {
-	// log2 discounts: position 1 → 1, 2 → 1/log2(3) = 0.63093, 5 → 1/log2(6) = 0.38685.
+func TestQuality(t *testing.T) {
+	nan := math.NaN()
+	// Gains 1/log2(r+1): r=1 → 1, r=2 → 0.6309298, r=3 → 0.5, r=5 → 0.3868528.
+	// five ranks documents 3, 1, 4, 0, 2.
+	five := []float64{0.6, 0.8, 0.5, 0.9, 0.7}
 	tests := []struct {
 		why      string
-		ranked   []int
+		scores   []float64
 		relevant []int
-		k        int
+		topN     int
 		ndcg     float64
 		mrr      float64
+		ok       bool
 	}{
-		// DCG@3 = 0.63093 (doc 1 at position 2); IDCG = 1 + 0.63093 → 0.386853; first hit at 2 → 1/2.
-		{"hit at position 2", []int{3, 1, 4, 0, 2}, []int{1, 2}, 3, 0.38685280723454163, 0.5},
-		// DCG@5 adds doc 2 at position 5: (0.63093 + 0.38685) / 1.63093 = 0.624051.
-		{"hits at positions 2 and 5", []int{3, 1, 4, 0, 2}, []int{1, 2}, 5, 0.6240505200038379, 0.5},
-		{"perfect ranking", []int{2, 1, 0}, []int{2, 1}, 3, 1, 1},
-		{"k 0 means the whole ranking", []int{0, 1}, []int{1}, 0, 0.6309297535714575, 0.5},
-		{"no relevant document ranked", []int{0, 1}, []int{5}, 2, 0, 0},
-		{"unlabelled query", []int{0, 1}, nil, 2, 0, 0},
-		// More relevant documents than k: the ideal is capped at k, so a full top-k is 1.
-		{"ideal capped at k", []int{1, 2}, []int{1, 2, 3}, 2, 1, 1},
+		// Ranking 0, 1 | 2: doc 2 is third, outside the top 2. DCG 0, IDCG 1 → 0; MRR@2 0.
+		{"relevant beyond top_n", []float64{0.9, 0.8, 0.1}, []int{2}, 2, 0, 0, true},
+		// Doc 1 at rank 2: DCG 0.6309298; IDCG (2 hits) 1 + 0.6309298 → 0.3868528; MRR 1/2.
+		{"hit at rank 2 of 3", five, []int{1, 2}, 3, 0.38685280723454163, 0.5, true},
+		// Doc 2 adds rank 5: (0.6309298 + 0.3868528) / 1.6309298 = 0.6240505; MRR 1/2.
+		{"hits at ranks 2 and 5", five, []int{1, 2}, 5, 0.6240505200038379, 0.5, true},
+		// top_n 0 keeps all five: as above.
+		{"top_n 0 is all", five, []int{1, 2}, 0, 0.6240505200038379, 0.5, true},
+		// top_n beyond the documents keeps all five: as above.
+		{"top_n above n is all", five, []int{1, 2}, 9, 0.6240505200038379, 0.5, true},
+		// Labels are a set: the repeated 1 neither adds a hit nor to IDCG: as above.
+		{"duplicate labels", five, []int{1, 2, 1}, 5, 0.6240505200038379, 0.5, true},
+		// Out-of-range labels do not count: set {1}; DCG 0.6309298, IDCG 1; MRR 1/2.
+		{"out-of-range labels", five, []int{7, 1, -1}, 3, 0.6309297535714575, 0.5, true},
+		// Ranking 1, 2, 0: both relevant on top; DCG = IDCG → 1; MRR 1.
+		{"perfect", []float64{0.1, 0.9, 0.5}, []int{2, 1}, 3, 1, 1, true},
+		// Three relevant, top 2 both relevant: IDCG over min(3, 2) hits = DCG → 1; MRR 1.
+		{"ideal capped at top_n", []float64{0.9, 0.8, 0.1, 0.2}, []int{0, 1, 2}, 2, 1, 1, true},
+		// Ties keep document order: ranking 0, 1, 2; doc 2 at rank 3: 0.5 / 1; MRR 1/3.
+		{"ties by index", []float64{0.5, 0.5, 0.5}, []int{2}, 3, 0.5, 1.0 / 3, true},
+		// Unscored (NaN) ranks last: ranking 1, 2, 0; doc 0 at rank 3: 0.5; MRR 1/3.
+		{"NaN last", []float64{nan, 0.2, 0.1}, []int{0}, 0, 0.5, 1.0 / 3, true},
+		// No labels, an empty label set, labels outside the documents, no
+		// documents: no relevant document, not averaged.
+		{"unlabelled", []float64{0.5, 0.4}, nil, 2, 0, 0, false},
+		{"labelled, none relevant", []float64{0.5, 0.4}, []int{}, 2, 0, 0, false},
+		{"labels outside the documents", []float64{0.5, 0.4}, []int{2, 5}, 2, 0, 0, false},
+		{"no documents", nil, []int{0}, 2, 0, 0, false},
 	}
 	for _, tt := range tests {
-		if got := NDCG(tt.ranked, tt.relevant, tt.k); math.Abs(got-tt.ndcg) > 1e-12 {
-			t.Errorf("%s: NDCG %v, want %v", tt.why, got, tt.ndcg)
-		}
-		if got := MRR(tt.ranked, tt.relevant); got != tt.mrr {
-			t.Errorf("%s: MRR %v, want %v", tt.why, got, tt.mrr)
+		ndcg, mrr, ok := Quality(tt.scores, tt.relevant, tt.topN)
+		if math.Abs(ndcg-tt.ndcg) > 1e-12 || math.Abs(mrr-tt.mrr) > 1e-12 || ok != tt.ok {
+			t.Errorf("%s: NDCG %v MRR %v ok %v, want %v %v %v", tt.why, ndcg, mrr, ok, tt.ndcg, tt.mrr, tt.ok)
 		}
 	}
 }

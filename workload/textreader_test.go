@@ -43,7 +43,7 @@ func TestTextReader(t *testing.T) {
 		{"a rune cut by the end of the input", "a\xF0\x9F\x98", []int{8}, "a", "f:1:2: invalid UTF-8"},
 	}
 	for _, tt := range tests {
-		r := newTextReader(&chunkReader{data: []byte(tt.data), sizes: tt.sizes}, "f")
+		r := newTextReader(&chunkReader{data: []byte(tt.data), sizes: tt.sizes}, "f", DatasetLimits{}.row())
 		var out bytes.Buffer
 		buf := make([]byte, 16)
 		var err error

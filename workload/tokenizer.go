@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"net/http"
 	"strings"
@@ -15,6 +14,8 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"loadgen/loadgen/bounded"
 )
 
 // Tokenizer turns text into the served model's token ids and back. It must be
@@ -35,6 +36,13 @@ var ErrTokenizeUnsupported = errors.New("server has no tokenizer endpoint")
 
 // maxErrorBody bounds how much of an error response is quoted.
 const maxErrorBody = 512
+
+// MaxTokenizeBody bounds the response body of one /tokenize or /detokenize
+// call: the ids of a document of the largest field (1 MiB of text, a few
+// MiB of JSON numbers) fit many times over, and a server that answers with
+// an endless body fails the call instead of growing memory. It is fixed
+// (README.md, "Limits").
+const MaxTokenizeBody = 64 << 20
 
 type serverTokenizer struct {
 	client  *http.Client
@@ -112,16 +120,16 @@ func (s *serverTokenizer) post(ctx context.Context, path string, in, out any) er
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	defer resp.Body.Close()
-	data, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return fmt.Errorf("%s: reading response: %w", path, err)
-	}
 	switch resp.StatusCode {
 	case http.StatusOK:
 	case http.StatusNotFound, http.StatusMethodNotAllowed, http.StatusNotImplemented:
 		return fmt.Errorf("%s: HTTP %d: %w", path, resp.StatusCode, ErrTokenizeUnsupported)
 	default:
-		return fmt.Errorf("%s: HTTP %d: %s", path, resp.StatusCode, shorten(strings.TrimSpace(string(data)), maxErrorBody))
+		return fmt.Errorf("%s: HTTP %d: %s", path, resp.StatusCode, bounded.Quote(resp.Body, maxErrorBody))
+	}
+	data, err := bounded.Limit{What: "the response body of POST " + path, Max: MaxTokenizeBody}.ReadAll(resp.Body)
+	if err != nil {
+		return fmt.Errorf("%s: reading response: %w", path, err)
 	}
 	if err := json.Unmarshal(data, out); err != nil {
 		return fmt.Errorf("%s: decoding response: %w", path, err)

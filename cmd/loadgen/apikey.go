@@ -6,11 +6,12 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"loadgen/profiles"
+	"loadgen/server"
 )
 
 // apiKeyEnv are the environment variables --api-key falls back to, in
 // order: loadgen's own, then the one vLLM reads its key from.
-var apiKeyEnv = []string{"LOADGEN_API_KEY", profiles.EnvAPIKey}
+var apiKeyEnv = []string{"LOADGEN_API_KEY", server.EnvAPIKey}
 
 // apiKeyFlag is --api-key. It has no urfave EnvVars: a key typed on the
 // command line for a server loadgen launches is an error, while one
@@ -30,18 +31,28 @@ func apiKeyFlag() cli.Flag {
 // (loadgen.Plan refuses it for a server loadgen launches); otherwise, for
 // a server given by URL whose profile names no server.api_key_env, the
 // first of apiKeyEnv that is set; otherwise "" (the profile's own
-// server.api_key_env, if any, applies).
-func apiKey(c *cli.Context, p *profiles.Profile) string {
-	if c.IsSet("api-key") {
-		return c.String("api-key")
-	}
-	if p.Server.URL == "" || p.Server.APIKeyEnv != "" {
-		return ""
-	}
-	for _, name := range apiKeyEnv {
-		if v := os.Getenv(name); v != "" {
-			return v
+// server.api_key_env, if any, applies). A key an HTTP header cannot carry
+// (server.CheckAPIKey) is bad input, named by where it came from.
+func apiKey(c *cli.Context, p *profiles.Profile) (string, error) {
+	key, from := "", ""
+	switch {
+	case c.IsSet("api-key"):
+		key, from = c.String("api-key"), "--api-key"
+	case p.Server.URL == "" || p.Server.APIKeyEnv != "":
+		return "", nil
+	default:
+		for _, name := range apiKeyEnv {
+			if v := os.Getenv(name); v != "" {
+				key, from = v, name
+				break
+			}
 		}
 	}
-	return ""
+	if key == "" {
+		return "", nil
+	}
+	if err := server.CheckAPIKey(key); err != nil {
+		return "", usagef("%s: %w", from, err)
+	}
+	return key, nil
 }

@@ -6,14 +6,17 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"loadgen/loadgen"
 	"loadgen/server"
 )
 
 // newApp builds the CLI. All output goes to stdout/stderr so tests can
 // capture it; Run never exits the process (ExitErrHandler is a no-op and
 // main maps errors to exit codes). servers owns every server a command
-// launches, so that main can kill them all at once.
-func newApp(stdout, stderr io.Writer, servers *server.Owner) *cli.App {
+// launches, so that main can kill them all at once; hard lets main mark a
+// sweep in progress interrupted when it must exit at once (nil: nothing to
+// mark).
+func newApp(stdout, stderr io.Writer, servers *server.Owner, hard *loadgen.HardStop) *cli.App {
 	app := &cli.App{
 		Name:    "loadgen",
 		Usage:   "online load testing of vllm-neuron server configurations (Inferentia2)",
@@ -29,12 +32,13 @@ func newApp(stdout, stderr io.Writer, servers *server.Owner) *cli.App {
 			return usageErrorOf(c, err)
 		},
 		Commands: []*cli.Command{
-			sweepCommand(servers),
-			runCommand(servers),
+			sweepCommand(servers, hard),
+			runCommand(servers, hard),
 			reportCommand(),
 			compareCommand(),
 			simCommand(servers),
 			selftestCommand(servers),
+			doctorCommand(),
 		},
 	}
 	app.Action = helpOrUnknown("", func(*cli.Context) []*cli.Command { return app.Commands }, cli.ShowAppHelp)

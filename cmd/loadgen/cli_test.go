@@ -212,11 +212,11 @@ func TestBadInput(t *testing.T) {
 		// compare needs --offline PATH DIR, or two directories.
 		{"compare one directory", []string{"compare", dir}, `two results directories`},
 		// An unknown command is bad input, with a did-you-mean.
-		{"unknown command", []string{"swep"}, `^loadgen: unknown command "swep"; did you mean sweep\?; the commands are sweep, run, report, compare, sim, selftest$`},
+		{"unknown command", []string{"swep"}, `^loadgen: unknown command "swep"; did you mean sweep\?; the commands are sweep, run, report, compare, sim, selftest, doctor$`},
 		// …also as a help topic…
 		{"unknown help topic", []string{"help", "swep"}, `unknown command "swep"; did you mean sweep\?`},
 		// …and below a command that has subcommands.
-		{"unknown subcommand", []string{"sim", "serv"}, `^loadgen: sim: unknown command "serv"; did you mean serve\?; the commands are serve$`},
+		{"unknown subcommand", []string{"sim", "serv"}, `^loadgen: sim: unknown command "serv"; did you mean serve\?; the commands are serve, check-search$`},
 		// The simulator rejects flags as vLLM's argparse does (exit 2).
 		{"simulator argparse error", []string{"sim", "serve", "m", "--bogus"}, `unrecognized arguments: --bogus`},
 	} {
@@ -240,7 +240,7 @@ func TestBadInput(t *testing.T) {
 
 func TestInterspersed(t *testing.T) {
 	t.Parallel()
-	app := newApp(os.Stdout, os.Stderr, new(server.Owner))
+	app := newApp(os.Stdout, os.Stderr, new(server.Owner), nil)
 	for _, tc := range []struct {
 		name string
 		in   []string
@@ -279,5 +279,25 @@ func TestInterspersed(t *testing.T) {
 		if got := interspersed(app, tc.in); !slices.Equal(got, tc.want) {
 			t.Errorf("%s: interspersed(%q) = %q, want %q", tc.name, tc.in, got, tc.want)
 		}
+	}
+}
+
+// TestDoctorExit checks `loadgen doctor`'s exit status: 1 when a sweep
+// cannot start (no vllm, no neuron-ls on PATH), one line per finding, and
+// 2 for bad input. The findings themselves are tested in package server
+// with stand-in programs.
+func TestDoctorExit(t *testing.T) {
+	t.Parallel()
+	r := runChildEnv(t, []string{"PATH=" + t.TempDir()}, "doctor", rerankProfile)
+	if r.code != exitFailed || !strings.Contains(r.stdout, "FAIL  \"vllm\" is not in PATH") || !strings.Contains(r.stdout, "FAIL  cannot list the NeuronCores") {
+		t.Errorf("doctor without vllm: exit %d, stdout:\n%s", r.code, r.stdout)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(r.stdout), "\n") {
+		if !regexp.MustCompile(`^(ok  |note|warn|FAIL)  \S`).MatchString(line) {
+			t.Errorf("not a finding line: %q", line)
+		}
+	}
+	if r := runChildEnv(t, nil, "doctor", rerankProfile, rerankProfile); r.code != exitUsage {
+		t.Errorf("doctor with two profiles: exit %d, want %d", r.code, exitUsage)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"runtime/debug"
 	"syscall"
 
+	"loadgen/loadgen"
 	"loadgen/server"
 )
 
@@ -29,13 +30,15 @@ func main() {
 // The first SIGINT, SIGTERM or SIGHUP (an ssh session that dropped)
 // cancels the context: commands stop sending, drain, write partial results
 // and stop their server. The second kills every process group loadgen
-// started, at once, and exits 130. SIGPIPE (`loadgen … | tee log` after tee
+// started, at once, marks the sweep in progress interrupted in its
+// manifest (loadgen.HardStop), and exits 130. SIGPIPE (`loadgen … | tee log` after tee
 // died) is caught so that a write to a closed pipe fails instead of killing
 // loadgen before it has cleaned up.
 func run(args []string, stdout, stderr io.Writer) (code int) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	servers := new(server.Owner)
+	hard := new(loadgen.HardStop)
 
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
@@ -55,6 +58,11 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 			}
 			fmt.Fprintf(stderr, "loadgen: %s again: killing the server process group\n", s)
 			servers.KillAll()
+			// The servers are gone; the record of the sweep must not say
+			// it still runs.
+			for _, line := range hard.Now() {
+				fmt.Fprintf(stderr, "loadgen: %s\n", line)
+			}
 			os.Exit(exitInterrupted)
 		}
 	}()
@@ -71,7 +79,7 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 		}
 	}()
 
-	app := newApp(stdout, stderr, servers)
+	app := newApp(stdout, stderr, servers, hard)
 	err := app.RunContext(ctx, interspersed(app, args))
 	return exitCode(ctx, err, stderr)
 }

@@ -58,7 +58,7 @@ func TestMain(m *testing.M) {
 // flagEnvVars lists every environment variable a flag of loadgen reads.
 func flagEnvVars() []string {
 	names := append([]string{}, apiKeyEnv...)
-	for _, c := range newApp(io.Discard, io.Discard, new(server.Owner)).Commands {
+	for _, c := range newApp(io.Discard, io.Discard, new(server.Owner), nil).Commands {
 		for _, f := range c.Flags {
 			if ef, ok := f.(interface{ GetEnvVars() []string }); ok {
 				names = append(names, ef.GetEnvVars()...)

@@ -20,7 +20,7 @@ import (
 	"loadgen/workload"
 )
 
-func runCommand(servers *server.Owner) *cli.Command {
+func runCommand(servers *server.Owner, hard *loadgen.HardStop) *cli.Command {
 	return &cli.Command{
 		Name:  "run",
 		Usage: "run one load phase against a server (--url) or the simulator (--simulate)",
@@ -55,11 +55,11 @@ func runCommand(servers *server.Owner) *cli.Command {
 			&cli.BoolFlag{Name: "requests-log", Usage: "write every request to requests.jsonl (needs --out)"},
 			apiKeyFlag(),
 		}, simFlags()...),
-		Action: func(c *cli.Context) error { return runAction(c, servers) },
+		Action: func(c *cli.Context) error { return runAction(c, servers, hard) },
 	}
 }
 
-func runAction(c *cli.Context, servers *server.Owner) error {
+func runAction(c *cli.Context, servers *server.Owner, hard *loadgen.HardStop) error {
 	if c.NArg() > 0 {
 		return usagef("run: unexpected argument %q (all settings are flags)", c.Args().First())
 	}
@@ -84,6 +84,10 @@ func runAction(c *cli.Context, servers *server.Owner) error {
 		temp = true
 		defer os.RemoveAll(out)
 	}
+	key, err := apiKey(c, p)
+	if err != nil {
+		return err
+	}
 	config := c.String("config")
 	o := loadgen.Options{
 		Profile:     p,
@@ -94,7 +98,8 @@ func runAction(c *cli.Context, servers *server.Owner) error {
 		Progress:    c.App.ErrWriter,
 		Version:     version,
 		Servers:     servers,
-		APIKey:      apiKey(c, p),
+		HardStop:    hard,
+		APIKey:      key,
 	}
 	if config != "" {
 		o.Only = []string{config}

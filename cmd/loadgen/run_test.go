@@ -202,6 +202,25 @@ func TestRunRemoteAPIKeyEnv(t *testing.T) {
 			assertNoSecret(t, key, r, filepath.Join(dir, "out"))
 		})
 	}
+	// A key with a control character (the newline of `cat keyfile`)
+	// would fail every probe until the ready timeout: refused at once,
+	// naming where it came from and not the key.
+	for _, env := range apiKeyEnv {
+		t.Run(env+" with a newline", func(t *testing.T) {
+			t.Setenv(env, key+"\n")
+			before := completions.Load()
+			r := runCLI(t, remoteRunArgs(t, srv.URL, t.TempDir())...)
+			if r.code != exitUsage || !strings.Contains(r.stderr, env+`: the API key contains a control character (a newline "\n"`) || completions.Load() != before {
+				t.Errorf("exit %d, want 2 naming %s\n%s", r.code, env, r.stderr)
+			}
+			assertNoSecret(t, key, r, t.TempDir())
+		})
+	}
+	r := runCLI(t, append(remoteRunArgs(t, srv.URL, t.TempDir()), "--api-key", key+"\r\n")...)
+	if r.code != exitUsage || !strings.Contains(r.stderr, `--api-key: the API key contains a control character (a carriage return`) {
+		t.Errorf("--api-key with CRLF: exit %d, want 2\n%s", r.code, r.stderr)
+	}
+	assertNoSecret(t, key, r, t.TempDir())
 	// A launched server takes no key from the environment (a vLLM host
 	// often exports VLLM_API_KEY): the simulated run still works.
 	t.Setenv("VLLM_API_KEY", key)
@@ -318,6 +337,10 @@ func TestRunPhaseRules(t *testing.T) {
 		{"zero burstiness", []string{"--arrival", "gamma", "--rate", "5", "--burstiness", "0", "--queries", "3"}, "--burstiness: must be positive (below 1 is burstier than poisson, above 1 more regular), got 0"},
 		{"negative warmup", []string{"--warmup", "-1", "--queries", "2"}, "--warmup: must not be negative, got -1"},
 		{"zero request timeout", []string{"--request-timeout", "0s", "--queries", "2"}, "--request-timeout: must be positive (default 5m0s)"},
+		// More arrivals than one phase may plan: refused before anything
+		// is scheduled (it used to spin a core for minutes).
+		{"absurd queries", []string{"--queries", "1000000000000"}, "--queries: 1000000000000 queries (and 0 warmup) are more than 1000000000, loadgen's bound for one phase: is --queries 1000000000000 a typo?"},
+		{"absurd rate for a duration", []string{"--rate", "1000000", "--duration", "1000h"}, "--duration: 1000h0m0s at 1e+06 queries/s plans about 3.6e+12 arrivals, more than 1000000000, loadgen's bound for one phase: shorten --duration or lower the rate"},
 		// A synthetic workload has no dataset to make one pass over.
 		{"one pass over synthetic", []string{"--profile", "shipped:generate", "--arrival", "sync"}, "a sync phase without --queries or --duration makes one pass over the dataset, and a synthetic workload has none: set --queries or --duration"},
 	} {
@@ -370,7 +393,7 @@ func TestRunPhaseMatchesProfile(t *testing.T) {
 			}
 			fromProfile := p.Load[0]
 			var fromFlags profiles.Phase
-			app := &cli.App{Flags: runCommand(nil).Flags, Writer: io.Discard, ErrWriter: io.Discard,
+			app := &cli.App{Flags: runCommand(nil, nil).Flags, Writer: io.Discard, ErrWriter: io.Discard,
 				Action: func(c *cli.Context) (err error) { fromFlags, err = runPhase(c, p); return err }}
 			inProcess.Lock() // urfave/cli's help flag is global
 			err = app.Run(append([]string{"run"}, tc.flags...))

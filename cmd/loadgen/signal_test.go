@@ -155,7 +155,66 @@ load:
 	if strings.Contains(r.stdout, "sweep interrupted") {
 		t.Errorf("the graceful path finished, so the second signal was not what ended loadgen:\n%s", r.stdout)
 	}
+	// The record on disk does not say "running" for a sweep that is gone,
+	// and no lock or temporary file is left behind.
+	if !strings.Contains(r.stderr, "loadgen: results: "+out+" (marked interrupted;") || !strings.Contains(r.stderr, "loadgen sweep --resume "+out) {
+		t.Errorf("stderr does not say where the results are and how to continue:\n%s", r.stderr)
+	}
+	m, err := schema.ReadManifest(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cs := m.Config("slow"); m.Status != schema.SweepInterrupted || m.EndedAt.IsZero() || cs.Status != schema.StatusInterrupted ||
+		cs.Phase("poisson-100").Status != schema.StatusInterrupted || !strings.Contains(cs.Reason, "killed by a second interrupt") {
+		t.Errorf("manifest after the second interrupt: sweep %q (ended %v), config %+v", m.Status, m.EndedAt, cs)
+	}
+	if _, err := os.Stat(filepath.Join(out, schema.LockFile)); !os.IsNotExist(err) {
+		t.Errorf("lock file left behind: %v", err)
+	}
 	// SIGKILL is delivered asynchronously; the orphaned simulator is gone
 	// (or a zombie) within moments.
 	servertest.WaitFor(t, 30*time.Second, "the simulator to die", func() bool { return !server.ProcessAlive(pid) && !server.GroupAlive(pid) })
+}
+
+// TestSweepResumeWhileRunning: `sweep --resume DIR` while the sweep that
+// writes DIR still runs is refused (exit 2) naming that sweep's pid, and
+// writes nothing; the running sweep is unaffected.
+func TestSweepResumeWhileRunning(t *testing.T) {
+	t.Parallel()
+	profile := servertest.WriteProfile(t, "busy", `configs:
+  - name: slow
+    enable_prefix_caching: false
+    pa_num_blocks: 2
+    env:
+      LOADGEN_SIM_SLOW_RATE: "1"
+      LOADGEN_SIM_SLOW_FACTOR: "100000"
+load:
+  - arrival: poisson
+    rate: 100
+    queries: 1000
+    seed: 1
+`)
+	out := filepath.Join(t.TempDir(), "out")
+	c := startChild(t, append([]string{"sweep", profile, "--out", out, "--port", strconv.Itoa(ports.Free(t)), "--drain", "1s"}, simArgs...)...)
+	servertest.WaitFor(t, time.Minute, "the phase to run", func() bool { return phaseRunning(out, "slow", "poisson-100") })
+	want := "is in use by another loadgen (pid " + strconv.Itoa(c.cmd.Process.Pid) + ")"
+	for _, args := range [][]string{
+		append([]string{"sweep", "--resume", out, "--port", strconv.Itoa(ports.Free(t))}, simArgs...),
+		append([]string{"sweep", profile, "--out", out, "--port", strconv.Itoa(ports.Free(t))}, simArgs...),
+		{"report", out},
+	} {
+		r := runCLI(t, args...)
+		if r.code != exitUsage || !strings.Contains(r.stderr, want) {
+			t.Errorf("loadgen %s: exit %d, want 2 saying %q:\n%s", strings.Join(args[:2], " "), r.code, want, r.stderr)
+		}
+	}
+	if !phaseRunning(out, "slow", "poisson-100") {
+		t.Error("a refused command changed the running sweep's record")
+	}
+	if err := c.cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	if r := c.wait(t, time.Minute); r.code != exitInterrupted {
+		t.Errorf("the running sweep: exit %d, want 130", r.code)
+	}
 }

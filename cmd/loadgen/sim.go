@@ -1,10 +1,13 @@
 package main
 
 import (
+	"strings"
+
 	"github.com/urfave/cli/v2"
 
 	"loadgen/loadgen"
 	"loadgen/server"
+	"loadgen/server/neuron"
 	"loadgen/server/sim"
 )
 
@@ -35,6 +38,7 @@ func simFlags() []cli.Flag {
 		&cli.Float64Flag{Name: "sim-speed", Value: loadgen.DefaultSimSpeed, Usage: "with --simulate: divide all simulated time (1 = calibrated real time; other values scale the results too)", EnvVars: envVars("sim-speed")},
 		&cli.Float64Flag{Name: "sim-startup-speed", Value: loadgen.DefaultSimStartupSpeed, Usage: "with --simulate: further divide the simulated startup and compile only", EnvVars: envVars("sim-startup-speed")},
 		&cli.Int64Flag{Name: "sim-seed", Usage: "with --simulate: seed of the simulator's jitter", EnvVars: envVars("sim-seed")},
+		&cli.StringFlag{Name: "sim-stack", Usage: "with --simulate: the vllm-neuron `STACK` to simulate (" + strings.Join(neuron.Names(), ", ") + ")", DefaultText: "the profile's server.stack, else " + neuron.DefaultName, EnvVars: envVars("sim-stack")},
 	}
 }
 
@@ -43,5 +47,6 @@ func simOptions(c *cli.Context) loadgen.SimOptions {
 		Speed:        c.Float64("sim-speed"),
 		StartupSpeed: c.Float64("sim-startup-speed"),
 		Seed:         c.Int64("sim-seed"),
+		Stack:        c.String("sim-stack"),
 	}
 }

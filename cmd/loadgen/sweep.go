@@ -5,17 +5,17 @@ import (
 
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/urfave/cli/v2"
 
 	"loadgen/loadgen"
-	"loadgen/loadgen/report"
 	"loadgen/profiles"
 	"loadgen/server"
 )
 
-func sweepCommand(servers *server.Owner) *cli.Command {
+func sweepCommand(servers *server.Owner, hard *loadgen.HardStop) *cli.Command {
 	return &cli.Command{
 		Name:      "sweep",
 		Usage:     "run every configuration of a profile and write a ranked report",
@@ -48,6 +48,7 @@ func sweepCommand(servers *server.Owner) *cli.Command {
 				Progress:    c.App.ErrWriter,
 				Version:     version,
 				Servers:     servers,
+				HardStop:    hard,
 			}
 			if c.IsSet("only") {
 				only, err := splitList("only", c.String("only"), nil) // the plan checks the names
@@ -74,7 +75,10 @@ func sweepCommand(servers *server.Owner) *cli.Command {
 			if err != nil {
 				return asUsage(err)
 			}
-			o.Profile, o.APIKey = p, apiKey(c, p)
+			if o.APIKey, err = apiKey(c, p); err != nil {
+				return err
+			}
+			o.Profile = p
 			if c.Bool("dry-run") {
 				// The plan, then the very pre-flight the sweep runs.
 				if err := loadgen.DryRun(o, c.App.Writer); errors.Is(err, loadgen.ErrBadInput) {
@@ -95,7 +99,7 @@ func sweepCommand(servers *server.Owner) *cli.Command {
 				return asUsage(err)
 			}
 			if out != nil {
-				printOutcome(c, out)
+				printOutcome(c.App.Writer, c.App.ErrWriter, out)
 			}
 			if err != nil {
 				return err
@@ -103,7 +107,7 @@ func sweepCommand(servers *server.Owner) *cli.Command {
 			switch {
 			case out.Interrupted:
 				return silentError{exitInterrupted}
-			case out.Failed > 0:
+			case out.Failed > 0 || len(out.WriteErrors) > 0:
 				return silentError{exitFailed}
 			}
 			return nil
@@ -123,15 +127,20 @@ func loadProfile(path string) (*profiles.Profile, error) {
 	return profiles.Load(path)
 }
 
-// printOutcome tells the user where the results are and how the sweep went.
-func printOutcome(c *cli.Context, out *loadgen.Outcome) {
-	w := c.App.Writer
+// printOutcome tells the user how the sweep went and where its results
+// are, from what the sweep holds (out.Sweep: a failed write may have kept
+// manifest.json behind it), claiming only what exists: the last line names
+// the report only when it was written.
+func printOutcome(w, errw io.Writer, out *loadgen.Outcome) {
 	for _, p := range out.Problems {
-		fmt.Fprintf(c.App.ErrWriter, "loadgen: results: %s\n", p)
+		fmt.Fprintf(errw, "loadgen: results: %s\n", p)
 	}
-	if sw, err := report.Load(out.Dir); err == nil {
+	for _, f := range out.WriteErrors {
+		fmt.Fprintf(errw, "loadgen: WRITE FAILED: %s\n", f)
+	}
+	if out.Sweep != nil {
 		fmt.Fprintln(w)
-		_ = sw.Summary().WriteRanking(w)
+		_ = out.Sweep.Summary().WriteRanking(w)
 	}
 	state := "done"
 	if out.Interrupted {
@@ -141,8 +150,14 @@ func printOutcome(c *cli.Context, out *loadgen.Outcome) {
 	if out.InterruptedConfigs > 0 {
 		counts += fmt.Sprintf(", %d interrupted", out.InterruptedConfigs)
 	}
-	fmt.Fprintf(w, "\nsweep %s: %s, %d not run — report: %s/summary.md (and report.html)\n",
-		state, counts, out.Skipped, out.Dir)
+	where := fmt.Sprintf("report: %s (and report.html)", out.Report)
+	if out.Report == "" {
+		where = fmt.Sprintf("no report was written (results in %s; render it with: loadgen report %s)", out.Dir, out.Dir)
+	}
+	if n := len(out.WriteErrors); n > 0 {
+		where += fmt.Sprintf("; %d file(s) could not be written, see above", n)
+	}
+	fmt.Fprintf(w, "\nsweep %s: %s, %d not run — %s\n", state, counts, out.Skipped, where)
 	if out.Interrupted {
 		fmt.Fprintf(w, "continue it with: loadgen sweep --resume %s\n", out.Dir)
 	}

@@ -93,28 +93,55 @@ func TestSweepCommand(t *testing.T) {
 		}
 	})
 
-	t.Run("report --check damaged", func(t *testing.T) {
-		dir := copyDir(t, out)
-		phase := filepath.Join(dir, schema.PhaseFile("cache_off-bucketing_on", "sync"))
-		b, err := os.ReadFile(phase)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(phase, b[:len(b)/2], 0o644); err != nil {
-			t.Fatal(err)
-		}
-		r := runCLI(t, "report", "--check", dir)
-		if r.code != exitFailed {
-			t.Errorf("report --check on a truncated phase result: exit %d, want 1", r.code)
-		}
-		if !strings.Contains(r.stderr, "config cache_off-bucketing_on phase sync") || !strings.Contains(r.stderr, "report --check: 1 problem(s)") {
-			t.Errorf("stderr does not name the damaged file:\n%s", r.stderr)
-		}
-		// Without --check the report is still rendered from the rest.
-		if r := runCLI(t, "report", dir); r.code != exitOK {
-			t.Errorf("report without --check on damaged results: exit %d", r.code)
-		}
-	})
+	// report --check holds every stored file to what the records claim:
+	// each damage exits 1 and names the file; without --check the report
+	// is still rendered from the rest (a corrupt manifest aside: nothing
+	// can be rendered without it).
+	const cfg = "cache_off-bucketing_on"
+	for _, tc := range []struct {
+		name   string
+		file   string // relative to the config's directory; "" the results directory's manifest
+		damage string // the new content; "" removes the file
+		want   string
+	}{
+		{"truncated phase result", "sync.json", "{\"schema_version\": 1, \"phase\":", "config " + cfg + " phase sync: "},
+		{"missing hlog", "sync.hlog", "", "config " + cfg + " phase sync: sync.hlog is missing"},
+		{"garbage hlog", "sync.hlog", "garbage\n", "config " + cfg + " phase sync: sync.hlog holds 0 ttft values, the phase result "},
+		{"missing scores", "sync.scores.jsonl", "", "config " + cfg + " phase sync: sync.scores.jsonl is missing"},
+		{"garbage scores", "sync.scores.jsonl", "garbage\n", "sync.scores.jsonl:1: not a score record"},
+		{"missing startup", "startup.json", "", "config " + cfg + ": " + cfg + "/startup.json is missing"},
+		{"corrupt manifest", "", "{", "results cannot be read: read manifest"},
+	} {
+		t.Run("report --check "+tc.name, func(t *testing.T) {
+			dir := copyDir(t, out)
+			path := filepath.Join(dir, cfg, tc.file)
+			if tc.file == "" {
+				path = filepath.Join(dir, schema.ManifestFile)
+			}
+			var err error
+			if tc.damage == "" {
+				err = os.Remove(path)
+			} else {
+				err = os.WriteFile(path, []byte(tc.damage), 0o644)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := runCLI(t, "report", "--check", dir)
+			if r.code != exitFailed || !strings.Contains(r.stderr, tc.want) {
+				t.Errorf("exit %d, want 1 naming %q:\n%s", r.code, tc.want, r.stderr)
+			}
+			if tc.file == "" {
+				return
+			}
+			if !strings.Contains(r.stderr, "report --check: 1 problem(s)") {
+				t.Errorf("want exactly one problem:\n%s", r.stderr)
+			}
+			if r := runCLI(t, "report", dir); r.code != exitOK {
+				t.Errorf("report without --check: exit %d\n%s", r.code, r.stderr)
+			}
+		})
+	}
 
 	t.Run("compare --offline", func(t *testing.T) {
 		r := runCLI(t, "compare", "--offline", "../../testdata/offline-inf2-xlarge", out)
@@ -278,8 +305,45 @@ func writeStaleArtifacts(t *testing.T, dir string) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	marker := `{"config_hash":"stale","neuron_config":{"is_block_kv_layout":true,"is_prefix_caching":false,"context_encoding_buckets":[1024],"token_generation_buckets":[1024]}}`
+	marker := `{"config_hash":"stale","neuron_config":{"is_block_kv_layout":true,"is_prefix_caching":false,"buckets":{"context_encoding":[1024],"token_generation":[1024]}}}`
 	if err := os.WriteFile(filepath.Join(dir, "loadgen-sim-artifacts.json"), []byte(marker), 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestPrintOutcome: the last line claims only what exists — the report
+// when it was written, else where the results are and how to render them
+// — and every failed write is listed.
+func TestPrintOutcome(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		out  loadgen.Outcome
+		want []string // in stdout, then "!" + what must not be there
+		errs []string // in stderr
+	}{
+		// A sweep whose report was written names it.
+		{"report", loadgen.Outcome{Dir: "res", Passed: 2, Report: "res/summary.md"},
+			[]string{"sweep done: 2 passed, 0 failed, 0 not run — report: res/summary.md (and report.html)"}, nil},
+		// A full disk: no report, the failed writes listed.
+		{"no report", loadgen.Outcome{Dir: "res", Failed: 1, WriteErrors: []string{"manifest.json: 3 write(s) failed (no space left on device)"}},
+			[]string{"sweep done: 0 passed, 1 failed, 0 not run — no report was written (results in res; render it with: loadgen report res); 1 file(s) could not be written, see above", "!summary.md"},
+			[]string{"loadgen: WRITE FAILED: manifest.json: 3 write(s) failed (no space left on device)"}},
+	} {
+		var stdout, stderr strings.Builder
+		printOutcome(&stdout, &stderr, &tc.out)
+		for _, w := range tc.want {
+			if no, ok := strings.CutPrefix(w, "!"); ok {
+				if strings.Contains(stdout.String(), no) {
+					t.Errorf("%s: stdout claims %q:\n%s", tc.name, no, stdout.String())
+				}
+			} else if !strings.Contains(stdout.String(), w) {
+				t.Errorf("%s: stdout lacks %q:\n%s", tc.name, w, stdout.String())
+			}
+		}
+		for _, e := range tc.errs {
+			if !strings.Contains(stderr.String(), e) {
+				t.Errorf("%s: stderr lacks %q:\n%s", tc.name, e, stderr.String())
+			}
+		}
 	}
 }

@@ -1,334 +1,201 @@
 package engine
 
 import (
-	"encoding/json"
-	"errors"
-	"fmt"
+	"loadgen/loadgen/jsonscan"
+	"loadgen/workload"
 )
 
-// chunk is what the client needs from one completions stream chunk. It is
-// filled by a small hand-written scanner instead of encoding/json: the hot
-// path reads only the top-level keys "choices" (how many, and each choice's
-// "index"), "usage" (prompt_tokens, completion_tokens) and "error", and skips
-// every other value without decoding it. Fuzzing checks it against
-// encoding/json on valid input.
+// chunk is what the client needs from one completions stream chunk, read
+// in one pass by a jsonscan.Scanner without building any value: the
+// top-level keys "choices" (each choice's "index" and, when scoring, the
+// yes/no entries of its first token's top_logprobs), "usage"
+// (prompt_tokens, completion_tokens) and "error". Every other value is
+// skipped (its syntax checked). It accepts what encoding/json accepts; keys
+// match exactly and the last duplicate wins (FuzzChunkParse checks this).
 type chunk struct {
-	// indices holds each choice's "index" (its position when absent);
-	// len(indices) is the number of choices.
-	indices []int
-	// choices is the raw "choices" array (nil when absent or null).
-	choices []byte
+	// choices holds one entry per choice, in order.
+	choices []choice
 	// usage is set when "usage" is a non-null object.
 	usage                          bool
 	promptTokens, completionTokens int64
-	// errRaw is the raw "error" value when present and not null.
+	// errRaw is the raw "error" value when present and not null; it
+	// aliases the parsed bytes.
 	errRaw []byte
+
+	s jsonscan.Scanner
 }
 
-var (
-	errTruncated = errors.New("truncated JSON")
-	errSyntax    = errors.New("malformed JSON")
+// choice is one element of "choices".
+type choice struct {
+	// index is the choice's "index" (its position when absent or null).
+	index int
+	// scored is set when its logprobs.top_logprobs has a first element
+	// that is an object; top holds that element's yes/no entries.
+	scored bool
+	top    workload.TopLogprobs
+	// err is a JSON type error in the choice or its logprobs (read only
+	// when scoring): a choice that is not an object, logprobs that are not
+	// an object, top_logprobs that are not a list of objects of numbers.
+	err error
+}
+
+// Field names of type errors.
+const (
+	fieldChoice      = "choices[]"
+	fieldIndex       = "choices[].index"
+	fieldLogprobs    = "choices[].logprobs"
+	fieldTopLogprobs = "choices[].logprobs.top_logprobs"
+	fieldTopEntry    = "choices[].logprobs.top_logprobs[]"
+	fieldTopLogprob  = "choices[].logprobs.top_logprobs[] value"
 )
 
-// parse fills c from one JSON object. Slices alias b.
-func (c *chunk) parse(b []byte) error {
-	c.indices, c.choices, c.usage, c.promptTokens, c.completionTokens, c.errRaw =
-		c.indices[:0], nil, false, 0, 0, nil
-	i, err := walkObject(b, skipWS(b, 0), func(key []byte, b []byte, i int) (int, error) {
-		switch string(key) {
-		case "choices":
-			return c.parseChoices(b, i)
-		case "usage":
-			return c.parseUsage(b, i)
-		case "error":
-			j, err := skipValue(b, i)
-			if err != nil {
-				return j, err
+// parse fills c from one JSON object. With a scorer it also reads every
+// choice's first-token top_logprobs; without one, logprobs are skipped.
+func (c *chunk) parse(b []byte, sc *workload.Scorer) error {
+	c.choices, c.usage, c.promptTokens, c.completionTokens, c.errRaw = c.choices[:0], false, 0, 0, nil
+	s := &c.s
+	return s.Decode(b, func() error {
+		return s.Object("chunk", func(key string) error {
+			switch key {
+			case "choices":
+				return c.readChoices(sc)
+			case "usage":
+				return c.readUsage()
+			case "error":
+				raw, err := s.Raw()
+				c.errRaw = nil
+				if string(raw) != "null" {
+					c.errRaw = raw
+				}
+				return err
 			}
-			c.errRaw = nil
-			if !isNull(b[i:j]) {
-				c.errRaw = b[i:j]
-			}
-			return j, nil
-		}
-		return skipValue(b, i)
+			return s.Skip()
+		})
 	})
-	if err != nil {
-		return err
-	}
-	if i = skipWS(b, i); i != len(b) {
-		return fmt.Errorf("%w: data after the object", errSyntax)
+}
+
+// choiceErr returns the first choice's type error, if any.
+func (c *chunk) choiceErr() error {
+	for i := range c.choices {
+		if err := c.choices[i].err; err != nil {
+			return err
+		}
 	}
 	return nil
 }
 
-func (c *chunk) parseChoices(b []byte, i int) (int, error) {
-	c.indices, c.choices = c.indices[:0], nil
-	if isNullAt(b, i) {
-		return i + 4, nil
+func (c *chunk) readChoices(sc *workload.Scorer) error {
+	s := &c.s
+	c.choices = c.choices[:0]
+	if s.Null() {
+		return nil
 	}
-	if i >= len(b) || b[i] != '[' {
-		return i, fmt.Errorf("%w: choices is not an array", errSyntax)
-	}
-	start := i
-	i = skipWS(b, i+1)
-	if i < len(b) && b[i] == ']' {
-		c.choices = b[start : i+1]
-		return i + 1, nil
-	}
-	for {
-		pos := len(c.indices)
-		idx := pos
-		var err error
-		if i < len(b) && b[i] == '{' {
-			i, err = walkObject(b, i, func(key []byte, b []byte, i int) (int, error) {
-				if string(key) != "index" {
-					return skipValue(b, i)
+	return s.Array("choices", func(pos int) error {
+		c.choices = append(c.choices, choice{index: pos})
+		ch := &c.choices[pos]
+		if s.Null() {
+			return nil // no index, no logprobs
+		}
+		if s.Peek() != '{' {
+			if sc == nil {
+				return s.Skip()
+			}
+			return ch.note(s.Mismatch(fieldChoice, "object"))
+		}
+		return s.Object(fieldChoice, func(key string) error {
+			switch key {
+			case "index":
+				ch.index = pos
+				if s.Null() {
+					return nil
 				}
-				if isNullAt(b, i) {
-					idx = pos
-					return i + 4, nil
+				n, err := s.Int(fieldIndex)
+				ch.index = n
+				return err
+			case "logprobs":
+				if sc != nil {
+					ch.err = nil
+					return ch.note(ch.readLogprobs(s, sc))
 				}
-				v, j, err := parseInt(b, i)
-				idx = int(v)
-				return j, err
-			})
-		} else {
-			i, err = skipValue(b, i)
-		}
-		if err != nil {
-			return i, err
-		}
-		c.indices = append(c.indices, idx)
-		i = skipWS(b, i)
-		if i >= len(b) {
-			return i, errTruncated
-		}
-		switch b[i] {
-		case ',':
-			i = skipWS(b, i+1)
-		case ']':
-			c.choices = b[start : i+1]
-			return i + 1, nil
-		default:
-			return i, fmt.Errorf("%w: in choices", errSyntax)
-		}
-	}
+			}
+			return s.Skip()
+		})
+	})
 }
 
-func (c *chunk) parseUsage(b []byte, i int) (int, error) {
+// readLogprobs reads a choice's "logprobs": the entries of the first
+// top_logprobs element, and the types of all of them.
+func (ch *choice) readLogprobs(s *jsonscan.Scanner, sc *workload.Scorer) error {
+	ch.scored, ch.top = false, workload.TopLogprobs{}
+	if s.Null() {
+		return nil
+	}
+	return s.Object(fieldLogprobs, func(key string) error {
+		if key != "top_logprobs" {
+			return s.Skip()
+		}
+		ch.scored, ch.top, ch.err = false, workload.TopLogprobs{}, nil
+		if s.Null() {
+			return nil
+		}
+		return ch.note(s.Array(fieldTopLogprobs, func(i int) error {
+			if s.Null() {
+				return nil
+			}
+			first := i == 0 && s.Peek() == '{'
+			ch.scored = ch.scored || first
+			return s.Object(fieldTopEntry, func(key string) error {
+				var lp float64 // null decodes as 0, as into a map[string]float64
+				if !s.Null() {
+					var err error
+					if lp, err = s.Float(fieldTopLogprob); err != nil {
+						return err
+					}
+				}
+				if first {
+					sc.Add(&ch.top, key, lp)
+				}
+				return nil
+			})
+		}))
+	})
+}
+
+// note keeps the first type error of the choice's current logprobs and
+// lets the scan go on; a syntax error stops it.
+func (ch *choice) note(err error) error {
+	if _, ok := err.(*jsonscan.TypeError); ok {
+		if ch.err == nil {
+			ch.err = err
+		}
+		return nil
+	}
+	return err
+}
+
+func (c *chunk) readUsage() error {
+	s := &c.s
 	c.usage, c.promptTokens, c.completionTokens = false, 0, 0
-	if isNullAt(b, i) {
-		return i + 4, nil
+	if s.Null() {
+		return nil
 	}
-	if i >= len(b) || b[i] != '{' {
-		return i, fmt.Errorf("%w: usage is not an object", errSyntax)
-	}
-	c.usage = true
-	return walkObject(b, i, func(key []byte, b []byte, i int) (int, error) {
+	c.usage = s.Peek() == '{'
+	return s.Object("usage", func(key string) error {
 		var dst *int64
-		switch string(key) {
+		switch key {
 		case "prompt_tokens":
 			dst = &c.promptTokens
 		case "completion_tokens":
 			dst = &c.completionTokens
 		default:
-			return skipValue(b, i)
+			return s.Skip()
 		}
-		if isNullAt(b, i) {
-			*dst = 0
-			return i + 4, nil
+		*dst = 0
+		if s.Null() {
+			return nil
 		}
-		v, j, err := parseInt(b, i)
-		*dst = v
-		return j, err
+		var err error
+		*dst, err = s.Int64("usage")
+		return err
 	})
-}
-
-// walkObject walks the object starting at b[i] ('{'), calling fn for each
-// key with the index of its value; fn returns the index after the value.
-// It returns the index after the closing brace.
-func walkObject(b []byte, i int, fn func(key []byte, b []byte, i int) (int, error)) (int, error) {
-	if i >= len(b) || b[i] != '{' {
-		return i, fmt.Errorf("%w: not an object", errSyntax)
-	}
-	i = skipWS(b, i+1)
-	if i < len(b) && b[i] == '}' {
-		return i + 1, nil
-	}
-	for {
-		if i >= len(b) || b[i] != '"' {
-			return i, fmt.Errorf("%w: want a key", errSyntax)
-		}
-		j, err := skipString(b, i)
-		if err != nil {
-			return j, err
-		}
-		key, err := unquote(b[i:j])
-		if err != nil {
-			return j, err
-		}
-		i = skipWS(b, j)
-		if i >= len(b) || b[i] != ':' {
-			return i, fmt.Errorf("%w: want ':'", errSyntax)
-		}
-		i = skipWS(b, i+1)
-		if i >= len(b) {
-			return i, errTruncated
-		}
-		if i, err = fn(key, b, i); err != nil {
-			return i, err
-		}
-		i = skipWS(b, i)
-		if i >= len(b) {
-			return i, errTruncated
-		}
-		switch b[i] {
-		case ',':
-			i = skipWS(b, i+1)
-		case '}':
-			return i + 1, nil
-		default:
-			return i, fmt.Errorf("%w: want ',' or '}'", errSyntax)
-		}
-	}
-}
-
-// unquote returns the content of a JSON string token; only keys with
-// escapes pay for a decode.
-func unquote(tok []byte) ([]byte, error) {
-	body := tok[1 : len(tok)-1]
-	for _, ch := range body {
-		if ch == '\\' {
-			var s string
-			if err := json.Unmarshal(tok, &s); err != nil {
-				return nil, fmt.Errorf("%w: bad string", errSyntax)
-			}
-			return []byte(s), nil
-		}
-	}
-	return body, nil
-}
-
-func skipWS(b []byte, i int) int {
-	for i < len(b) {
-		switch b[i] {
-		case ' ', '\t', '\n', '\r':
-			i++
-		default:
-			return i
-		}
-	}
-	return i
-}
-
-// skipString returns the index after the string token starting at b[i].
-func skipString(b []byte, i int) (int, error) {
-	for j := i + 1; j < len(b); j++ {
-		switch b[j] {
-		case '\\':
-			j++
-		case '"':
-			return j + 1, nil
-		}
-	}
-	return len(b), errTruncated
-}
-
-// skipValue returns the index after the JSON value starting at b[i]. It
-// checks structure (brackets, strings, literals), not every detail.
-func skipValue(b []byte, i int) (int, error) {
-	if i >= len(b) {
-		return i, errTruncated
-	}
-	switch c := b[i]; {
-	case c == '"':
-		return skipString(b, i)
-	case c == '{' || c == '[':
-		depth := 0
-		for j := i; j < len(b); j++ {
-			switch b[j] {
-			case '"':
-				k, err := skipString(b, j)
-				if err != nil {
-					return k, err
-				}
-				j = k - 1
-			case '{', '[':
-				depth++
-			case '}', ']':
-				depth--
-				if depth == 0 {
-					return j + 1, nil
-				}
-			}
-		}
-		return len(b), errTruncated
-	case c == 't':
-		return literal(b, i, "true")
-	case c == 'f':
-		return literal(b, i, "false")
-	case c == 'n':
-		return literal(b, i, "null")
-	case c == '-' || (c >= '0' && c <= '9'):
-		j := i + 1
-		for j < len(b) && isNumberByte(b[j]) {
-			j++
-		}
-		return j, nil
-	}
-	return i, fmt.Errorf("%w: unexpected %q", errSyntax, b[i])
-}
-
-func isNumberByte(c byte) bool {
-	return (c >= '0' && c <= '9') || c == '.' || c == 'e' || c == 'E' || c == '+' || c == '-'
-}
-
-func literal(b []byte, i int, lit string) (int, error) {
-	if len(b)-i < len(lit) || string(b[i:i+len(lit)]) != lit {
-		return i, fmt.Errorf("%w: bad literal", errSyntax)
-	}
-	return i + len(lit), nil
-}
-
-func isNull(v []byte) bool { return string(v) == "null" }
-
-func isNullAt(b []byte, i int) bool {
-	return len(b)-i >= 4 && string(b[i:i+4]) == "null"
-}
-
-// parseInt parses the integer token at b[i]; fractions, exponents and
-// overflow are errors, as when decoding into an int64.
-func parseInt(b []byte, i int) (int64, int, error) {
-	j, err := skipValue(b, i)
-	if err != nil {
-		return 0, j, err
-	}
-	tok := b[i:j]
-	neg := false
-	if len(tok) > 0 && tok[0] == '-' {
-		neg, tok = true, tok[1:]
-	}
-	if len(tok) == 0 {
-		return 0, j, fmt.Errorf("%w: want an integer", errSyntax)
-	}
-	limit := uint64(1<<63 - 1)
-	if neg {
-		limit++
-	}
-	var v uint64
-	for _, ch := range tok {
-		if ch < '0' || ch > '9' {
-			return 0, j, fmt.Errorf("%w: want an integer", errSyntax)
-		}
-		d := uint64(ch - '0')
-		if v > (limit-d)/10 {
-			return 0, j, fmt.Errorf("%w: integer overflows", errSyntax)
-		}
-		v = v*10 + d
-	}
-	if neg {
-		return int64(-v), j, nil
-	}
-	return int64(v), j, nil
 }

@@ -3,7 +3,6 @@ package engine
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"math"
@@ -25,8 +24,9 @@ import (
 // There its stream reader hides what a benchmark must see: it stamps
 // nothing, turns non-200 bodies into its own error type, and decodes every
 // chunk into full structs by reflection. A lean SSE reader (sse.go) and a
-// scanner that reads only choices, usage and error (chunk.go) keep the hot
-// path to a few allocations per request and keep stamps next to the bytes.
+// one-pass scan of each chunk for what is measured and scored (chunk.go)
+// keep the hot path to a few allocations per request and keep stamps next
+// to the bytes.
 type client struct {
 	hc      *http.Client
 	tmpl    *http.Request // method, URL and headers, shared read-only
@@ -85,15 +85,6 @@ func newClient(ph Phase, o *Options) (*client, error) {
 type stream struct {
 	sse *sseReader
 	ck  chunk
-	sc  []scoreChoice
-}
-
-// scoreChoice is the part of a choice read when scoring.
-type scoreChoice struct {
-	Index    *int `json:"index"`
-	Logprobs *struct {
-		TopLogprobs []map[string]float64 `json:"top_logprobs"`
-	} `json:"logprobs"`
 }
 
 var streamPool = sync.Pool{New: func() any { return &stream{sse: newSSEReader(nil)} }}
@@ -167,7 +158,7 @@ func (c *client) read(ctx context.Context, st *stream, r *Result, now func() tim
 			return true
 		}
 		ck := &st.ck
-		if err := ck.parse(data); err != nil {
+		if err := ck.parse(data, c.scorer); err != nil {
 			r.End = t
 			r.fail(KindStream, clip(fmt.Sprintf("malformed chunk after %d choice chunks: %v: %s", r.Chunks, err, data)))
 			return false
@@ -177,13 +168,14 @@ func (c *client) read(ctx context.Context, st *stream, r *Result, now func() tim
 			r.fail(KindStream, "error event in stream: "+errorMessage(ck.errRaw))
 			return false
 		}
-		if len(ck.indices) > 0 {
+		if len(ck.choices) > 0 {
 			if r.Chunks == 0 {
 				r.FirstToken = t
 			}
 			r.Chunks++
 			r.End = t
-			for _, idx := range ck.indices {
+			for i := range ck.choices {
+				idx := ck.choices[i].index
 				if idx < 0 || idx >= maxChoiceIndex {
 					r.fail(KindStream, fmt.Sprintf("choice index %d out of range", idx))
 					return false
@@ -215,21 +207,15 @@ func (c *client) read(ctx context.Context, st *stream, r *Result, now func() tim
 	return false
 }
 
-// score reads the first-token top_logprobs of every choice of the current
-// chunk not scored yet and records P(yes) by choice index.
+// score records P(yes) by choice index for every choice of the current
+// chunk not scored yet, from the yes/no logprobs chunk.parse read.
 func (c *client) score(st *stream, r *Result) (kind, msg string) {
-	// Zero the reused elements: encoding/json would merge into the maps
-	// of an earlier request and keep its keys.
-	clear(st.sc[:cap(st.sc)])
-	st.sc = st.sc[:0]
-	if err := json.Unmarshal(st.ck.choices, &st.sc); err != nil {
+	if err := st.ck.choiceErr(); err != nil {
 		return KindStream, clip("malformed choices: " + err.Error())
 	}
-	for pos, ch := range st.sc {
-		idx := pos
-		if ch.Index != nil {
-			idx = *ch.Index
-		}
+	for i := range st.ck.choices {
+		ch := &st.ck.choices[i]
+		idx := ch.index
 		for len(r.seen) <= idx {
 			r.seen = append(r.seen, false)
 			r.Scores = append(r.Scores, math.NaN())
@@ -238,10 +224,10 @@ func (c *client) score(st *stream, r *Result) (kind, msg string) {
 			continue
 		}
 		r.seen[idx] = true
-		if ch.Logprobs == nil || len(ch.Logprobs.TopLogprobs) == 0 || ch.Logprobs.TopLogprobs[0] == nil {
+		if !ch.scored {
 			return KindMissingLogprobs, c.missing
 		}
-		p, my, mn := c.scorer.Score(ch.Logprobs.TopLogprobs[0])
+		p, my, mn := c.scorer.Score(&ch.top)
 		r.Scores[idx] = p
 		if my {
 			r.MissingYes++

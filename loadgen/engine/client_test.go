@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"io"
@@ -11,6 +12,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"loadgen/workload"
@@ -121,6 +123,18 @@ func TestClient(t *testing.T) {
 		// Scoring needs logprobs; on-device sampling drops them.
 		name: "missing logprobs", scorer: &scorer, body: sse(evTok0, evUsage, evDone),
 		kind: KindMissingLogprobs, err: "on_device_sampling_config: null", first: ms,
+	}, {
+		// Logprobs without top_logprobs (or an empty list) are missing too.
+		name: "missing top_logprobs", scorer: &scorer, body: sse(`{"choices":[{"index":0,"logprobs":{"tokens":["yes"],"top_logprobs":[]}}]}`, evDone),
+		kind: KindMissingLogprobs, err: "on_device_sampling_config: null", first: ms,
+	}, {
+		// Logprobs of the wrong shape are a stream error naming the field.
+		name: "malformed choices", scorer: &scorer, body: sse(`{"choices":[{"index":0,"logprobs":{"top_logprobs":"x"}}]}`, evDone),
+		kind: KindStream, err: "malformed choices: choices[].logprobs.top_logprobs: want array", first: ms,
+	}, {
+		// A choice index outside [0, 65536) is a stream error.
+		name: "index out of range", body: sse(`{"choices":[{"index":-1}]}`, evDone),
+		kind: KindStream, err: "choice index -1 out of range", first: ms,
 	}, {
 		// P(yes) from the first token's top logprobs, per choice index.
 		name: "scores", scorer: &scorer, prompts: 2,
@@ -262,13 +276,6 @@ func TestClientFailures(t *testing.T) {
 		defer conn.Close()
 		_, _ = io.Copy(io.Discard, conn)
 	})
-	// A server that sends headers and one chunk, then stalls.
-	stalls := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_, _ = io.WriteString(w, sse(evTok0))
-		w.(http.Flusher).Flush()
-		<-r.Context().Done()
-	}))
-	t.Cleanup(stalls.Close)
 	// A port with nothing listening.
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -291,9 +298,6 @@ func TestClientFailures(t *testing.T) {
 		{name: "connection refused", url: closed, kind: KindConnect, err: "connection refused"},
 		// No response within the request timeout.
 		{name: "timeout before response", url: silent, timeout: 50 * ms, kind: KindTimeout, err: "request timeout (50ms) before a response"},
-		// The stream stalls past the request timeout.
-		// (The timeout leaves the first chunk ample time to arrive.)
-		{name: "timeout mid-stream", url: stalls.URL, timeout: 500 * ms, kind: KindTimeout, err: "request timeout (500ms) after 1 choice chunks"},
 		// loadgen aborts the request (drain over): canceled, with the cause.
 		{name: "aborted", url: silent, abort: true, kind: KindCanceled, err: "drain period over"},
 	}
@@ -319,6 +323,49 @@ func TestClientFailures(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestClientTimeoutMidStream checks a stream that stalls after its first
+// chunk: the request times out at exactly its timeout, as a timeout after
+// one choice chunk. It runs net/http's real client and server code over a
+// net.Pipe in a synctest bubble, so the clock is fake: the timeout fires
+// only once the client has read the first chunk and everything is blocked
+// (the server waits for the client to give up), however slow the machine.
+func TestClientTimeoutMidStream(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		srvConn, cliConn := net.Pipe()
+		// The server reads the request, sends headers and one chunk, and
+		// stalls until the client closes the connection.
+		go func() {
+			defer srvConn.Close()
+			br := bufio.NewReader(srvConn)
+			req, err := http.ReadRequest(br)
+			if err != nil {
+				t.Errorf("server: %v", err)
+				return
+			}
+			_, _ = io.Copy(io.Discard, req.Body)
+			chunk := "data: " + evTok0 + "\n\n"
+			_, _ = fmt.Fprintf(srvConn, "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n%x\r\n%s\r\n", len(chunk), chunk)
+			_, _ = io.Copy(io.Discard, br) // until the client gives up
+		}()
+		tr := &http.Transport{DialContext: func(context.Context, string, string) (net.Conn, error) { return cliConn, nil }}
+		defer tr.CloseIdleConnections()
+		c, err := newClient(Phase{RequestTimeout: 500 * ms}, &Options{BaseURL: "http://pipe", Client: &http.Client{Transport: tr}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		start := time.Now()
+		r := &Result{}
+		c.do(context.Background(), &workload.Request{Body: SyntheticBody}, r, func() time.Duration { return time.Since(start) })
+		if r.Kind != KindTimeout || r.Err != "request timeout (500ms) after 1 choice chunks" {
+			t.Errorf("got %q %q, want %q \"request timeout (500ms) after 1 choice chunks\"", r.Kind, r.Err, KindTimeout)
+		}
+		if r.Chunks != 1 || r.FirstToken != 0 || r.End != 500*ms {
+			t.Errorf("chunks %d, first token %v, end %v; want 1, 0s (no time passes in the pipe), 500ms (the timeout)", r.Chunks, r.FirstToken, r.End)
+		}
+	})
 }
 
 func TestNewClientErrors(t *testing.T) {

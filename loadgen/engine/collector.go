@@ -2,6 +2,7 @@ package engine
 
 import (
 	"loadgen/loadgen/schema"
+	"loadgen/workload"
 
 	"math"
 	"time"
@@ -334,15 +335,11 @@ func (c *collector) quality(q *queryState, out *QueryOutcome) {
 	}
 	c.missYes += int64(q.missingYes)
 	c.missNo += int64(q.missingNo)
-	if len(q.item.Relevant) == 0 {
-		return
+	ndcg, mrr, ok := workload.Quality(q.scores, q.item.Relevant, q.item.TopN)
+	if !ok {
+		return // no relevant document: not averaged
 	}
-	rank := c.o.Rank
-	if rank == nil {
-		rank = RankQuality
-	}
-	out.NDCG, out.MRR = rank(q.scores, q.item.Relevant, q.item.TopN)
-	out.Labelled = true
+	out.NDCG, out.MRR, out.Labelled = ndcg, mrr, true
 	c.ndcgSum += out.NDCG
 	c.mrrSum += out.MRR
 	c.labelled++

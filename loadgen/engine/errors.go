@@ -26,7 +26,7 @@ func errorMessage(body []byte) string {
 		Message *string         `json:"message"`
 	}
 	if json.Unmarshal(body, &v) == nil {
-		if len(v.Error) > 0 && !isNull(v.Error) {
+		if len(v.Error) > 0 && string(v.Error) != "null" {
 			var s string
 			if json.Unmarshal(v.Error, &s) == nil {
 				return clip(s)
@@ -97,4 +97,38 @@ func classify(ctx context.Context, err error, timeout time.Duration, before bool
 		return KindOther, clip(err.Error())
 	}
 	return KindStream, clip(fmt.Sprintf("connection dropped %s: %v", where, err))
+}
+
+// LogprobIndexError is the error message vLLM 0.11 gives a completion
+// request that asked for logprobs while vllm-neuron samples on device: the
+// plugin returns no logprob tensors, vLLM keeps an empty list and indexes
+// it (IndexError). Streamed, it arrives as an error event; otherwise as
+// HTTP 500. source: vllm-project/vllm v0.11.0
+// vllm/entrypoints/openai/serving_completion.py L625 (the text and its
+// sources are kept with the stack's other facts in
+// server/neuron.MsgLogprobIndexError; a test keeps the two equal).
+const LogprobIndexError = "list index out of range"
+
+// OnDeviceSamplingHint says what to do about LogprobIndexError.
+const OnDeviceSamplingHint = "on-device sampling is on: set on_device_sampling_config: null"
+
+// withHint adds what to do to the message of a failed request when the
+// engine knows the cause: a stream error event or an HTTP 5xx whose
+// message is LogprobIndexError, on a request that asked for logprobs.
+func (r *Result) withHint(kind, msg string) string {
+	if (kind != KindStream && kind != KindHTTP5xx) || !strings.HasSuffix(msg, LogprobIndexError) || !r.askedLogprobs() {
+		return msg
+	}
+	return msg + " (" + OnDeviceSamplingHint + ")"
+}
+
+// askedLogprobs reports whether the request's body asked for logprobs.
+func (r *Result) askedLogprobs() bool {
+	if r.q == nil || r.Request < 0 || r.Request >= len(r.q.item.Requests) {
+		return false
+	}
+	var body struct {
+		Logprobs *int `json:"logprobs"`
+	}
+	return json.Unmarshal(r.q.item.Requests[r.Request].Body, &body) == nil && body.Logprobs != nil
 }

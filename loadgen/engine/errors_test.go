@@ -8,6 +8,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"loadgen/workload"
 )
 
 func TestErrorMessage(t *testing.T) {
@@ -59,5 +61,35 @@ func TestClassify(t *testing.T) {
 	}
 	if _, msg := classify(dead, context.Canceled, 0, false, 2); !strings.Contains(msg, "server exited") {
 		t.Errorf("canceled message %q does not give the cause", msg)
+	}
+}
+
+func TestWithHint(t *testing.T) {
+	t.Parallel()
+	item := func(body string) *queryState {
+		return &queryState{item: workload.Item{Requests: []workload.Request{{Body: []byte(body)}}}}
+	}
+	rerank := item(`{"prompt":["a"],"max_tokens":1,"logprobs":20,"stream":true}`)
+	plain := item(`{"prompt":["a"],"max_tokens":128,"stream":true}`)
+	tests := []struct {
+		name string
+		q    *queryState
+		kind string
+		msg  string
+		hint bool
+	}{
+		{"stream error event, logprobs asked", rerank, KindStream, "error event in stream: " + LogprobIndexError, true},
+		{"HTTP 500, logprobs asked", rerank, KindHTTP5xx, "HTTP 500: " + LogprobIndexError, true},
+		{"no logprobs asked: another cause", plain, KindHTTP5xx, "HTTP 500: " + LogprobIndexError, false},
+		{"another message", rerank, KindHTTP5xx, "HTTP 500: engine dead", false},
+		{"another kind", rerank, KindHTTP4xx, "HTTP 400: " + LogprobIndexError, false},
+		{"no query (not dispatched)", nil, KindStream, "error event in stream: " + LogprobIndexError, false},
+	}
+	for _, tc := range tests {
+		r := &Result{q: tc.q}
+		r.fail(tc.kind, tc.msg)
+		if got := strings.Contains(r.Err, OnDeviceSamplingHint); got != tc.hint || !strings.HasPrefix(r.Err, tc.msg) {
+			t.Errorf("%s: Err %q, hint %v, want %v", tc.name, r.Err, got, tc.hint)
+		}
 	}
 }

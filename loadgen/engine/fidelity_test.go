@@ -186,13 +186,51 @@ func BenchmarkClientDo(b *testing.B) {
 	}
 }
 
+// scoredBody is a reranker request's stream: eight choice chunks, each with
+// the first token's top 20 logprobs (logprobs: 20), then usage and [DONE].
+func scoredBody() []byte {
+	var b strings.Builder
+	top := `"yes":-0.6886,"no":-0.7815`
+	for i := range 18 {
+		top += fmt.Sprintf(`,"tok%d":-%d.25`, i, i+3)
+	}
+	for i := range 8 {
+		b.WriteString("data: " + logprobsEv(i, "{"+top+"}") + "\n\n")
+	}
+	b.WriteString(fmt.Sprintf(usageChunkFmt, 800, 8) + doneEvent)
+	return []byte(b.String())
+}
+
+// BenchmarkClientDoScored is BenchmarkClientDo for a scored reranker
+// request: eight choices, each scored from its top logprobs.
+func BenchmarkClientDoScored(b *testing.B) {
+	scorer := workload.NewScorer(workload.Qwen3YesID, workload.Qwen3NoID)
+	c, err := newClient(Phase{}, &Options{BaseURL: "http://127.0.0.1:1", Scorer: &scorer,
+		Client: &http.Client{Transport: memTransport{scoredBody()}}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	req := &workload.Request{Body: SyntheticBody, Prompts: 8}
+	now := func() time.Duration { return 0 }
+	b.ReportAllocs()
+	for b.Loop() {
+		r := getResult()
+		r.Prompts = 8
+		c.do(context.Background(), req, r, now)
+		if r.Failed() || len(r.Scores) != 8 {
+			b.Fatal(r.Err, r.Scores)
+		}
+		putResult(r)
+	}
+}
+
 func BenchmarkChunkParse(b *testing.B) {
 	data := []byte(evTok0)
 	var c chunk
 	b.ReportAllocs()
 	b.SetBytes(int64(len(data)))
 	for b.Loop() {
-		if err := c.parse(data); err != nil {
+		if err := c.parse(data, nil); err != nil {
 			b.Fatal(err)
 		}
 	}

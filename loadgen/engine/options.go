@@ -69,10 +69,6 @@ type Options struct {
 	Drain time.Duration
 	// LateThreshold overrides DefaultLateThreshold.
 	LateThreshold time.Duration
-	// Rank computes NDCG@topN and MRR of one scored query from its scores
-	// (P(yes) per document, NaN when unscored) and relevant document
-	// indices. Nil means RankQuality.
-	Rank func(scores []float64, relevant []int, topN int) (ndcg, mrr float64)
 	// OnQuery, when set, is called from the collector goroutine for every
 	// finished measured query, in completion order (e.g. to write
 	// scores.jsonl). The outcome's Item and slices are valid only during
@@ -134,8 +130,8 @@ type QueryOutcome struct {
 	// MissingYes and MissingNo count documents whose top logprobs lacked
 	// "yes" or "no".
 	MissingYes, MissingNo int
-	// NDCG and MRR are set when Labelled (a completed query with relevance
-	// labels, ranked by Options.Rank).
+	// NDCG and MRR (workload.Quality) are set when Labelled: a completed
+	// query with at least one relevant document.
 	NDCG, MRR float64
 	Labelled  bool
 }

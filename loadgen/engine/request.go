@@ -64,7 +64,7 @@ func (r *Result) Failed() bool { return r.Kind != "" }
 // fail records the first error of a request.
 func (r *Result) fail(kind, msg string) {
 	if r.Kind == "" {
-		r.Kind, r.Err = kind, msg
+		r.Kind, r.Err = kind, r.withHint(kind, msg)
 	}
 }
 

@@ -159,8 +159,9 @@ func (s *Sweep) Config(name string) *ConfigResult {
 // unreadable file is listed in Problems. Without a manifest (a crash before
 // it was written, or results copied without it) the configs and phases are
 // reconstructed from the directory and that is noted in Problems. Histograms
-// are read lazily (Phase.Histograms). Load fails only when dir itself
-// cannot be read or the manifest exists but is corrupt.
+// are read once, to check them against the phase results. Load fails only
+// when dir itself cannot be read or the manifest exists but cannot be read
+// (ErrUnreadable).
 func Load(dir string) (*Sweep, error) {
 	s := &Sweep{Dir: dir}
 	m, err := schema.ReadManifest(dir)
@@ -171,13 +172,30 @@ func Load(dir string) (*Sweep, error) {
 		}
 		s.problem("%s is missing: configs and phases were reconstructed from the directory", schema.ManifestFile)
 	case err != nil:
-		return nil, err
+		return nil, fmt.Errorf("%w: %w", ErrUnreadable, err)
 	}
+	s.load(m)
+	return s, nil
+}
+
+// LoadManifest is Load with the manifest given rather than read from dir:
+// the sweep renders its report from the records it holds, which a failed
+// write may have kept from dir's manifest.json.
+func LoadManifest(dir string, m *schema.Manifest) (*Sweep, error) {
+	if _, err := os.ReadDir(dir); err != nil {
+		return nil, fmt.Errorf("load results: %w", err)
+	}
+	s := &Sweep{Dir: dir}
+	s.load(m)
+	return s, nil
+}
+
+// load reads each configuration's files of the manifest m.
+func (s *Sweep) load(m *schema.Manifest) {
 	s.Manifest = m
 	for _, cs := range m.Configs {
 		s.Configs = append(s.Configs, s.loadConfig(cs))
 	}
-	return s, nil
 }
 
 func (s *Sweep) problem(format string, args ...any) {
@@ -213,6 +231,7 @@ func (s *Sweep) loadConfig(cs schema.ConfigStatus) ConfigResult {
 		c.Phases = append(c.Phases, p)
 	}
 	c.Phases = append(c.Phases, s.unlistedPhases(cs.Name, listed)...)
+	s.checkFiles(&c)
 	return c
 }
 

@@ -286,7 +286,7 @@ func startupRow(c *ConfigResult) StartupRow {
 		row.CompileSeconds = f64(round(compiled, 3))
 	}
 	for _, f := range st.Findings {
-		if !f.Fatal {
+		if !f.Fatal && !f.Class.IsNote() {
 			row.Findings = append(row.Findings, fmt.Sprintf("%s: %s", f.Class, f.Message))
 		}
 	}

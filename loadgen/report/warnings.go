@@ -39,6 +39,21 @@ func (s *Sweep) warningList() []warning {
 	if s.manifest().Simulated != s.Simulated() {
 		ws = append(ws, warning{text: "the manifest says the run was not simulated, but some phase results say they were: treating the whole sweep as SIMULATED"})
 	}
+	if st := s.manifest().Stack; st != nil {
+		line := fmt.Sprintf("vllm-neuron stack %s (%s)", st.Name, st.Source)
+		if len(st.Versions) > 0 {
+			var vs []string
+			for k, v := range st.Versions {
+				vs = append(vs, k+" "+v)
+			}
+			sort.Strings(vs)
+			line += ": " + strings.Join(vs, ", ")
+		}
+		ws = append(ws, warning{text: line, note: true})
+		for _, n := range st.Notes {
+			ws = append(ws, warning{text: "stack: " + n})
+		}
+	}
 	for i := range s.Configs {
 		ws = append(ws, configWarnings(&s.Configs[i])...)
 	}
@@ -66,10 +81,15 @@ func configWarnings(c *ConfigResult) []warning {
 			case f.Fatal:
 			case f.Class == schema.FailureInvalidConfig:
 				add("invalid-config finding: %s (log: %q)", f.Message, f.Line)
+			case f.Class.IsNote():
+				ws = append(ws, warning{config: c.Name, text: fmt.Sprintf("config %s: startup note: %s", c.Name, f.Message), note: true})
 			default:
 				add("startup note %s: %s", f.Class, f.Message)
 			}
 		}
+	}
+	for _, o := range c.Status.Overrides {
+		ws = append(ws, warning{config: c.Name, text: fmt.Sprintf("config %s: %s", c.Name, o), note: true})
 	}
 	switch c.Status.PrefixCacheReset {
 	case schema.ResetUnsupported:

@@ -54,18 +54,54 @@ type Manifest struct {
 	ProfileHash string `json:"profile_hash"`
 	// ResolvedProfile is the profile after defaults and matrix expansion.
 	ResolvedProfile json.RawMessage `json:"resolved_profile,omitempty"`
-	LoadgenVersion  string          `json:"loadgen_version"`
-	Host            HostInfo        `json:"host"`
+	// Inputs are the files the sweep read besides the profile (the
+	// dataset), each with a hash of its content; --resume refuses when one
+	// changed, as it refuses a changed profile. Manifests written before
+	// this field existed have none, and nothing to compare.
+	Inputs         []InputFile `json:"inputs,omitempty"`
+	LoadgenVersion string      `json:"loadgen_version"`
+	Host           HostInfo    `json:"host"`
 	// Simulated is true when the server was loadgen's simulator; every
 	// output then says SIMULATED.
-	Simulated bool      `json:"simulated"`
-	Sim       *SimInfo  `json:"sim,omitempty"`
-	StartedAt time.Time `json:"started_at"`
-	EndedAt   time.Time `json:"ended_at,omitzero"`
+	Simulated bool     `json:"simulated"`
+	Sim       *SimInfo `json:"sim,omitempty"`
+	// Stack is the vllm-neuron stack whose rules loadgen applied and the
+	// versions it found (absent in manifests written before it existed).
+	Stack     *StackInfo `json:"stack,omitempty"`
+	StartedAt time.Time  `json:"started_at"`
+	EndedAt   time.Time  `json:"ended_at,omitzero"`
 	// Status is one of SweepRunning, SweepCompleted, SweepFailed,
 	// SweepInterrupted.
 	Status  string         `json:"status"`
 	Configs []ConfigStatus `json:"configs"`
+}
+
+// InputFile is one input file of a sweep, as pre-flight read it.
+type InputFile struct {
+	// Role says what the file is to the sweep: InputDataset.
+	Role string `json:"role"`
+	// Path is where it was read from (an absolute path, or
+	// "shipped:<path>" for a dataset built into loadgen).
+	Path string `json:"path"`
+	// SHA256 is the hex SHA-256 of its bytes, as stored (compressed or
+	// not), and Bytes their count.
+	SHA256 string `json:"sha256"`
+	Bytes  int64  `json:"bytes"`
+}
+
+// Input roles (InputFile.Role).
+const (
+	InputDataset = "dataset"
+)
+
+// Input returns the recorded input of the given role, or nil.
+func (m *Manifest) Input(role string) *InputFile {
+	for i := range m.Inputs {
+		if m.Inputs[i].Role == role {
+			return &m.Inputs[i]
+		}
+	}
+	return nil
 }
 
 // HostInfo describes the machine loadgen ran on.
@@ -89,6 +125,23 @@ type SimInfo struct {
 	Notes string `json:"notes,omitempty"`
 }
 
+// StackInfo records the vllm-neuron stack of a sweep.
+type StackInfo struct {
+	// Name is the stack whose rules loadgen applied ("2.27").
+	Name string `json:"name"`
+	// Source says how it was chosen: "simulated", "detected",
+	// "server.stack" or "default (not detected)".
+	Source string `json:"source"`
+	// Versions are the package versions found on the host, by Python
+	// distribution name (vllm, vllm-neuron, neuronx-distributed-inference,
+	// neuronx-cc).
+	Versions map[string]string `json:"versions,omitempty"`
+	// Env is the Python environment the versions were read from.
+	Env string `json:"env,omitempty"`
+	// Notes say what could not be settled or read.
+	Notes []string `json:"notes,omitempty"`
+}
+
 // ConfigStatus is the record of one configuration of the sweep.
 type ConfigStatus struct {
 	Name string `json:"name"`
@@ -102,6 +155,9 @@ type ConfigStatus struct {
 	// (max_num_seqs, enable_prefix_caching, enable_bucketing, …).
 	Settings json.RawMessage `json:"settings,omitempty"`
 	Phases   []PhaseStatus   `json:"phases"`
+	// Overrides name the settings the stack's plugin replaced (one line
+	// each, e.g. max_num_batched_tokens forced to 131072).
+	Overrides []string `json:"overrides,omitempty"`
 	// PrefixCacheReset says whether the prefix cache was reset between
 	// phases and after each warmup: ResetOK, ResetUnsupported, ResetFailed
 	// or "" (not attempted). Manifests written before ResetFailed existed

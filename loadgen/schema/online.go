@@ -142,9 +142,12 @@ type Trial struct {
 	// rate-inf trial that measured the upper bound.
 	Rate  float64 `json:"rate"`
 	Probe bool    `json:"probe,omitempty"`
-	// Pass says whether the SLO held; Why says why not.
-	Pass bool   `json:"pass"`
-	Why  string `json:"why,omitempty"`
+	// Pass says whether the SLO held; Why says why not. Discarded marks a
+	// trial set aside because it measured the client (it fell behind its
+	// schedule by more than the search resolves): its rate ran again.
+	Pass      bool   `json:"pass"`
+	Why       string `json:"why,omitempty"`
+	Discarded bool   `json:"discarded,omitempty"`
 	// Value is the SLO's percentile of its metric (ms) over the queries
 	// that finished; Censored marks a value from a trial stopped early,
 	// which understates the trial's latency.

@@ -32,12 +32,33 @@ const (
 	FailureMetaTensor       FailureClass = "meta_tensor"        // Cannot copy out of meta tensor (Hub ID + tied embeddings)
 	FailureRuntimeAbort     FailureClass = "runtime_abort"      // terminate … c10::Error (TP larger than the cores)
 	FailureUnsupportedModel FailureClass = "unsupported_model"  // Model … is not supported on Neuron
+	FailureBucketConfig     FailureClass = "bucket_config"      // a bucket list NxDI cannot build (prefix_buckets missing, bucket above max)
+
+	// NoteNeuronConfig and WarningNeuronConfig are not failures: NxDI's
+	// "Unexpected keyword arguments" listed keys it applies anyway (late
+	// pops) or its own derived attributes (reuse of compiled artifacts) —
+	// a note — or keys of unknown origin the profile did not write — a
+	// warning. Neither voids the run; a key the profile wrote that NxDI
+	// ignored is FailureInvalidConfig.
+	NoteNeuronConfig    FailureClass = "neuron_config_note"
+	WarningNeuronConfig FailureClass = "neuron_config_unknown_key"
+	// NoteArtifactsReused is vllm-neuron's "Using pre-compiled artifacts,
+	// override_neuron_config will be ignored", which it logs on every start
+	// that reuses compiled artifacts and passes overrides. The sweep voids
+	// the run (FailureInvalidConfig) unless it recorded those artifacts for
+	// this very configuration.
+	NoteArtifactsReused FailureClass = "artifacts_reused"
 
 	// WarningNoWatchdog is not a failure of the server: loadgen could not
 	// start the watchdog that kills the server if loadgen dies (watchdog.go).
 	// The run stays valid; its Startup.Findings carry it as a non-fatal finding.
 	WarningNoWatchdog FailureClass = "no_watchdog"
 )
+
+// IsNote reports whether findings of class c are informational: they put
+// no number in doubt (NoteNeuronConfig, NoteArtifactsReused; the sweep
+// records in the manifest when a reuse voided the run).
+func (c FailureClass) IsNote() bool { return c == NoteNeuronConfig || c == NoteArtifactsReused }
 
 // StartupPhase is one recognised step of server startup (loading,
 // generating HLO, compiling, loading weights, warmup, ready) with when it

@@ -3,6 +3,7 @@ package sim
 import (
 	"errors"
 	"fmt"
+	"loadgen/loadgen/jsonscan"
 	"net/http"
 )
 
@@ -88,10 +89,10 @@ func (s *Server) parseCompletion(body []byte) (params, *apiError) {
 	var p params
 	var req completionRequest
 	if err := decodeCompletion(body, &req); err != nil {
-		var te *typeError
+		var te *jsonscan.TypeError
 		if errors.As(err, &te) {
 			return p, &apiError{status: http.StatusBadRequest, typ: "Bad Request",
-				message: fmt.Sprintf("1 validation error for CompletionRequest\n%s\n  Input should be a valid %s", te.field, te.want)}
+				message: fmt.Sprintf("1 validation error for CompletionRequest\n%s\n  Input should be a valid %s", te.Field, te.Want)}
 		}
 		return p, &apiError{status: http.StatusBadRequest, typ: "Bad Request", message: "JSON decode error: " + err.Error()}
 	}

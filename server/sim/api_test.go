@@ -48,10 +48,19 @@ func TestEndpointsGolden(t *testing.T) {
 		// Streamed list prompt: one chunk per prompt, then usage, then [DONE].
 		{name: "completion_stream", method: "POST", path: "/v1/completions", header: []string{"X-Request-Id", "golden-3"},
 			body: fmt.Sprintf(`{"model":"rr","prompt":[%q,"hello"],"max_tokens":1,"temperature":0,"logprobs":2,"stream":true,"stream_options":{"include_usage":true}}`, prompt), wantStatus: 200},
-		// Under on-device sampling the plugin returns no logprobs.
+		// Under on-device sampling the plugin returns no logprobs and vLLM
+		// 0.11 fails a request that asked for them (HTTP 500).
 		{name: "completion_ods", method: "POST", path: "/v1/completions", header: []string{"X-Request-Id", "golden-4"},
 			mutate: func(o *Options) { o.Override = nil },
-			body:   fmt.Sprintf(`{"model":"rr","prompt":%q,"max_tokens":1,"temperature":0,"logprobs":20}`, prompt), wantStatus: 200},
+			body:   fmt.Sprintf(`{"model":"rr","prompt":%q,"max_tokens":1,"temperature":0,"logprobs":20}`, prompt), wantStatus: 500},
+		// Streamed, the 200 is already sent: an error event, then [DONE].
+		{name: "completion_ods_stream", method: "POST", path: "/v1/completions", header: []string{"X-Request-Id", "golden-5"},
+			mutate: func(o *Options) { o.Override = nil },
+			body:   fmt.Sprintf(`{"model":"rr","prompt":%q,"max_tokens":1,"temperature":0,"logprobs":20,"stream":true}`, prompt), wantStatus: 200},
+		// Without logprobs on-device sampling serves.
+		{name: "completion_ods_no_logprobs", method: "POST", path: "/v1/completions", header: []string{"X-Request-Id", "golden-6"},
+			mutate: func(o *Options) { o.Override = nil },
+			body:   fmt.Sprintf(`{"model":"rr","prompt":%q,"max_tokens":1,"temperature":0}`, prompt), wantStatus: 200},
 		// logprobs above --max-logprobs is vLLM's 400.
 		{name: "err_logprobs", method: "POST", path: "/v1/completions", body: `{"model":"rr","prompt":"hi","logprobs":21}`, wantStatus: 400},
 		// A prompt longer than max_model_len is vLLM's 400.

@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"loadgen/server/neuron"
 )
 
 // ErrHelp is returned by ParseArgs for -h/--help; Main prints the usage and
@@ -97,6 +99,14 @@ var flags = map[string]flagSpec{
 	})},
 
 	// Simulator flags; each also reads LOADGEN_SIM_<NAME>.
+	"--sim-stack": {kind: valueFlag, env: "LOADGEN_SIM_STACK", set: func(o *Options, v string) error {
+		st, err := neuron.Lookup(v)
+		if err != nil {
+			return fmt.Errorf("invalid choice: '%s' (choose from %s)", v, strings.Join(neuron.Names(), ", "))
+		}
+		o.Stack = st
+		return nil
+	}},
 	"--sim-speed":         {kind: valueFlag, env: "LOADGEN_SIM_SPEED", set: floatSetter(func(o *Options, x float64) { o.Speed = x })},
 	"--sim-startup-speed": {kind: valueFlag, env: "LOADGEN_SIM_STARTUP_SPEED", set: floatSetter(func(o *Options, x float64) { o.StartupSpeed = x })},
 	"--sim-zero-latency":  {kind: boolFlag, env: "LOADGEN_SIM_ZERO_LATENCY", set: boolSetter(func(o *Options, b bool) { o.ZeroLatency = b })},

@@ -62,6 +62,11 @@ func readMarker(dir string) (m artifactMarker, ok bool, err error) {
 	if err := json.Unmarshal(b, &m); err != nil {
 		return m, false, fmt.Errorf("compiled-artifacts marker %s: %w", filepath.Join(dir, MarkerFile), err)
 	}
+	if l := m.Neuron.Buckets; len(l.CTE) == 0 || len(l.TKG) == 0 {
+		// Unusable artifacts: the plugin recompiles (it catches the
+		// ValueError of the load, loader L185–194).
+		return m, false, fmt.Errorf("compiled-artifacts marker %s holds no bucket ladder", filepath.Join(dir, MarkerFile))
+	}
 	return m, true, nil
 }
 

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"loadgen/server/neuron"
 )
 
 var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
@@ -47,11 +49,26 @@ func (s *Server) token(c *choice, p *params, pos int) genToken {
 	return genToken{id: c0.id, text: text, lp: c0.lp, lpTxt: c0.txt, top: dist}
 }
 
-// withLogprobs reports whether responses carry logprobs: requested, and
-// CPU sampling (the plugin returns none under on-device sampling).
-func (s *Server) withLogprobs(p *params) bool {
-	return p.logprobs >= 0 && !s.cfg.Neuron.OnDeviceSampling
+// withLogprobs reports whether responses carry logprobs (requested).
+func (s *Server) withLogprobs(p *params) bool { return p.logprobs >= 0 }
+
+// logprobsFail reports whether the request fails when its first token is
+// rendered: it asked for logprobs while the plugin samples on device,
+// which returns none, and vLLM 0.11 then indexes an empty list
+// (neuron.MsgLogprobIndexError).
+func (s *Server) logprobsFail(p *params) bool {
+	return p.logprobs >= 0 && s.cfg.Neuron.OnDeviceSampling
 }
+
+// Error types vLLM 0.11 gives the logprobs failure: a stream's error event
+// is built by create_streaming_error_response (default "BadRequestError",
+// 400; serving_engine.py L454–464), a non-streamed request fails through
+// api_server's HTTPException(500) handler (api_server.py L648–655,
+// L1512–1518).
+const (
+	streamErrorType = "BadRequestError"
+	http500Type     = "Internal Server Error"
+)
 
 func (s *Server) handleCompletions(w http.ResponseWriter, r *http.Request) {
 	arrived := time.Now()
@@ -257,6 +274,15 @@ func (s *Server) streamResponse(w http.ResponseWriter, r *http.Request, req *req
 				s.stats.add(func(st *Stats) { st.Failed++ })
 				return
 			}
+			if s.logprobsFail(p) {
+				out = append(out, "data: "...)
+				out = appendErrorBody(out, streamErrorType, neuron.MsgLogprobIndexError, http.StatusBadRequest)
+				out = append(out, "\n\ndata: [DONE]\n\n"...)
+				flushOut(false)
+				s.stats.add(func(st *Stats) { st.Failed++ })
+				s.closeRequest(req, choices, evs[i:])
+				return
+			}
 			chunk++
 			c := &choices[ev.seq]
 			tok := s.token(c, p, ev.pos)
@@ -357,6 +383,14 @@ func (s *Server) fullResponse(w http.ResponseWriter, r *http.Request, req *reque
 			s.finishSeq(&choices[i])
 		}
 		s.drop(w)
+		return
+	}
+	if s.logprobsFail(p) {
+		s.closeRequest(req, choices, nil)
+		for i := range choices {
+			s.finishSeq(&choices[i])
+		}
+		s.fail(w, &apiError{status: http.StatusInternalServerError, typ: http500Type, message: neuron.MsgLogprobIndexError})
 		return
 	}
 	created := time.Now().Unix()

@@ -6,8 +6,9 @@
 // grows with the number of buckets and is skipped when
 // NEURON_COMPILED_ARTIFACTS holds this configuration's artifacts, one
 // prefill per engine step, padding to context-encoding buckets, the cost of
-// prefix caching, missing logprobs under on-device sampling, and the known
-// startup and engine failures.
+// prefix caching, the failure of logprob requests under on-device sampling,
+// and the known startup and engine failures. What the stack does is read
+// from package neuron's table, for the stack chosen with --sim-stack.
 //
 // Time is simulated by one engine goroutine that keeps a timeline: each
 // engine step's start is the previous step's end (or the arrival that woke

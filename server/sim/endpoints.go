@@ -78,7 +78,7 @@ type versionInfo struct {
 }
 
 func (s *Server) handleVersion(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, versionInfo{Version: Version, Simulated: true, SimSpeed: s.opts.Speed,
+	writeJSON(w, http.StatusOK, versionInfo{Version: s.opts.Version(), Simulated: true, SimSpeed: s.opts.Speed,
 		SimStartupSpeed: s.opts.StartupSpeed, SimZeroLatency: s.opts.ZeroLatency})
 }
 

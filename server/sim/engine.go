@@ -1,7 +1,7 @@
 package sim
 
 import (
-	"fmt"
+	"loadgen/server/neuron"
 	"math"
 	"math/rand/v2"
 	"sync"
@@ -46,7 +46,7 @@ type engine struct {
 	waiting []*seq
 	running []*seq
 	clock   time.Time
-	warm    map[int]bool // context buckets already run (skip_warmup)
+	warm    map[neuron.CTEBucket]bool // context buckets already run (skip_warmup)
 
 	// Gauges and busy time, read by /metrics and Stats.
 	nWaiting  atomic.Int64
@@ -75,7 +75,7 @@ func newEngine(s *Server) *engine {
 		wake:     make(chan struct{}, 1),
 		stop:     make(chan struct{}),
 		rng:      rand.New(rand.NewPCG(uint64(o.SimSeed), 0x51ed)),
-		warm:     map[int]bool{},
+		warm:     map[neuron.CTEBucket]bool{},
 	}
 	if o.PrefixCaching {
 		e.cache = newPrefixCache(s.cfg.BlockSize, s.cfg.NumBlocks)
@@ -185,24 +185,25 @@ func (e *engine) wall(model float64) time.Duration {
 // prefill runs one context-encoding step for the head of the queue.
 func (e *engine) prefill(timer *time.Timer) (time.Time, bool) {
 	s := e.waiting[0]
-	padded, ok := pickBucket(e.nc.ContextEncodingBuckets, s.nPrompt)
-	if !ok {
-		largest := e.nc.ContextEncodingBuckets[len(e.nc.ContextEncodingBuckets)-1]
-		e.die(fmt.Sprintf("ValueError: Input len %d exceeds largest bucket (%d) for context_encoding_model", s.nPrompt, largest))
+	cached := e.cache.match(s.hashes, s.nPrompt)
+	bucket, err := e.pickCTE(s, cached)
+	if err != nil {
+		e.die(err.Error())
 		return time.Time{}, false
 	}
+	padded := bucket.Padded()
 	e.waiting = e.waiting[1:]
 	start := e.clock
 	if s.arrived.After(start) {
 		start = s.arrived
 	}
 	model := e.lat.Prefill(padded, e.kernel, e.tp) * e.jitterFactor() * s.slow
-	if e.nc.SkipWarmup && !e.warm[padded] {
-		e.warm[padded] = true
+	if e.nc.SkipWarmup && !e.warm[bucket] {
+		e.warm[bucket] = true
 		model += e.lat.ColdBucket
 	}
 	s.padded = padded
-	s.cached = e.cache.match(s.hashes, s.nPrompt)
+	s.cached = cached
 	s.scheduled = start
 	s.modelPrefill = model
 	e.nWaiting.Add(-1)
@@ -240,9 +241,9 @@ func (e *engine) decode(timer *time.Timer) (time.Time, bool) {
 		longest = max(longest, s.nPrompt+s.generated)
 		slow = math.Max(slow, s.slow)
 	}
-	bucket, ok := pickBucket(e.nc.TokenGenerationBuckets, longest)
+	bucket, ok := e.nc.Buckets.PickTKG(longest)
 	if !ok {
-		bucket = e.nc.TokenGenerationBuckets[len(e.nc.TokenGenerationBuckets)-1]
+		bucket = e.nc.Buckets.TKG[len(e.nc.Buckets.TKG)-1]
 	}
 	model := e.lat.Decode(bucket, e.tp) * e.jitterFactor() * slow
 	end := start.Add(e.wall(model))
@@ -289,6 +290,19 @@ func (e *engine) account(wall time.Duration, model float64) {
 		}
 	}
 }
+
+// pickCTE is NxDI's context-encoding bucket for a prompt whose first
+// cached tokens are prefix-cache hits (package neuron): 1-D without prefix
+// caching, the 2-D (prefill, prefix) ladder with it. The error is the
+// engine's death.
+func (e *engine) pickCTE(s *seq, cached int) (neuron.CTEBucket, error) {
+	if !e.nc.Buckets.TwoD() {
+		cached = 0
+	}
+	return e.nc.Buckets.PickCTE(s.nPrompt, cached)
+}
+
+func ceilDiv(a, b int) int { return (a + b - 1) / b }
 
 func (e *engine) blocksOf(tokens int) int {
 	if e.blockLen <= 0 {
@@ -363,15 +377,15 @@ func (e *engine) instant(r *request) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	for _, s := range r.seqs {
-		padded, ok := pickBucket(e.nc.ContextEncodingBuckets, s.nPrompt)
-		if !ok {
-			largest := e.nc.ContextEncodingBuckets[len(e.nc.ContextEncodingBuckets)-1]
+		cached := e.cache.match(s.hashes, s.nPrompt)
+		bucket, err := e.pickCTE(s, cached)
+		if err != nil {
 			r.push(event{kind: evError, err: EngineDeadMessage, at: now})
-			e.onDeath(fmt.Sprintf("ValueError: Input len %d exceeds largest bucket (%d) for context_encoding_model", s.nPrompt, largest))
+			e.onDeath(err.Error())
 			return
 		}
-		s.padded = padded
-		s.cached = e.cache.match(s.hashes, s.nPrompt)
+		s.padded = bucket.Padded()
+		s.cached = cached
 		s.scheduled, s.firstToken, s.finished = now, now, now
 		s.generated = max(1, s.maxTokens)
 		s.reason = "length"

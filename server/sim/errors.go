@@ -3,6 +3,8 @@ package sim
 import (
 	"errors"
 	"fmt"
+
+	"loadgen/server/neuron"
 )
 
 // Exit codes Main's errors carry.
@@ -39,7 +41,7 @@ func failure(format string, a ...any) error {
 
 // EngineDeadMessage is vLLM's EngineDeadError text, the message of every
 // request that fails because the engine died.
-const EngineDeadMessage = "EngineCore encountered an issue. See stack trace (above) for the root cause."
+const EngineDeadMessage = neuron.MsgEngineDead
 
 // ErrEngineDead is returned by Server.Err after the simulated engine died.
 var ErrEngineDead = errors.New("simulated engine core died")

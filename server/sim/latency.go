@@ -11,8 +11,12 @@ import "math"
 //
 //	t = a + b·P       P = padded length
 //
-// where P is the smallest context-encoding bucket longer than the prompt
-// with bucketing on, and max_context_length (= max_model_len) with it off.
+// where P is the padded length of the prompt's context-encoding bucket
+// (package neuron picks it as NxDI does): without prefix caching the first
+// bucket longer than the prompt (128, 256, … with bucketing on,
+// max_context_length = max_model_len with it off); with prefix caching the
+// 2-D (prefill, prefix) bucket, P = prefill + prefix, whose automatic
+// prefill lengths start at 512, so short prompts pad to 512.
 // Prefix caching is modelled as a different kernel rather than a factor:
 // the block-KV layout adds a fixed per-step cost (block-table setup, KV
 // scatter into blocks: a grows) but its attention reads only the blocks in
@@ -36,7 +40,8 @@ import "math"
 // Fitting. DefaultLatency's a, b and their APC twins solve the two-point
 // system of the offline table (testdata/offline-inf2-xlarge): with E[P] the mean
 // padded length of the shipped workload under bucketing (auto buckets
-// 128…2048) and 20 prompts per query,
+// 128…2048 without prefix caching, 512…2048 × prefix 0…2048 with it) and
+// 20 prompts per query,
 //
 //	20·(a + b·E[P])  = 0.3228 s   (APC off, bucketing on)
 //	20·(a + b·2048)  = 1.2268 s   (APC off, bucketing off)
@@ -73,8 +78,8 @@ type LatencyModel struct {
 var DefaultLatency = LatencyModel{
 	PrefillBase:        0.005756,
 	PrefillPerToken:    2.7079e-5,
-	APCPrefillBase:     0.013212,
-	APCPrefillPerToken: 2.1491e-5,
+	APCPrefillBase:     0.009465,
+	APCPrefillPerToken: 2.3320e-5,
 	TPRef:              2,
 	TPExponent:         0.8,
 	DecodeBase:         0.006,

@@ -11,6 +11,8 @@ import (
 	"os"
 	"strconv"
 	"time"
+
+	"loadgen/server/neuron"
 )
 
 // Main implements `loadgen sim serve MODEL [vllm serve flags] [--sim-*
@@ -75,9 +77,9 @@ func run(ctx context.Context, opts Options, log *logger) error {
 	log.plugin("INFO", "__init__.py:38", "- neuron -> vllm_neuron:register")
 	log.plugin("INFO", "__init__.py:41", "All plugins in this group will be loaded. Set `VLLM_PLUGINS` to control which plugins to load.")
 	log.plugin("INFO", "__init__.py:207", "Platform plugin neuron is activated")
-	log.plugin("WARNING", "loadgen_sim.py:1", "SIMULATED vllm-neuron server (loadgen sim): no Inferentia hardware is used; sim_speed=%s sim_startup_speed=%s sim_zero_latency=%s sim_seed=%d",
-		pyFloat(opts.Speed), pyFloat(opts.StartupSpeed), pyBool(opts.ZeroLatency), opts.SimSeed)
-	log.api("INFO", "api_server.py:1896", "vLLM API server version %s", Version)
+	log.plugin("WARNING", "loadgen_sim.py:1", "SIMULATED vllm-neuron server (loadgen sim): no Inferentia hardware is used; stack %s; sim_speed=%s sim_startup_speed=%s sim_zero_latency=%s sim_seed=%d",
+		opts.stack(), pyFloat(opts.Speed), pyFloat(opts.StartupSpeed), pyBool(opts.ZeroLatency), opts.SimSeed)
+	log.api("INFO", "api_server.py:1818", neuron.MsgServerVersion, opts.Version())
 	log.api("INFO", "utils.py:328", "non-default args: %s", nonDefaultArgs(opts))
 	if opts.CompiledArtifacts == "" {
 		log.api("WARNING", "loadgen_sim.py:2", "NEURON_COMPILED_ARTIFACTS is not set: the model will be recompiled on every start")
@@ -94,16 +96,16 @@ func run(ctx context.Context, opts Options, log *logger) error {
 		return shutdownLog(log, nil)
 	}
 	cfg, err := resolveConfig(opts)
+	for _, line := range cfg.Platform {
+		log.pylog("INFO", neuron.LoggerPlatform, "%s", line)
+	}
 	var se *startupError
 	if errors.As(err, &se) && !se.Engine {
-		log.traceback(false, []string{`File "/opt/vllm_neuron/vllm_neuron/platform.py", line 118, in check_and_update_config`}, se.Exception)
+		log.traceback(false, []string{`File "/opt/vllm_neuron/vllm_neuron/platform.py", line 209, in check_and_update_config`}, se.Exception)
 		return failure("startup: %s", se.Exception)
 	}
-	log.engine("INFO", "core.py:76", "Initializing a V1 LLM engine (v%s) with config: model='%s', tokenizer='%s', dtype=torch.%s, max_seq_len=%d, tensor_parallel_size=%d, device_config=cpu, seed=%d, served_model_name=%s, enable_prefix_caching=%s, chunked_prefill_enabled=False",
-		Version, opts.Model, opts.Model, opts.Dtype, opts.MaxModelLen, opts.TensorParallelSize, opts.Seed, opts.ServedNames()[0], pyBool(opts.PrefixCaching))
-	for _, line := range cfg.Infos {
-		log.pylog("INFO", "vllm_neuron.platform", "%s", line)
-	}
+	log.engine("INFO", "core.py:77", "Initializing a V1 LLM engine (v%s) with config: model='%s', tokenizer='%s', dtype=torch.%s, max_seq_len=%d, tensor_parallel_size=%d, device_config=cpu, seed=%d, served_model_name=%s, enable_prefix_caching=%s, chunked_prefill_enabled=False",
+		opts.Version(), opts.Model, opts.Model, opts.Dtype, opts.MaxModelLen, opts.TensorParallelSize, opts.Seed, opts.ServedNames()[0], pyBool(opts.PrefixCaching))
 	if err != nil {
 		return engineFailed(log, err.Error())
 	}
@@ -111,16 +113,19 @@ func run(ctx context.Context, opts Options, log *logger) error {
 		return shutdownLog(log, nil)
 	}
 	if opts.Override != nil {
-		log.pylog("INFO", "vllm_neuron.worker.neuronx_distributed_model_loader", "Retrieved override_neuron_config from additional_config: %s", pyReprOrdered(opts.Override, opts.overrideKeys()))
+		log.pylog("INFO", neuron.LoggerLoader, "%s%s", neuron.MsgRetrievedOverrides, pyReprOrdered(opts.Override, opts.overrideKeys()))
 	} else {
-		log.pylog("INFO", "vllm_neuron.worker.neuronx_distributed_model_loader", "No neuron overrides are passed via additional_config: %s. Proceeding with defaults.", additionalRepr(opts))
+		log.pylog("INFO", neuron.LoggerLoader, "%s%s. Proceeding with defaults.", neuron.MsgNoOverrides, additionalRepr(opts))
 	}
+	// The plugin builds NeuronConfig(**defaults+overrides) first, on both
+	// paths (loader L160–163): keys it does not pop before its check are
+	// listed.
 	if len(cfg.Unexpected) > 0 {
 		unexpected := map[string]any{}
 		for _, k := range cfg.Unexpected {
 			unexpected[k] = opts.Override[k]
 		}
-		log.raw(false, fmt.Sprintf("(EngineCore_DP0 pid=%d) WARNING:root:NeuronConfig init: Unexpected keyword arguments: %s", log.pid, pyReprOrdered(unexpected, cfg.Unexpected)))
+		log.pylog("WARNING", neuron.LoggerRoot, "%s%s", neuron.MsgUnexpectedKwargs, pyReprOrdered(unexpected, cfg.Unexpected))
 	}
 	hash := configHash(opts, cfg)
 	path := artifactsPath(opts, hash)
@@ -128,16 +133,18 @@ func run(ctx context.Context, opts Options, log *logger) error {
 	if opts.CompiledArtifacts != "" {
 		m, ok, err := readMarker(path)
 		if err != nil {
-			log.pylog("WARNING", "vllm_neuron.worker.neuronx_distributed_model_loader", "Exception: %v", err)
+			log.pylog("WARNING", neuron.LoggerLoader, "Exception: %v", err)
 		}
 		if ok {
 			cached = true
 			if !st.wait(lat.LoadArtifacts) {
 				return shutdownLog(log, nil)
 			}
-			log.pylog("INFO", "vllm_neuron.worker.neuronx_distributed_model_loader", "Successfully loaded pre-compiled model artifacts from %s", path)
+			// NxDI rebuilds its config from the saved neuron_config.json,
+			// whose derived attributes it lists (models/config.py
+			// from_json_string); the saved config wins over the flags.
+			log.pylog("WARNING", neuron.LoggerRoot, "%s%s", neuron.MsgUnexpectedKwargs, derivedRepr(opts.stack(), m.Neuron))
 			if m.Hash != hash {
-				log.pylog("WARNING", "vllm_neuron.worker.neuronx_distributed_model_loader", "Using pre-compiled artifacts, override_neuron_config will be ignored")
 				cfg.Neuron = m.Neuron
 			}
 		}
@@ -146,13 +153,14 @@ func run(ctx context.Context, opts Options, log *logger) error {
 		return engineFailed(log, err.Error())
 	}
 	if !cached {
-		log.pylog("WARNING", "vllm_neuron.worker.neuronx_distributed_model_loader", "Exception: [Errno 2] No such file or directory: '%s/model.pt'", path)
-		log.pylog("WARNING", "vllm_neuron.worker.neuronx_distributed_model_loader", "Unable to find precompiled artifacts from %s. Recompiling...", path)
+		log.pylog("WARNING", neuron.LoggerLoader, "Exception: [Errno 2] No such file or directory: '%s/neuron_config.json'", path)
+		log.pylog("WARNING", neuron.LoggerLoader, neuron.MsgArtifactsMiss, path)
+		log.pylog("INFO", neuron.LoggerNeuron, "%s%s", neuron.MsgSavingNeuronConfig, path)
 		if !compile(st, cfg.Neuron) {
 			return shutdownLog(log, nil)
 		}
 		if opts.CompiledArtifacts != "" {
-			m := artifactMarker{Simulator: "loadgen sim " + Version, Hash: hash, Neuron: cfg.Neuron, Model: opts.Model, Created: time.Now().UTC()}
+			m := artifactMarker{Simulator: "loadgen sim, stack " + opts.stack().Name, Hash: hash, Neuron: cfg.Neuron, Model: opts.Model, Created: time.Now().UTC()}
 			if err := writeMarker(path, m); err != nil {
 				return engineFailed(log, "OSError: "+err.Error())
 			}
@@ -170,27 +178,38 @@ func run(ctx context.Context, opts Options, log *logger) error {
 			return engineFailed(log, "RuntimeError: "+err.Error())
 		}
 		if len(busy) > 0 {
-			log.raw(true, fmt.Sprintf("%s %d:%d ERROR  NRT:nrt_allocate_neuron_cores               NeuronCore(s) not available - Requested:%s Available:0",
+			log.raw(true, fmt.Sprintf("%s %d:%d ERROR  NRT:nrt_allocate_neuron_cores               "+neuron.MsgCoresBusy,
 				time.Now().Format("2006-Jan-02 15:04:05.000000"), log.pid, log.pid, coreRange(cores)))
 			return engineFailed(log, "RuntimeError: Failed to initialize the Neuron runtime: nrt_init status=NRT_RESOURCE (cores busy, ret=-16)")
 		}
 	}
 	defer locks.release()
-	log.pylog("INFO", "Neuron", "SKIPPING pre-sharding the checkpoints. The checkpoints will be sharded during load time.")
-	log.pylog("INFO", "Neuron", "Sharding weights on load...")
+	log.pylog("INFO", neuron.LoggerNeuron, "%s", neuron.MsgSkipPresharding)
+	log.pylog("INFO", neuron.LoggerNeuron, "%s", neuron.MsgShardingOnLoad)
 	if !st.wait(lat.LoadWeights) {
 		return shutdownLog(log, nil)
 	}
-	log.pylog("INFO", "Neuron", "Finished weights loading in %s seconds", pyFloat(lat.LoadWeights))
+	log.pylog("INFO", neuron.LoggerNeuron, neuron.MsgWeightsLoaded, pyFloat(lat.LoadWeights))
 	if cfg.Neuron.SkipWarmup {
-		log.pylog("INFO", "Neuron", "Skipping model warmup (skip_warmup=True)")
+		log.pylog("INFO", neuron.LoggerNeuron, "%s", neuron.MsgSkippingWarmup)
 	} else {
-		log.pylog("INFO", "Neuron", "Warming up the model.")
-		w := lat.WarmupPerBucket * float64(cfg.Neuron.NumBuckets())
+		log.pylog("INFO", neuron.LoggerNeuron, "%s", neuron.MsgWarmingUp)
+		w := lat.WarmupPerBucket * float64(cfg.Neuron.Buckets.Graphs())
 		if !st.wait(w) {
 			return shutdownLog(log, nil)
 		}
-		log.pylog("INFO", "Neuron", "Warmup completed in %s seconds.", pyFloat(w))
+		log.pylog("INFO", neuron.LoggerNeuron, neuron.MsgWarmupDone, pyFloat(w))
+	}
+	if cached {
+		log.pylog("INFO", neuron.LoggerLoader, neuron.MsgArtifactsHit, path)
+		if len(opts.Override) > 0 {
+			log.pylog("WARNING", neuron.LoggerLoader, "%s", neuron.MsgOverridesIgnored)
+		}
+	}
+	if cfg.Neuron.OnDeviceSampling {
+		log.pylog("INFO", neuron.LoggerRunner, neuron.MsgHardwareSampling, "<neuronx_distributed_inference.models.config.OnDeviceSamplingConfig object>")
+	} else {
+		log.pylog("INFO", neuron.LoggerRunner, "%s", neuron.MsgCPUSampling)
 	}
 	log.engine("INFO", "kv_cache_utils.py:849", "GPU KV cache size: %d tokens", cfg.NumBlocks*cfg.BlockSize)
 	log.engine("INFO", "core.py:210", "init engine (profile, create kv cache, warmup model) took %s seconds", pyFloat(lat.LoadWeights))
@@ -324,38 +343,75 @@ func engineFailed(log *logger, exception string) error {
 	return failure("engine core failed to start: %s", exception)
 }
 
-// compile logs and paces a cold compile of every bucket.
+// compile logs and paces a cold compile of every graph of the ladder
+// (NxD's ModelBuilder lines, package neuron).
 func compile(st *startup, nc NeuronConfig) bool {
-	lm, log := st.lat, st.log
-	log.pylog("INFO", "Neuron", "Generating HLOs for the following models: ['context_encoding_model', 'token_generation_model']")
+	lm, log, l := st.lat, st.log, nc.Buckets
+	log.pylog("INFO", neuron.LoggerNeuron, "%s['context_encoding_model', 'token_generation_model']", neuron.MsgGeneratingHLOs)
+	type shape struct{ a, b int }
+	var cte, tkg []shape
+	for _, v := range l.CTE {
+		if !l.TwoD() {
+			cte = append(cte, shape{1, v})
+			continue
+		}
+		for _, h := range l.Prefix {
+			cte = append(cte, shape{v, h})
+		}
+	}
+	for _, b := range l.TKG {
+		tkg = append(tkg, shape{1, b})
+	}
 	for _, part := range []struct {
-		name    string
-		buckets []int
-	}{{"context_encoding_model", nc.ContextEncodingBuckets}, {"token_generation_model", nc.TokenGenerationBuckets}} {
-		log.pylog("INFO", "Neuron", "Generating %d hlos for key: %s", len(part.buckets), part.name)
-		for _, b := range part.buckets {
+		name   string
+		shapes []shape
+	}{{"context_encoding_model", cte}, {"token_generation_model", tkg}} {
+		log.pylog("INFO", neuron.LoggerNeuron, neuron.MsgGeneratingHLOsFor, len(part.shapes), part.name)
+		for _, sh := range part.shapes {
 			if !st.wait(lm.HLOPerBucket) {
 				return false
 			}
-			log.pylog("INFO", "Neuron", "Finished generating HLO for %s in %s seconds, input example shape = torch.Size([1, %d])", part.name, pyFloat(lm.HLOPerBucket), b)
+			log.pylog("INFO", neuron.LoggerNeuron, "Finished generating HLO for %s in %s seconds, input example shape = torch.Size([%d, %d])", part.name, pyFloat(lm.HLOPerBucket), sh.a, sh.b)
 		}
 	}
-	n := nc.NumBuckets()
-	log.pylog("INFO", "Neuron", "Generated all HLOs in %s seconds", pyFloat(float64(n)*lm.HLOPerBucket))
-	log.pylog("INFO", "Neuron", "Starting compilation for the priority HLO")
-	log.pylog("INFO", "Neuron", "'token_generation_model' is the priority model with bucket rank 0")
+	n := l.Graphs()
+	log.pylog("INFO", neuron.LoggerNeuron, neuron.MsgGeneratedAllHLOs, pyFloat(float64(n)*lm.HLOPerBucket))
+	log.pylog("INFO", neuron.LoggerNeuron, "%s", neuron.MsgPriorityCompile)
+	log.pylog("INFO", neuron.LoggerNeuron, neuron.MsgPriorityModel, "token_generation_model", 0)
 	if !st.wait(lm.PriorityCompile) {
 		return false
 	}
-	log.pylog("INFO", "Neuron", "Done compilation for the priority HLO in %s seconds", pyFloat(lm.PriorityCompile))
-	log.pylog("INFO", "Neuron", "Starting compilation for all HLOs")
+	log.pylog("INFO", neuron.LoggerNeuron, neuron.MsgPriorityCompileDone, pyFloat(lm.PriorityCompile))
+	log.pylog("INFO", neuron.LoggerNeuron, "%s", neuron.MsgAllCompile)
 	rest := float64(n-1) * lm.CompilePerBucket
 	if !st.wait(rest) {
 		return false
 	}
-	log.pylog("INFO", "Neuron", "Finished Compilation for all HLOs in %s seconds", pyFloat(rest))
-	log.pylog("INFO", "Neuron", "Finished building model in %s seconds", pyFloat(lm.Compile(n)))
+	log.pylog("INFO", neuron.LoggerNeuron, neuron.MsgFinishedAllCompilation, pyFloat(rest))
+	log.pylog("INFO", neuron.LoggerNeuron, neuron.MsgFinishedBuilding, pyFloat(lm.Compile(n)))
 	return true
+}
+
+// derivedRepr renders the keyword arguments a reload of neuron_config.json
+// passes to NeuronConfig that the stack does not pop: its derived
+// attributes, sorted (the JSON is saved with sort_keys=True). Only the keys
+// are upstream facts; the values are representative.
+func derivedRepr(st *neuron.Stack, nc NeuronConfig) string {
+	keys := st.DerivedKeys()
+	vals := make(map[string]any, len(keys))
+	for _, k := range keys {
+		switch k {
+		case "skip_warmup":
+			vals[k] = nc.SkipWarmup
+		case "is_prefill_stage", "scratchpad_page_size":
+			vals[k] = nil
+		case "weights_to_skip_layout_optimization":
+			vals[k] = []any{}
+		default:
+			vals[k] = false
+		}
+	}
+	return pyReprOrdered(vals, keys)
 }
 
 // listenAddr is the address vLLM binds (all interfaces when --host is not

@@ -209,7 +209,7 @@ func TestMainLifecycle(t *testing.T) {
 	}
 	b, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if want := `{"version":"0.10.2","simulated":true,"sim_speed":50,"sim_startup_speed":1000000,"sim_zero_latency":false}`; string(b) != want {
+	if want := `{"version":"0.11.0","simulated":true,"sim_speed":50,"sim_startup_speed":1000000,"sim_zero_latency":false}`; string(b) != want {
 		t.Fatalf("version %s, want %s", b, want)
 	}
 	cancel()
@@ -251,10 +251,13 @@ func TestMainArtifacts(t *testing.T) {
 	m.cancel()
 	m.wait(t)
 
+	// The plugin warns on every reuse that passes overrides, and NxDI
+	// lists the derived attributes of the saved neuron_config.json.
 	m, _ = start(cpu)
 	out := m.out.String()
 	if !strings.Contains(out, "Successfully loaded pre-compiled model artifacts from "+dir) || strings.Contains(out, "Generating HLOs") ||
-		strings.Contains(out, "override_neuron_config will be ignored") {
+		!strings.Contains(out, "override_neuron_config will be ignored") ||
+		!strings.Contains(out, "WARNING:root:NeuronConfig init: Unexpected keyword arguments: {'enable_long_context_mode': False") {
 		t.Fatalf("warm start with the same config:\n%s", out)
 	}
 	m.cancel()
@@ -303,8 +306,15 @@ func TestMainStartupFailures(t *testing.T) {
 			`{"override_neuron_config":{"is_prefix_caching":true,"is_block_kv_layout":true}}`}, code: 1,
 			lines: []string{"EngineCore failed to start.", "AssertionError: At least 256 blocks are required for max_model_len 2048, but only 100 blocks are available"}},
 		// pa_num_blocks that disagrees with --num-gpu-blocks-override.
-		{name: "pa_num_blocks_mismatch", args: rerankArgs("0", `{"pa_num_blocks":8}`), code: 1,
+		{name: "pa_num_blocks_mismatch", args: []string{"serve", "m", "--port", "0", "--max-model-len", "2048", "--max-num-seqs", "4",
+			"--block-size", "32", "--enable-prefix-caching", "--num-gpu-blocks-override", "4", "--additional-config",
+			`{"override_neuron_config":{"is_prefix_caching":true,"is_block_kv_layout":true,"pa_num_blocks":8}}`}, code: 1,
 			lines: []string{"ValueError: pa_num_blocks (8) must match your --num-gpu-blocks-override intent(4)"}},
+		// Listed context buckets with prefix caching and no prefix_buckets.
+		{name: "prefix_buckets_missing", args: []string{"serve", "m", "--port", "0", "--max-model-len", "2048", "--max-num-seqs", "4",
+			"--block-size", "32", "--enable-prefix-caching", "--num-gpu-blocks-override", "256", "--additional-config",
+			`{"override_neuron_config":{"is_prefix_caching":true,"is_block_kv_layout":true,"context_encoding_buckets":[512,2048]}}`}, code: 1,
+			lines: []string{"EngineCore failed to start.", `TypeError: can only concatenate list (not "NoneType") to list`}},
 		// NEURON_RT_VISIBLE_CORES held by another live simulator.
 		{name: "cores_busy", args: rerankArgs("0", `{}`), env: map[string]string{"NEURON_RT_VISIBLE_CORES": "0-1"}, holdCores: []int{1}, code: 1,
 			lines: []string{"NeuronCore(s) not available - Requested:nc0-nc1 Available:0", "EngineCore failed to start."}},
@@ -343,6 +353,36 @@ func TestMainUnexpectedKeyword(t *testing.T) {
 	m.baseURL(t)
 	if !strings.Contains(m.out.String(), "NeuronConfig init: Unexpected keyword arguments: {'enable_buckting': True}") {
 		t.Fatalf("no warning:\n%s", m.out)
+	}
+}
+
+// TestMainStacks checks what each simulated stack logs for the override
+// loadgen writes: the vLLM version it pins, the forced token budget, and
+// the "Unexpected keyword arguments" of a late-popped key on NxDI 2.26 only.
+func TestMainStacks(t *testing.T) {
+	rows := []struct {
+		stack   string
+		version string
+		warns   bool
+	}{
+		{"2.26", "0.11.0", true},  // NxDI 0.6.10598 pops skip_warmup after its check
+		{"2.27", "0.11.0", false}, // NxDI 0.7.14366 pops it before
+	}
+	for _, r := range rows {
+		t.Run(r.stack, func(t *testing.T) {
+			t.Setenv("TMPDIR", t.TempDir())
+			m := startMain(t, nil, rerankArgs("0", `{"on_device_sampling_config":null,"skip_warmup":true}`, "--sim-stack", r.stack, "--max-num-batched-tokens", "256")...)
+			m.baseURL(t)
+			out := m.out.String()
+			inOrder(t, out, "vLLM API server version "+r.version,
+				"INFO:vllm_neuron.platform:Neuron custom scheduler default: max_num_batched_tokens set to 131072.")
+			if got := strings.Contains(out, "WARNING:root:NeuronConfig init: Unexpected keyword arguments: {'skip_warmup': True}"); got != r.warns {
+				t.Errorf("skip_warmup warning logged: %v, want %v\n%s", got, r.warns, out)
+			}
+		})
+	}
+	if _, err := ParseArgs([]string{"serve", "m", "--sim-stack", "2.99"}, nil); err == nil || !strings.Contains(err.Error(), "invalid choice: '2.99' (choose from 2.26, 2.27)") {
+		t.Errorf("unknown stack: %v", err)
 	}
 }
 

@@ -3,14 +3,14 @@ package sim
 import (
 	"fmt"
 	"math"
-	"sort"
-	"strings"
+
+	"loadgen/server/neuron"
 )
 
 // NeuronConfig is the effective NxDI NeuronConfig the simulated plugin
 // builds: the plugin's defaults derived from the vLLM flags, updated with
-// override_neuron_config. It is what the compiled
-// artifacts are keyed by, and what a reused artifact directory restores.
+// override_neuron_config. It is what the compiled artifacts are keyed by,
+// and what a reused artifact directory restores.
 type NeuronConfig struct {
 	TPDegree         int    `json:"tp_degree"`
 	BatchSize        int    `json:"batch_size"`
@@ -18,11 +18,10 @@ type NeuronConfig struct {
 	SeqLen           int    `json:"seq_len"`
 	TorchDtype       string `json:"torch_dtype"`
 	EnableBucketing  bool   `json:"enable_bucketing"`
-	// ContextEncodingBuckets and TokenGenerationBuckets are the effective
-	// buckets: the listed ones, the automatic powers of two, or the single
-	// full length when bucketing is off.
-	ContextEncodingBuckets []int `json:"context_encoding_buckets"`
-	TokenGenerationBuckets []int `json:"token_generation_buckets"`
+	// Buckets is the compiled ladder (package neuron builds it): the
+	// listed buckets, NxDI's automatic ones, or the single full length
+	// when bucketing is off; two-dimensional with prefix caching.
+	Buckets neuron.Ladder `json:"buckets"`
 	// OnDeviceSampling is true unless on_device_sampling_config is null.
 	OnDeviceSampling bool `json:"on_device_sampling"`
 	IsPrefixCaching  bool `json:"is_prefix_caching"`
@@ -31,44 +30,9 @@ type NeuronConfig struct {
 	PANumBlocks      int  `json:"pa_num_blocks"`
 	PABlockSize      int  `json:"pa_block_size"`
 	SkipWarmup       bool `json:"skip_warmup"`
-	// Extra records the other recognised keys that change compiled graphs
+	// Extra records the other applied keys that change compiled graphs
 	// (kernels, quantisation, sequence parallel …) so they enter the hash.
 	Extra map[string]any `json:"extra,omitempty"`
-}
-
-// NumBuckets is the number of compiled graphs (CTE + TKG buckets), which the
-// compile time grows with.
-func (c NeuronConfig) NumBuckets() int {
-	return len(c.ContextEncodingBuckets) + len(c.TokenGenerationBuckets)
-}
-
-// neuronKeys are the NeuronConfig keyword arguments NxDI knows; any other
-// override key produces the "Unexpected keyword arguments" warning.
-var neuronKeys = toSet(strings.Fields(`tp_degree ctx_batch_size tkg_batch_size batch_size max_batch_size
-	max_context_length seq_len max_length max_new_tokens n_positions n_active_tokens enable_bucketing
-	context_encoding_buckets token_generation_buckets prefix_buckets is_continuous_batching quantized
-	quantization_dtype quantization_type quantized_checkpoints_path torch_dtype padding_side
-	on_device_sampling_config pa_num_blocks pa_block_size is_block_kv_layout is_prefix_caching
-	skip_warmup save_sharded_checkpoint skip_sharding sequence_parallel_enabled flash_decoding_enabled
-	fused_qkv attn_kernel_enabled qkv_kernel_enabled mlp_kernel_enabled attn_tkg_nki_kernel_enabled
-	attn_block_tkg_nki_kernel_enabled attn_tkg_builtin_kernel_enabled k_cache_transposed kv_cache_quant
-	kv_cache_batch_size kv_cache_padding_size async_mode chunked_prefill_config token_generation_batches
-	logical_nc_config logical_neuron_cores cp_degree ep_degree pp_degree world_size start_rank_id
-	local_ranks_size output_logits enable_fused_speculation enable_eagle_speculation speculation_length
-	trace_tokengen_model weights_to_skip_loading cast_type rpl_reduce_dtype attention_dtype
-	overrides_torch_dtype allow_input_truncation vocab_parallel layer_boundary_markers is_medusa
-	medusa_speculation_length num_medusa_heads lora_config enable_long_context_mode
-	scratchpad_page_size cc_pipeline_tiling_factor mlp_kernel_fuse_residual_add
-	qkv_kernel_fuse_residual_add quantize_clamp_bound modules_to_not_convert draft_model_modules_to_not_convert
-	target activation_quantization_type enable_output_completion_notifications is_eagle_draft
-	max_context_length_tkg output_logits_tkg apply_seq_ids_mask`))
-
-func toSet(keys []string) map[string]bool {
-	m := make(map[string]bool, len(keys))
-	for _, k := range keys {
-		m[k] = true
-	}
-	return m
 }
 
 // startupError is a configuration error the real stack reports at startup:
@@ -86,40 +50,46 @@ func (e *startupError) Error() string { return e.Exception }
 // cache settings after the plugin's adjustments, the NeuronConfig, and the
 // log lines it printed on the way.
 type resolved struct {
-	BlockSize  int
-	NumBlocks  int // vLLM's num_gpu_blocks (with the null block)
-	Neuron     NeuronConfig
-	Unexpected []string // unknown override keys, in order
-	Infos      []string
+	BlockSize int
+	NumBlocks int // vLLM's num_gpu_blocks (with the null block)
+	Neuron    NeuronConfig
+	// Unexpected are the override keys NeuronConfig.__init__ lists in its
+	// "Unexpected keyword arguments" warning, in order: the keys it does
+	// not pop before the check (unknown, derived, MoE-only and, on NxDI
+	// 2.26, the late-popped ones, which it still applies).
+	Unexpected []string
+	// Platform are the plugin's platform log lines (INFO).
+	Platform []string
 }
 
 // resolveConfig reproduces vllm-neuron's platform and loader logic
 // (check_and_update_config, _get_default_neuron_config, override merge,
-// _handle_pa_num_blocks, _validate_neuron_config, NxDI bucketing) and
-// returns the first error the real stack would raise.
+// _handle_pa_num_blocks, _validate_neuron_config, NxDI bucketing) for the
+// simulated stack, and returns the first error the real stack would raise.
+// Every rule comes from package neuron's table.
 func resolveConfig(o Options) (resolved, error) {
-	overrideKeys := o.overrideKeys()
+	st := o.stack()
 	var r resolved
 	apc := o.PrefixCaching
 	chunked := o.EnableChunkedPrefill
-	if chunked && !o.CustomSchedulerOff {
-		r.Infos = append(r.Infos, "The custom Neuron scheduler will disable chunked prefill and set max_num_batched_tokens to 131072.")
-		chunked = false
-	}
-	r.BlockSize = o.BlockSize
-	if apc && o.BlockSize == 0 {
-		return r, &startupError{Exception: "AssertionError: When prefix caching is enabled, block_size must be set."}
-	}
-	if !apc {
-		r.BlockSize = o.MaxModelLen
-	}
-	override := o.Override
+	flags := neuron.Flags{MaxModelLen: o.MaxModelLen, MaxNumBatchedTokens: o.MaxNumBatchedTokens, BlockSize: o.BlockSize,
+		PrefixCaching: apc, CustomSchedulerOff: o.CustomSchedulerOff}
 	userBlocks := o.NumGPUBlocksOverride
 	numBlocks := 0
 	if userBlocks > 0 {
-		numBlocks = userBlocks + 1
-		r.Infos = append(r.Infos, fmt.Sprintf("Adding 1 to num_gpu_blocks_override (%d -> %d)", userBlocks, numBlocks))
+		numBlocks = userBlocks + neuron.NullBlock
+		r.Platform = append(r.Platform, fmt.Sprintf(neuron.MsgNullBlock, userBlocks, numBlocks))
 	}
+	if !o.CustomSchedulerOff {
+		// The custom scheduler turns chunked prefill off and replaces the
+		// token budget (platform.py L176–193).
+		chunked = false
+		r.Platform = append(r.Platform, neuron.MsgCustomScheduler, fmt.Sprintf(neuron.MsgForcedBatchedTokens, neuron.ForcedMaxNumBatchedTokens))
+	}
+	if apc && o.BlockSize == 0 {
+		return r, &startupError{Exception: "AssertionError: " + neuron.MsgPrefixBlockSize}
+	}
+	r.BlockSize = neuron.EffectiveBlockSize(flags)
 	nc := NeuronConfig{
 		TPDegree:         o.TensorParallelSize,
 		BatchSize:        o.MaxNumSeqs,
@@ -131,20 +101,24 @@ func resolveConfig(o Options) (resolved, error) {
 		PABlockSize:      r.BlockSize,
 		IsBlockKVLayout:  chunked || apc,
 		IsPrefixCaching:  apc,
+		PANumBlocks:      neuron.DefaultNumBlocks(o.MaxModelLen, r.BlockSize, o.MaxNumSeqs),
 	}
 	if chunked {
 		nc.BatchSize = 1
 		nc.MaxContextLength = o.MaxNumBatchedTokens
 	}
-	nc.PANumBlocks = (o.MaxModelLen / r.BlockSize) * o.MaxNumSeqs
 	if numBlocks > 0 {
 		nc.PANumBlocks = numBlocks
 	}
-	var cteList, tkgList []int
-	for _, k := range overrideKeys {
-		v := override[k]
-		if !neuronKeys[k] {
-			r.Unexpected = append(r.Unexpected, k)
+	var cteList, prefixList, tkgList []int
+	for _, k := range o.overrideKeys() {
+		v := o.Override[k]
+		switch st.Kind(k) {
+		case neuron.KeyAccepted:
+		case neuron.KeyLate:
+			r.Unexpected = append(r.Unexpected, k) // listed, and applied below
+		default:
+			r.Unexpected = append(r.Unexpected, k) // listed and ignored
 			continue
 		}
 		var err error
@@ -163,6 +137,8 @@ func resolveConfig(o Options) (resolved, error) {
 			nc.EnableBucketing, err = asBool(k, v)
 		case "context_encoding_buckets":
 			cteList, err = asIntList(k, v)
+		case "prefix_buckets":
+			prefixList, err = asIntList(k, v)
 		case "token_generation_buckets":
 			tkgList, err = asIntList(k, v)
 		case "on_device_sampling_config":
@@ -189,18 +165,17 @@ func resolveConfig(o Options) (resolved, error) {
 			return r, &startupError{Exception: "TypeError: " + err.Error(), Engine: true}
 		}
 	}
-	// _handle_pa_num_blocks
-	_, paSet := override["pa_num_blocks"]
-	if userBlocks > 0 && paSet {
+	// _handle_pa_num_blocks (loader L796–831).
+	_, paSet := o.Override["pa_num_blocks"]
+	if nc.IsBlockKVLayout && userBlocks > 0 && paSet {
 		if nc.PANumBlocks != userBlocks {
-			return r, &startupError{Exception: fmt.Sprintf("ValueError: pa_num_blocks (%d) must match your --num-gpu-blocks-override intent(%d) to ensure vLLM and NxDI have consistent block counts. ", nc.PANumBlocks, userBlocks), Engine: true}
+			return r, &startupError{Exception: "ValueError: " + fmt.Sprintf(neuron.MsgPANumBlocksMismatch, nc.PANumBlocks, userBlocks), Engine: true}
 		}
 		nc.PANumBlocks = numBlocks
-		r.Infos = append(r.Infos, fmt.Sprintf("User provided pa_num_blocks (%d) matching original --num-gpu-blocks-override intent. Incrementing pa_num_blocks to %d to match the increment for a null block in vllm.", userBlocks, numBlocks))
-	} else if paSet {
-		return r, &startupError{Exception: fmt.Sprintf("ValueError: When setting pa_num_blocks (%d) in override_neuron_config, you must also set --num-gpu-blocks-override to the same value to ensure vLLM and NxDI have consistent block counts.", nc.PANumBlocks), Engine: true}
+	} else if nc.IsBlockKVLayout && paSet {
+		return r, &startupError{Exception: "ValueError: " + fmt.Sprintf(neuron.MsgPANumBlocksAlone, nc.PANumBlocks), Engine: true}
 	}
-	// _validate_neuron_config
+	// _validate_neuron_config (loader L834–867).
 	if apc && (!nc.IsPrefixCaching || !nc.IsBlockKVLayout) {
 		return r, &startupError{Exception: "AssertionError", Engine: true}
 	}
@@ -208,40 +183,24 @@ func resolveConfig(o Options) (resolved, error) {
 		return r, &startupError{Exception: "AssertionError", Engine: true}
 	}
 	if nc.IsBlockKVLayout {
-		minBlocks := ceilDiv(o.MaxModelLen, r.BlockSize) * o.MaxNumSeqs
+		minBlocks := neuron.MinBlocks(o.MaxModelLen, r.BlockSize, o.MaxNumSeqs)
 		effective := nc.PANumBlocks
 		if userBlocks > 0 {
 			effective = userBlocks
 		}
 		if effective < minBlocks {
-			return r, &startupError{Exception: fmt.Sprintf("AssertionError: At least %d blocks are required for max_model_len %d, but only %d blocks are available (user-intended blocks, excluding the +1 for null block)", minBlocks, o.MaxModelLen, effective), Engine: true}
+			return r, &startupError{Exception: "AssertionError: " + fmt.Sprintf(neuron.MsgMinBlocks, minBlocks, o.MaxModelLen, effective), Engine: true}
 		}
 	}
-	// NxDI bucketing (modules/autobucketing.py).
-	if nc.EnableBucketing {
-		nc.ContextEncodingBuckets = cteList
-		if nc.ContextEncodingBuckets == nil {
-			nc.ContextEncodingBuckets = autoBuckets(128, nc.MaxContextLength)
-		}
-		nc.TokenGenerationBuckets = tkgList
-		if nc.TokenGenerationBuckets == nil {
-			nc.TokenGenerationBuckets = autoBuckets(128, nc.SeqLen)
-		}
-	} else {
-		nc.ContextEncodingBuckets = []int{nc.MaxContextLength}
-		nc.TokenGenerationBuckets = []int{nc.SeqLen}
+	ladder, err := neuron.BuildLadder(neuron.BucketInput{
+		Enabled: nc.EnableBucketing, PrefixCaching: nc.IsPrefixCaching,
+		MaxContextLength: nc.MaxContextLength, MaxLength: nc.SeqLen,
+		CTE: cteList, Prefix: prefixList, TKG: tkgList,
+	})
+	if err != nil {
+		return r, &startupError{Exception: err.Error(), Engine: true}
 	}
-	sort.Ints(nc.ContextEncodingBuckets)
-	sort.Ints(nc.TokenGenerationBuckets)
-	if len(nc.ContextEncodingBuckets) == 0 || len(nc.TokenGenerationBuckets) == 0 {
-		return r, &startupError{Exception: "IndexError: list index out of range", Engine: true}
-	}
-	if last := nc.ContextEncodingBuckets[len(nc.ContextEncodingBuckets)-1]; last > nc.MaxContextLength {
-		return r, &startupError{Exception: fmt.Sprintf("AssertionError: Context bucket %d should be <= %d", last, nc.MaxContextLength), Engine: true}
-	}
-	if last := nc.TokenGenerationBuckets[len(nc.TokenGenerationBuckets)-1]; last > nc.SeqLen {
-		return r, &startupError{Exception: fmt.Sprintf("AssertionError: Token generation bucket %d should be <= %d", last, nc.SeqLen), Engine: true}
-	}
+	nc.Buckets = ladder
 	r.Neuron = nc
 	r.NumBlocks = nc.PANumBlocks
 	if numBlocks > 0 {
@@ -254,42 +213,10 @@ func resolveConfig(o Options) (resolved, error) {
 // caching or chunked prefill: BlockKVCacheManager never sets k_shape.
 func kShapeError(nc NeuronConfig) error {
 	if nc.IsBlockKVLayout && !nc.IsPrefixCaching && !nc.ChunkedPrefill {
-		return &startupError{Exception: "AttributeError: 'BlockKVCacheManager' object has no attribute 'k_shape'", Engine: true}
+		return &startupError{Exception: "AttributeError: " + neuron.MsgKShape, Engine: true}
 	}
 	return nil
 }
-
-// autoBuckets is NxDI's generate_buckets: powers of two from minLen up to
-// (but excluding) 2^round(log2(maxLen)), then maxLen itself.
-func autoBuckets(minLen, maxLen int) []int {
-	if minLen >= maxLen {
-		return []int{maxLen}
-	}
-	minBound := int(math.Log2(float64(minLen)))
-	maxBound := int(math.Round(math.Log2(float64(maxLen))))
-	var b []int
-	for i := minBound; i < maxBound; i++ {
-		b = append(b, 1<<i)
-	}
-	return append(b, maxLen)
-}
-
-// pickBucket is NxDI's bucket choice: the first bucket strictly longer than
-// n, or the largest when n equals it exactly; ok is false when n exceeds the
-// largest bucket.
-func pickBucket(buckets []int, n int) (bucket int, ok bool) {
-	for _, b := range buckets {
-		if n < b {
-			return b, true
-		}
-	}
-	if last := buckets[len(buckets)-1]; n == last {
-		return last, true
-	}
-	return 0, false
-}
-
-func ceilDiv(a, b int) int { return (a + b - 1) / b }
 
 func asInt(k string, v any) (int, error) {
 	f, ok := v.(float64)

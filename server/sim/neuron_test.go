@@ -5,55 +5,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"loadgen/server/neuron"
 )
-
-// TestAutoBuckets checks NxDI's generate_buckets.
-func TestAutoBuckets(t *testing.T) {
-	rows := []struct {
-		max  int
-		want []int
-	}{
-		// Powers of two from 128, then max itself.
-		{2048, []int{128, 256, 512, 1024, 2048}},
-		// log2(3000) rounds to 12: buckets up to 2048, then 3000.
-		{3000, []int{128, 256, 512, 1024, 2048, 3000}},
-		// log2(2500) rounds to 11: 1024 is the last power, then 2500.
-		{2500, []int{128, 256, 512, 1024, 2500}},
-		// Qwen3's default 40960: log2 ≈ 15.3 rounds to 15, so 16384 is the
-		// last power of two before 40960.
-		{40960, []int{128, 256, 512, 1024, 2048, 4096, 8192, 16384, 40960}},
-		// Shorter than the minimum: one bucket.
-		{64, []int{64}},
-	}
-	for _, r := range rows {
-		if got := autoBuckets(128, r.max); !slices.Equal(got, r.want) {
-			t.Errorf("autoBuckets(128, %d) = %v, want %v", r.max, got, r.want)
-		}
-	}
-}
-
-// TestPickBucket checks NxDI's strict first-fit bucket choice.
-func TestPickBucket(t *testing.T) {
-	b := []int{128, 256, 2048}
-	rows := []struct {
-		n      int
-		want   int
-		wantOK bool
-	}{
-		{1, 128, true},     // shortest prompt, first bucket
-		{127, 128, true},   // below the bucket
-		{128, 256, true},   // strictly shorter only: 128 goes to 256
-		{2047, 2048, true}, // into the largest
-		{2048, 2048, true}, // an exact match on the largest is allowed
-		{2049, 0, false},   // longer than the largest: the engine dies
-	}
-	for _, r := range rows {
-		got, ok := pickBucket(b, r.n)
-		if got != r.want || ok != r.wantOK {
-			t.Errorf("pickBucket(%d) = %d,%v, want %d,%v", r.n, got, ok, r.want, r.wantOK)
-		}
-	}
-}
 
 // TestResolveConfig checks the plugin's configuration step: defaults,
 // overrides and the errors it raises.
@@ -76,28 +30,57 @@ func TestResolveConfig(t *testing.T) {
 		{name: "offline", opts: base(nil), check: func(r resolved) bool {
 			nc := r.Neuron
 			return r.BlockSize == 2048 && r.NumBlocks == 5 && !nc.OnDeviceSampling && nc.EnableBucketing &&
-				slices.Equal(nc.ContextEncodingBuckets, []int{128, 256, 512, 1024, 2048}) && nc.NumBuckets() == 10
+				slices.Equal(nc.Buckets.CTE, []int{128, 256, 512, 1024, 2048}) && nc.Buckets.Graphs() == 10
 		}},
 		// No override: on-device sampling (the plugin's default).
 		{name: "ods_default", opts: base(func(o *Options) { o.Override = nil }), check: func(r resolved) bool { return r.Neuron.OnDeviceSampling }},
 		// Bucketing off: one bucket of the full length each.
 		{name: "no_bucketing", opts: base(func(o *Options) { o.Override = map[string]any{"enable_bucketing": false} }),
 			check: func(r resolved) bool {
-				return slices.Equal(r.Neuron.ContextEncodingBuckets, []int{2048}) && slices.Equal(r.Neuron.TokenGenerationBuckets, []int{2048})
+				return slices.Equal(r.Neuron.Buckets.CTE, []int{2048}) && slices.Equal(r.Neuron.Buckets.TKG, []int{2048})
 			}},
 		// Listed buckets are used as given (sorted).
 		{name: "listed_buckets", opts: base(func(o *Options) {
 			o.Override = map[string]any{"context_encoding_buckets": []any{1024.0, 256.0}, "token_generation_buckets": []any{2048.0}}
-		}), check: func(r resolved) bool { return slices.Equal(r.Neuron.ContextEncodingBuckets, []int{256, 1024}) }},
+		}), check: func(r resolved) bool { return slices.Equal(r.Neuron.Buckets.CTE, []int{256, 1024}) }},
 		// Unknown keys are collected for the warning, not fatal.
 		{name: "unexpected", opts: base(func(o *Options) { o.Override = map[string]any{"foo": 1.0} }),
 			check: func(r resolved) bool { return slices.Equal(r.Unexpected, []string{"foo"}) }},
-		// APC with block size and enough blocks.
+		// APC with block size and enough blocks: the 2-D ladder (3
+		// prefill × 4 prefix lengths + 4 TKG graphs).
 		{name: "apc_ok", opts: base(func(o *Options) {
 			o.PrefixCaching, o.BlockSize, o.NumGPUBlocksOverride = true, 32, 256
 			o.Override = map[string]any{"is_prefix_caching": true, "is_block_kv_layout": true, "pa_num_blocks": 256.0}
 		}), check: func(r resolved) bool {
-			return r.BlockSize == 32 && r.Neuron.PANumBlocks == 257 && r.Neuron.IsPrefixCaching
+			return r.BlockSize == 32 && r.Neuron.PANumBlocks == 257 && r.Neuron.IsPrefixCaching &&
+				slices.Equal(r.Neuron.Buckets.Prefix, []int{0, 512, 1024, 2048}) && r.Neuron.Buckets.Graphs() == 16
+		}},
+		// APC with listed context buckets but no prefix_buckets: NxDI's
+		// TypeError in EngineCore.
+		{name: "apc_cte_without_prefix_buckets", opts: base(func(o *Options) {
+			o.PrefixCaching, o.BlockSize, o.NumGPUBlocksOverride = true, 32, 256
+			o.Override = map[string]any{"is_prefix_caching": true, "is_block_kv_layout": true, "context_encoding_buckets": []any{512.0, 2048.0}}
+		}), err: `TypeError: can only concatenate list (not "NoneType") to list`},
+		// The same with prefix_buckets: 2 × 3 + 4 graphs.
+		{name: "apc_cte_with_prefix_buckets", opts: base(func(o *Options) {
+			o.PrefixCaching, o.BlockSize, o.NumGPUBlocksOverride = true, 32, 256
+			o.Override = map[string]any{"is_prefix_caching": true, "is_block_kv_layout": true, "context_encoding_buckets": []any{512.0, 2048.0}, "prefix_buckets": []any{512.0, 2048.0}}
+		}), check: func(r resolved) bool { return r.Neuron.Buckets.Graphs() == 10 }},
+		// NxDI 2.26 lists skip_warmup (popped late) but applies it.
+		{name: "late_key_226", opts: base(func(o *Options) {
+			o.Stack = mustStack("2.26")
+			o.Override = map[string]any{"skip_warmup": true}
+		}), check: func(r resolved) bool {
+			return slices.Equal(r.Unexpected, []string{"skip_warmup"}) && r.Neuron.SkipWarmup
+		}},
+		// NxDI 2.27 pops it before the check.
+		{name: "late_key_227", opts: base(func(o *Options) {
+			o.Stack = mustStack("2.27")
+			o.Override = map[string]any{"skip_warmup": true}
+		}), check: func(r resolved) bool { return len(r.Unexpected) == 0 && r.Neuron.SkipWarmup }},
+		// The plugin replaces the token budget whatever was passed.
+		{name: "forced_token_budget", opts: base(func(o *Options) { o.MaxNumBatchedTokens = 256 }), check: func(r resolved) bool {
+			return slices.Contains(r.Platform, "Neuron custom scheduler default: max_num_batched_tokens set to 131072. Override with --max-num-batched-tokens if needed.")
 		}},
 		// APC without --block-size.
 		{name: "apc_no_block", opts: base(func(o *Options) { o.PrefixCaching = true; o.BlockSize = 0 }),
@@ -113,9 +96,14 @@ func TestResolveConfig(t *testing.T) {
 		}), err: "AssertionError"},
 		// pa_num_blocks without --num-gpu-blocks-override.
 		{name: "pa_without_override", opts: base(func(o *Options) {
+			o.PrefixCaching, o.BlockSize, o.NumGPUBlocksOverride = true, 32, 0
+			o.Override = map[string]any{"is_prefix_caching": true, "is_block_kv_layout": true, "pa_num_blocks": 512.0}
+		}), err: "you must also set --num-gpu-blocks-override"},
+		// Without a block KV layout the plugin does not check pa_num_blocks.
+		{name: "pa_without_override_no_apc", opts: base(func(o *Options) {
 			o.NumGPUBlocksOverride = 0
 			o.Override = map[string]any{"pa_num_blocks": 4.0}
-		}), err: "you must also set --num-gpu-blocks-override"},
+		}), check: func(r resolved) bool { return r.Neuron.PANumBlocks == 4 }},
 		// A listed bucket beyond max_context_length.
 		{name: "bucket_too_long", opts: base(func(o *Options) { o.Override = map[string]any{"context_encoding_buckets": []any{4096.0}} }),
 			err: "Context bucket 4096 should be <= 2048"},
@@ -141,6 +129,14 @@ func TestResolveConfig(t *testing.T) {
 			}
 		})
 	}
+}
+
+func mustStack(name string) *neuron.Stack {
+	st, err := neuron.Lookup(name)
+	if err != nil {
+		panic(err)
+	}
+	return st
 }
 
 // TestNewRejectsKShape checks New reports the k_shape failure too.

@@ -5,18 +5,20 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-)
 
-// Version is the vLLM version the simulator reports (the version
-// vllm-neuron 0.1/0.2 pins).
-const Version = "0.10.2"
+	"loadgen/server/neuron"
+)
 
 // Defaults of vllm serve (and of the vllm-neuron plugin where it overrides
 // vLLM's) for the flags the simulator interprets.
 const (
 	DefaultPort        = 8000
 	DefaultMaxModelLen = 40960 // Qwen3's max_position_embeddings
-	DefaultMaxNumSeqs  = 32    // the plugin's default
+	// DefaultMaxNumSeqs is vllm serve's: vLLM 0.11 sets 256 for the API
+	// server before the plugin's fallback of 32 could apply
+	// (vllm-project/vllm v0.11.0 vllm/engine/arg_utils.py L1616–1619;
+	// vllm-neuron 0.2.0 vllm_neuron/platform.py L195–201).
+	DefaultMaxNumSeqs  = 256
 	DefaultMaxLogprobs = 20
 	DefaultDtype       = "bfloat16"
 	DefaultJitter      = 0.03
@@ -70,6 +72,10 @@ type Options struct {
 	CustomSchedulerOff     bool   // DISABLE_NEURON_CUSTOM_SCHEDULER=1
 
 	// Simulator knobs (--sim-* flags, LOADGEN_SIM_* environment).
+
+	// Stack is the simulated vllm-neuron stack (--sim-stack; nil means
+	// neuron.Default()): its versions, log lines and rules.
+	Stack        *neuron.Stack
 	Speed        float64 // divides all simulated time (default 1)
 	StartupSpeed float64 // further divides startup and compile time (default 1)
 	ZeroLatency  bool    // no model delay at all
@@ -109,6 +115,18 @@ func DefaultOptions(model string) Options {
 		Latency:            DefaultLatency,
 	}
 }
+
+// stack returns the simulated stack.
+func (o Options) stack() *neuron.Stack {
+	if o.Stack == nil {
+		return neuron.Default()
+	}
+	return o.Stack
+}
+
+// Version is the vLLM version the simulated server reports: the one its
+// stack pins (vllm-neuron 0.2.x pins vllm==0.11.0).
+func (o Options) Version() string { return o.stack().VLLM }
 
 // ServedNames returns the served model names (Model when none were given).
 func (o Options) ServedNames() []string {

@@ -35,6 +35,14 @@ var stopWords = toSet(strings.Fields(`the and for are with that this what how do
 	per may should would could than then also such only other more most some his her him she over under
 	out off get got one two been being did done each either both very just being does doing`))
 
+func toSet(keys []string) map[string]bool {
+	m := make(map[string]bool, len(keys))
+	for _, k := range keys {
+		m[k] = true
+	}
+	return m
+}
+
 // parseRerank extracts the query and document of a Qwen3-Reranker prompt
 // ("…<Query>: q\n<Document>: d<|im_end|>…").
 func parseRerank(text string) (query, doc string, ok bool) {

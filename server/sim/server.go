@@ -8,6 +8,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"loadgen/server/neuron"
 )
 
 // Server is a simulated vllm-neuron server after startup: the engine and
@@ -137,7 +139,7 @@ func (s *Server) alive() bool {
 func (s *Server) die(exception string) {
 	s.deadOnce.Do(func() {
 		s.exception = exception
-		s.log.engine("ERROR", "core.py:710", "EngineCore encountered a fatal error.")
+		s.log.engine("ERROR", "core.py:710", neuron.MsgEngineFatal)
 		s.log.traceback(true, []string{
 			`File "/opt/vllm/vllm/v1/engine/core.py", line 701, in run_engine_core`,
 			`File "/opt/vllm/vllm/v1/engine/core.py", line 728, in run_busy_loop`,

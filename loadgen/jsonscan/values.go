@@ -1,0 +1,158 @@
+package jsonscan
+
+import (
+	"strconv"
+)
+
+// String reads a string. With alias, a string without escapes or invalid
+// UTF-8 shares memory with the text instead of being copied.
+func (s *Scanner) String(field string, alias bool) (string, error) {
+	if s.Peek() != '"' {
+		return "", s.Mismatch(field, "string")
+	}
+	return s.str(alias)
+}
+
+// Bool reads true or false.
+func (s *Scanner) Bool(field string) (bool, error) {
+	switch s.Peek() {
+	case 't':
+		return true, s.literal("true")
+	case 'f':
+		return false, s.literal("false")
+	}
+	return false, s.Mismatch(field, "boolean")
+}
+
+// Int reads an integer that fits an int.
+func (s *Scanner) Int(field string) (int, error) {
+	n, err := s.integer(field, strconv.IntSize)
+	return int(n), err
+}
+
+// Int64 reads an integer that fits an int64.
+func (s *Scanner) Int64(field string) (int64, error) {
+	return s.integer(field, 64)
+}
+
+func (s *Scanner) integer(field string, bits uint) (int64, error) {
+	if c := s.Peek(); c != '-' && (c < '0' || c > '9') {
+		return 0, s.Mismatch(field, "integer")
+	}
+	num, err := s.number()
+	if err != nil {
+		return 0, err
+	}
+	n, ok := parseInt(num, bits)
+	if !ok {
+		return 0, &TypeError{field, "integer"}
+	}
+	return n, nil
+}
+
+// parseInt parses a JSON number as a signed integer of the given size;
+// a fraction, an exponent or overflow is not an integer.
+func parseInt(num []byte, bits uint) (int64, bool) {
+	neg := num[0] == '-'
+	if neg {
+		num = num[1:]
+	}
+	limit := uint64(1)<<(bits-1) - 1
+	if neg {
+		limit++
+	}
+	var v uint64
+	for _, c := range num {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		d := uint64(c - '0')
+		if v > (limit-d)/10 {
+			return 0, false
+		}
+		v = v*10 + d
+	}
+	if neg {
+		return -int64(v), true
+	}
+	return int64(v), true
+}
+
+// Float reads a number that fits a float64.
+func (s *Scanner) Float(field string) (float64, error) {
+	if c := s.Peek(); c != '-' && (c < '0' || c > '9') {
+		return 0, s.Mismatch(field, "number")
+	}
+	num, err := s.number()
+	if err != nil {
+		return 0, err
+	}
+	f, err := strconv.ParseFloat(unsafeString(num), 64)
+	if err != nil {
+		return 0, &TypeError{field, "number"}
+	}
+	return f, nil
+}
+
+// Ints reads an array of integers, appending them to dst[:0]; a null
+// element reads as 0. An empty array gives a non-nil empty slice.
+func (s *Scanner) Ints(field string, dst []int) ([]int, error) {
+	if s.Peek() != '[' {
+		return nil, s.Mismatch(field, "array of integers")
+	}
+	dst = dst[:0]
+	if dst == nil {
+		dst = []int{}
+	}
+	err := s.Array(field, func(int) error {
+		if s.Null() {
+			dst = append(dst, 0)
+			return nil
+		}
+		n, err := s.Int(field)
+		dst = append(dst, n)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return dst, nil
+}
+
+// number consumes a number and returns its text.
+func (s *Scanner) number() ([]byte, error) {
+	s.ws()
+	start := s.i
+	if s.i < len(s.b) && s.b[s.i] == '-' {
+		s.i++
+	}
+	if s.i < len(s.b) && s.b[s.i] == '0' {
+		s.i++
+	} else if s.digits() == 0 {
+		return nil, ErrSyntax
+	}
+	if s.i < len(s.b) && s.b[s.i] == '.' {
+		s.i++
+		if s.digits() == 0 {
+			return nil, ErrSyntax
+		}
+	}
+	if s.i < len(s.b) && (s.b[s.i] == 'e' || s.b[s.i] == 'E') {
+		s.i++
+		if s.i < len(s.b) && (s.b[s.i] == '+' || s.b[s.i] == '-') {
+			s.i++
+		}
+		if s.digits() == 0 {
+			return nil, ErrSyntax
+		}
+	}
+	return s.b[start:s.i], nil
+}
+
+func (s *Scanner) digits() int {
+	start := s.i
+	for s.i < len(s.b) && s.b[s.i] >= '0' && s.b[s.i] <= '9' {
+		s.i++
+	}
+	return s.i - start
+}
