@@ -22,10 +22,12 @@ import (
 // <config>/<phase>.trial-NN.json and .hlog and listed in the manifest
 // under the search, so that every claim of the answer can be checked. The
 // search phase's own <phase>.json holds the measurements of the passing
-// trial at the answer (its .hlog is a copy of that trial's) with the
-// search record: the SLO, the bounds, every trial and the two that
-// bracket the answer. A resumed search starts again from its first trial:
-// the trials of an earlier attempt are removed first.
+// trial at the answer (its .hlog, scores and request log are copies of
+// that trial's) with the search record: the SLO, the bounds, every trial
+// and the two that bracket the answer. A trial that measured the client
+// rather than the server is set aside and its rate runs again. A resumed
+// search starts again from its first trial: the trials of an earlier
+// attempt are removed first.
 
 // idleWait bounds the wait, before a trial, for the server to finish what
 // an earlier trial left (a saturated trial's aborted requests).

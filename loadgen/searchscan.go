@@ -35,6 +35,11 @@ func (r *configRun) checkSearch(ctx context.Context, ph profiles.Phase, wl *buil
 	if rec.Upper <= 0 {
 		return fmt.Errorf("check of %s: the search has no upper bound", ph.Name)
 	}
+	for _, t := range rec.Trials {
+		if t.Discarded {
+			chk.SearchSetAside++
+		}
+	}
 	s := &search{configRun: r, ph: ph, wl: wl, slo: rec.SLO, began: began, results: map[int]*schema.PhaseResult{},
 		rec: &schema.SearchResult{SLO: rec.SLO, Tolerance: rec.Tolerance, Trials: []schema.Trial{}}}
 	// run runs one fixed-rate trial at rate, and once more when it

@@ -120,9 +120,16 @@ func writeChecks(w io.Writer, dir string, speed float64) (bool, error) {
 			if !chk.Within {
 				within = "NO"
 			}
-			fmt.Fprintf(&b, "| %s | %s | %.3f | %s | %.3f | %+.1f%% | %s | %d | %.0f | %d | %.0f |\n",
+			scanAside := 0
+			for _, t := range chk.Trials {
+				if t.Discarded {
+					scanAside++
+				}
+			}
+			fmt.Fprintf(&b, "| %s | %s | %.3f | %s | %.3f | %+.1f%% | %s | %s | %.0f | %s | %.0f |\n",
 				cs.Name, chk.SLO, chk.Truth, bracket, chk.Search, 100*chk.Error, within,
-				chk.SearchTrials, chk.SearchSeconds*speed, len(chk.Trials), chk.Seconds*speed)
+				trialCount(chk.SearchTrials, chk.SearchSetAside), chk.SearchSeconds*speed,
+				trialCount(len(chk.Trials), scanAside), chk.Seconds*speed)
 		}
 	}
 	if n == 0 {
@@ -130,4 +137,13 @@ func writeChecks(w io.Writer, dir string, speed float64) (bool, error) {
 	}
 	_, err = io.WriteString(w, b.String())
 	return all, err
+}
+
+// trialCount renders the trials used, and those set aside: "4 (+2 set
+// aside)".
+func trialCount(all, aside int) string {
+	if aside == 0 {
+		return fmt.Sprint(all)
+	}
+	return fmt.Sprintf("%d (+%d set aside)", all-aside, aside)
 }

@@ -129,12 +129,12 @@ func latencyReasons(s *Sweep, c *ConfigResult) []string {
 		if !ok || q.Count == 0 {
 			continue
 		}
-		rate := r.RequestRate.String() + " queries/s"
+		at := fmt.Sprintf("%s %s queries/s", r.Arrival, r.RequestRate)
 		if r.RateShare > 0 && r.RateBasis != nil {
-			rate = fmt.Sprintf("%s of capacity (%.3g queries/s)", pctText(r.RateShare), float64(r.RequestRate))
+			at = fmt.Sprintf("%s of capacity, %s %.3g queries/s", pctText(r.RateShare), r.Arrival, float64(r.RequestRate))
 		}
-		msg := fmt.Sprintf("At %s %s (phase %s, achieved %.2f): query latency p50 %.4f s, p99 %.4f s",
-			r.Arrival, rate, p.Name, r.AchievedRate, q.P50/1000, q.P99/1000)
+		msg := fmt.Sprintf("At %s (phase %s, achieved %.2f): query latency p50 %.4f s, p99 %.4f s",
+			at, p.Name, r.AchievedRate, q.P50/1000, q.P99/1000)
 		lower, lowerName := q.P99, ""
 		for i := range s.Configs {
 			o := &s.Configs[i]

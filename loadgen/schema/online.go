@@ -223,13 +223,15 @@ type SearchCheck struct {
 	TruthFail  float64 `json:"truth_fail"`
 	Inversions int     `json:"inversions"`
 	// Search, SearchTrials and SearchSeconds are the search's answer and
-	// cost; Error is (Search − Truth)/Truth (0 when both are 0), and
+	// cost (SearchSetAside of its trials measured the client and ran
+	// again); Error is (Search − Truth)/Truth (0 when both are 0), and
 	// Within says whether |Error| ≤ Tolerance.
-	Search        float64 `json:"search"`
-	SearchTrials  int     `json:"search_trials"`
-	SearchSeconds float64 `json:"search_seconds"`
-	Error         float64 `json:"error"`
-	Within        bool    `json:"within_tolerance"`
+	Search         float64 `json:"search"`
+	SearchTrials   int     `json:"search_trials"`
+	SearchSetAside int     `json:"search_set_aside"`
+	SearchSeconds  float64 `json:"search_seconds"`
+	Error          float64 `json:"error"`
+	Within         bool    `json:"within_tolerance"`
 	// Seconds is the check's wall time.
 	Seconds float64 `json:"seconds"`
 }
