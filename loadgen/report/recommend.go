@@ -122,7 +122,9 @@ func latencyReasons(s *Sweep, c *ConfigResult) []string {
 	var out []string
 	for _, p := range c.Phases {
 		r := p.Result
-		if r == nil || !isOpenLoop(r) || p.trial() || isSearch(r) {
+		// A search and its trials speak in the capacity at the SLO; a
+		// phase cut as saturated holds only the queries that finished.
+		if r == nil || !isOpenLoop(r) || p.trial() || isSearch(r) || r.EndReason == schema.EndSaturated {
 			continue
 		}
 		q, ok := r.Latency[schema.MetricQueryLatency]
