@@ -206,6 +206,12 @@ type PhaseResult struct {
 	// ServerMetrics is what the server's /metrics said about the phase.
 	ServerMetrics *ServerMetrics `json:"server_metrics,omitempty"`
 	Warnings      []string       `json:"warnings,omitempty"`
+	// Client is set when this result is one client's share of a phase
+	// whose load was split across clients; the phase as a whole is in it.
+	Client *ClientShare `json:"client,omitempty"`
+	// Clients is set in a phase merged from its clients' shares: each
+	// client's own window and figures, by index.
+	Clients []ClientFigures `json:"clients,omitempty"`
 	// Latency holds the statistics of each metric in Metrics, keyed by
 	// metric name; it is flattened into the top-level JSON object.
 	Latency map[string]Stats `json:"-"`
