@@ -189,6 +189,32 @@ func TestMergeRefusals(t *testing.T) {
 		{"overlap", []string{s0, s1, whole}, "the directories overlap"},
 		{"a shard twice", []string{s0, s0}, "the same directory"},
 	}
+	// A shard still being written (its lock held) is not read.
+	lock, err := schema.LockDir(s1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = merge.Dirs(filepath.Join(t.TempDir(), "m"), []string{s0, s1}, merge.Options{})
+	lock.Unlock()
+	if !errors.Is(err, merge.ErrMismatch) || !strings.Contains(err.Error(), "is that shard still running?") {
+		t.Errorf("merging a locked shard: %v", err)
+	}
+	// A shard measured on other data (the dataset changed under the same
+	// profile between the shards).
+	f, err := os.OpenFile(p.Workload.Dataset, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = f.WriteString("What is a rider?,An add-on to a policy.,Riders cost extra.,Not every policy has riders.,Riders change coverage.\n")
+	if cerr := f.Close(); err != nil || cerr != nil {
+		t.Fatal(err, cerr)
+	}
+	s1data := run(p, &schema.Part{Index: 1, Count: 2})
+	tests = append(tests, struct {
+		name string
+		dirs []string
+		want string
+	}{"another dataset", []string{s0, s1data}, "read different dataset files"})
 	for _, tt := range tests {
 		out := filepath.Join(t.TempDir(), "m")
 		_, err := merge.Dirs(out, tt.dirs, merge.Options{})

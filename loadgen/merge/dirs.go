@@ -57,6 +57,16 @@ func Dirs(out string, dirs []string, o Options) (*Outcome, error) {
 	if err != nil {
 		return nil, err
 	}
+	// No input may change while it is read: a sweep still running holds
+	// its directory's lock.
+	for _, in := range ins {
+		lock, err := schema.LockDir(in.dir)
+		var le *schema.LockedError
+		if errors.As(err, &le) {
+			return nil, mismatch("%v: is that shard still running?", err)
+		}
+		defer lock.Unlock() // nil (a read-only input) unlocks nothing
+	}
 	if err := checkSame(ins); err != nil {
 		return nil, err
 	}
@@ -79,8 +89,13 @@ func Dirs(out string, dirs []string, o Options) (*Outcome, error) {
 		}
 	}
 	if err := os.MkdirAll(out, 0o755); err != nil {
-		return nil, fmt.Errorf("merge: %w", err)
+		return nil, mismatch("cannot create %s: %v", out, err)
 	}
+	lock, err := schema.LockDir(out)
+	if err != nil {
+		return nil, mismatch("%v", err)
+	}
+	defer lock.Unlock()
 	m := mergedManifest(ins)
 	for i, e := range order {
 		if e.pending {
@@ -149,6 +164,12 @@ func checkSame(ins []input) error {
 		case a.m.Sim != nil && b.m.Sim != nil && a.m.Sim.SpeedFactor != b.m.Sim.SpeedFactor:
 			return mismatch("%s and %s ran the simulator at different speeds (%g, %g): their latencies cannot be mixed",
 				a.dir, b.dir, a.m.Sim.SpeedFactor, b.m.Sim.SpeedFactor)
+		}
+		for _, x := range a.m.Inputs {
+			if y := b.m.Input(x.Role); y != nil && y.SHA256 != x.SHA256 {
+				return mismatch("%s and %s read different %s files (%s: sha256 %.12s…; %s: sha256 %.12s…): results measured on different data cannot be mixed",
+					a.dir, b.dir, x.Role, x.Path, x.SHA256, y.Path, y.SHA256)
+			}
 		}
 	}
 	return nil
