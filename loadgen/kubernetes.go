@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"loadgen/loadgen/k8s"
+	"loadgen/loadgen/schema"
 	"loadgen/profiles"
 )
 
@@ -180,7 +181,8 @@ func KubeClients(o Options, kc Kube, load KubeLoad) (*k8s.Manifests, []string, e
 	if p == nil {
 		return nil, nil, fmt.Errorf("%w: no profile", ErrBadInput)
 	}
-	if _, ok := p.Phase(load.Phase); !ok {
+	ph, ok := p.Phase(load.Phase)
+	if !ok {
 		var names []string
 		for _, ph := range p.Load {
 			names = append(names, ph.Name)
@@ -188,8 +190,16 @@ func KubeClients(o Options, kc Kube, load KubeLoad) (*k8s.Manifests, []string, e
 		return nil, nil, fmt.Errorf("%w: --phase %q: the profile's phases are %s", ErrBadInput, load.Phase, strings.Join(names, ", "))
 	}
 	n := load.Clients
-	if n == 0 {
+	switch {
+	case n == 0 && ph.Clients > 1:
+		n = ph.Clients
+	case n == 0:
 		n = DefaultKubeClients
+	case ph.Clients > 1 && n != ph.Clients:
+		return nil, nil, fmt.Errorf("%w: --clients %d: phase %s is split across %d clients (its clients: %d)", ErrBadInput, n, ph.Name, ph.Clients, ph.Clients)
+	}
+	if _, err := profiles.SplitPhase(ph, schema.Part{Index: 0, Count: n}); err != nil {
+		return nil, nil, fmt.Errorf("%w: --clients %d: %w", ErrBadInput, n, err)
 	}
 	kp, err := kubeProfile(p)
 	if err != nil {

@@ -37,6 +37,11 @@ type Options struct {
 	// Shard runs only this shard of the configurations (after Only), as
 	// schema.ShardOf deals them; the manifest records it. nil: all.
 	Shard *schema.Part
+	// Client runs only this client's share of every phase (`run --client
+	// I/N`; profiles.SplitPhase), for `loadgen merge` to join with the
+	// other clients' results. nil: every phase whole, or split across its
+	// clients in this process.
+	Client *schema.Part
 	// Continue, with Out, continues the sweep recorded in Out when there
 	// is one (as Resume does) and starts it there otherwise: what a
 	// retried Kubernetes pod does.
@@ -147,6 +152,9 @@ func Preflight(o Options) (*Checked, error) {
 	}
 	if c.plan, err = plan.Preflight(); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrBadInput, err)
+	}
+	if err := checkClient(o, plan.Profile.Load); err != nil {
+		return nil, err
 	}
 	if c.resumed != nil {
 		if err := checkInputs(o.Out, c.resumed, inputsOf(c.plan.Dataset())); err != nil {

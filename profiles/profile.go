@@ -224,6 +224,10 @@ type Phase struct {
 	// SLO is the resolved goodput thresholds (profile slo, then the
 	// phase's own keys); nil when neither sets any.
 	SLO *SLO `yaml:"slo" json:"slo,omitempty"`
+	// Clients splits the phase's load across this many clients, each
+	// sending its share (SplitPhase); the phase result merges them exactly.
+	// 0 or 1: one client.
+	Clients int `yaml:"clients" json:"clients,omitempty"`
 }
 
 // Ramp changes the arrival rate from From to To over the phase.

@@ -91,16 +91,22 @@ func concatFiles(srcs []string, dst string) (err error) {
 	return os.Rename(tmp.Name(), dst)
 }
 
-// writeHlog writes a merged phase's interval log: every interval on the
-// merged phase's time base.
+// writeHlog writes a merged phase's interval log to path (WriteHlog).
 func writeHlog(path string, res *schema.PhaseResult, intervals []*hdr.Histogram) error {
 	var b bytes.Buffer
-	w := schema.NewHlogWriter(&b, res.StartedAt, res.Simulated, res.Phase+" (merged from its clients)")
-	for _, h := range intervals {
-		w.Write(h)
-	}
-	if err := w.Flush(); err != nil {
+	if err := WriteHlog(&b, res, intervals); err != nil {
 		return err
 	}
 	return schema.WriteFileAtomic(path, b.Bytes())
+}
+
+// WriteHlog writes the interval log of a phase merged from its clients'
+// shares: every share's intervals, by start time, on the merged phase's
+// time base (its started_at).
+func WriteHlog(w io.Writer, res *schema.PhaseResult, intervals []*hdr.Histogram) error {
+	hw := schema.NewHlogWriter(w, res.StartedAt, res.Simulated, res.Phase+" (merged from its clients)")
+	for _, h := range intervals {
+		hw.Write(h)
+	}
+	return hw.Flush()
 }

@@ -13,6 +13,7 @@ import (
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
 
 	"loadgen/loadgen/schema"
+	"loadgen/server/servertest"
 )
 
 // client is one synthetic client's raw values, per metric (µs).
@@ -81,13 +82,6 @@ func synthetic(n int, seed uint64) []client {
 	return cs
 }
 
-// rawPercentile is the percentile of sorted values at the rank HDR
-// histograms use: p/100·n rounded half up, within [1, n].
-func rawPercentile(sorted []int64, p float64) int64 {
-	k := int(p/100*float64(len(sorted)) + 0.5)
-	return sorted[min(max(k, 1), len(sorted))-1]
-}
-
 // TestSharesExact merges three clients and checks the merged phase against
 // the union of their raw values: counts and extremes exactly, mean and
 // standard deviation to rounding, percentiles within HDR precision.
@@ -127,9 +121,9 @@ func TestSharesExact(t *testing.T) {
 			p   float64
 			got float64
 		}{{50, st.P50}, {90, st.P90}, {95, st.P95}, {99, st.P99}, {99.9, st.P999}} {
-			want := float64(rawPercentile(all, pc.p)) / 1e3
+			want := servertest.Percentile(all, pc.p)
 			// Three significant digits: a value's bucket spans at most 1/1000 of it.
-			if math.Abs(pc.got-want) > want*1e-3+1e-3 {
+			if !servertest.WithinHDR(pc.got, want) {
 				t.Errorf("%s p%g: merged %g ms, the union of the raw values %g ms", m, pc.p, pc.got, want)
 			}
 		}
