@@ -110,6 +110,9 @@ func kubeArgs(o Options) []string {
 			"--sim-speed", strconv.FormatFloat(s.Speed, 'g', -1, 64),
 			"--sim-startup-speed", strconv.FormatFloat(s.StartupSpeed, 'g', -1, 64),
 			"--sim-seed", strconv.FormatInt(s.Seed, 10))
+		if s.Stack != "" {
+			args = append(args, "--sim-stack", s.Stack)
+		}
 	}
 	if len(o.Only) > 0 {
 		args = append(args, "--only", strings.Join(o.Only, ","))
