@@ -60,7 +60,7 @@ func KubeSweep(o Options, kc Kube) (*k8s.Manifests, []string, error) {
 		if warn != "" {
 			warns = append(warns, warn)
 		}
-		if p.Server.NeuronCores != "" {
+		if len(p.Server.NeuronCores) > 0 {
 			warns = append(warns, fmt.Sprintf("server.neuron_cores %q overrides the NEURON_RT_VISIBLE_CORES the Neuron device plugin sets for the cores it gave the pod: remove it from the profile the pods run", p.Server.NeuronCores))
 		}
 	}

@@ -51,6 +51,7 @@ func (r *configRun) runPhase(ctx context.Context, ph profiles.Phase, wl *builtWo
 	// "before" scrape and the gauge sampler start once the warmup is over
 	// (every client's, when the phase is split).
 	r.resetPrefixCache(ctx)
+	beside := r.besides.watch(r.c.Name)
 	var m serverMeasure
 	g := newGate(len(runs), func() {
 		if ph.Warmup > 0 {
@@ -95,11 +96,13 @@ func (r *configRun) runPhase(ctx context.Context, ph profiles.Phase, wl *builtWo
 	}
 	wg.Wait()
 	metrics := m.stop(ctx, r.aux, base)
+	concurrent := r.besides.end(beside)
 	res, runErr := r.phaseResult(ph, runs, files)
 	if res == nil {
 		return nil, runErr
 	}
 	res.ServerMetrics = metrics
+	res.NeuronCores, res.ConcurrentWith = string(r.cores), concurrent
 	res.PromptMethod = wl.method()
 	if n := wl.datasetQueries(); n > 0 {
 		res.DatasetCycles = repeats(res.QueriesCompleted+res.QueriesFailed, n)

@@ -240,7 +240,11 @@ func Run(ctx context.Context, c *Checked) (*Outcome, error) {
 	if w := stackWarning(plan.Stack); w != "" {
 		s.pr.Eventf("warning: %s", w)
 	}
-	s.run(ctx)
+	slots, err := s.slots()
+	if err != nil {
+		return nil, err
+	}
+	s.run(ctx, slots)
 	return s.finish(ctx)
 }
 

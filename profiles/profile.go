@@ -77,8 +77,13 @@ type Server struct {
 	Env map[string]string `yaml:"env" json:"env,omitempty"`
 	// VLLMArgs are extra arguments appended for every configuration.
 	VLLMArgs []string `yaml:"vllm_args" json:"vllm_args,omitempty"`
-	// NeuronCores becomes NEURON_RT_VISIBLE_CORES ("0-1", "2", "0,1").
-	NeuronCores CoreSet `yaml:"neuron_cores" json:"neuron_cores,omitempty"`
+	// NeuronCores becomes NEURON_RT_VISIBLE_CORES ("0-1", "2", "0,1"); a
+	// list of groups (["0-1", "2-3"]) runs up to that many configurations
+	// at once, each on a free group.
+	NeuronCores CoreGroups `yaml:"neuron_cores" json:"neuron_cores,omitempty"`
+	// Measure says how configurations on several core groups are measured:
+	// MeasureConcurrent (default) or MeasureSerial.
+	Measure string `yaml:"measure" json:"measure,omitempty"`
 	// CompiledArtifacts is the root under which every configuration gets
 	// its NEURON_COMPILED_ARTIFACTS directory <root>/<config>-<hash>.
 	// Default DefaultArtifactsRoot; relative to the profile file.
