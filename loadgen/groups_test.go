@@ -1,6 +1,7 @@
 package loadgen
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"slices"
@@ -175,4 +176,73 @@ func TestCoreGroupsMeasureSerial(t *testing.T) {
 	if rs := res[first]; len(rs) == 0 || len(rs[0].ConcurrentWith) == 0 {
 		t.Errorf("%s, measured first, records no server beside it\n%s", first, progress)
 	}
+}
+
+// TestInterruptCoreGroups cancels a sweep while two configurations are
+// measured at once on two groups: both stop with partial results, the one
+// not started yet is interrupted too, and no server is left.
+func TestInterruptCoreGroups(t *testing.T) {
+	t.Parallel()
+	path := servertest.WriteProfile(t, "groupsint", `configs:
+  - name: a
+    enable_prefix_caching: false
+    pa_num_blocks: 2
+  - name: b
+    enable_prefix_caching: false
+    pa_num_blocks: 2
+    max_num_seqs: 1
+  - name: c
+    enable_prefix_caching: false
+    pa_num_blocks: 2
+load:
+  - arrival: poisson
+    rate: 100
+    queries: 600
+    seed: 1
+`)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(strings.Replace(string(b), "server:\n", "server:\n  neuron_cores: [\"26\", \"27\"]\n", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p, err := profiles.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, progress := simOptions(t, p)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan *Outcome, 1)
+	go func() {
+		out, err := preflightRun(ctx, o)
+		if err != nil {
+			t.Error(err)
+		}
+		done <- out
+	}()
+	servertest.WaitFor(t, time.Minute, "both groups to measure", func() bool {
+		m, err := schema.ReadManifest(o.Out)
+		return err == nil && m.Config("a").Phase("poisson-100").Status == schema.StatusRunning &&
+			m.Config("b").Phase("poisson-100").Status == schema.StatusRunning
+	})
+	cancel()
+	var out *Outcome
+	select {
+	case out = <-done:
+	case <-time.After(time.Minute):
+		t.Fatalf("the sweep did not return within a minute of the interrupt\n%s", progress)
+	}
+	if out == nil || !out.Interrupted || out.Passed != 0 {
+		t.Fatalf("outcome %+v, want interrupted", out)
+	}
+	m := readManifest(t, o.Out)
+	for _, c := range []string{"a", "b", "c"} {
+		if st := m.Config(c).Status; st != schema.StatusInterrupted {
+			t.Errorf("config %s: %s, want interrupted", c, st)
+		}
+	}
+	assertGone(t, o.Out, "a")
+	assertGone(t, o.Out, "b")
 }
