@@ -66,3 +66,23 @@ func TestShardOf(t *testing.T) {
 		t.Errorf("shard 7/8 of five configs: %v, want none", got)
 	}
 }
+
+// FuzzParsePart: any input parses to a valid part that survives String,
+// or is refused; nothing panics.
+func FuzzParsePart(f *testing.F) {
+	for _, s := range []string{"0/2", "1/2", " 3/4 ", "2/2", "-1/2", "1/0", "a/b", "", "/", "0/10000", "9999999999999999999/1"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		p, err := ParsePart(s)
+		if err != nil {
+			return
+		}
+		if p.Count < 1 || p.Count > MaxParts || p.Index < 0 || p.Index >= p.Count {
+			t.Fatalf("ParsePart(%q) = %v: out of range", s, p)
+		}
+		if back, err := ParsePart(p.String()); err != nil || back != p {
+			t.Fatalf("ParsePart(%q) = %v, which does not survive String: %v %v", s, p, back, err)
+		}
+	})
+}
