@@ -123,6 +123,10 @@ testdata/invalid-synthetic-keys.yaml:11: workload.max_tokens: a synthetic worklo
 		// Rate: inf without max_concurrency.
 		{"rate-inf", "testdata/invalid-rate-inf.yaml:11: load[0].max_concurrency: required with rate inf: every query is due at once, so cap the requests in flight (e.g. max_concurrency: 4)"},
 		// Arrival: inf without max_concurrency.
+		// A sync phase is one query at a time: it cannot be split.
+		{"clients-sync", "testdata/invalid-clients-sync.yaml:12: load[0].clients: a sync phase sends one query at a time: 2 clients would send 2 at a time; split a poisson or inf phase instead"},
+		// Every client needs a query.
+		{"clients-queries", "testdata/invalid-clients-queries.yaml:14: load[0].clients: queries 3 cannot be shared by 4 clients: every client needs at least one query"},
 		{"inf-concurrency", "testdata/invalid-inf-concurrency.yaml:11: load[0].max_concurrency: required with rate inf: every query is due at once, so cap the requests in flight (e.g. max_concurrency: 4)"},
 		// Arrival inf with a numeric rate.
 		{"inf-rate", "testdata/invalid-inf-rate.yaml:12: load[0].rate: arrival inf sends every query at once: remove rate, or use poisson, gamma or constant"},

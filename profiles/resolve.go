@@ -2,6 +2,7 @@ package profiles
 
 import (
 	"fmt"
+	"loadgen/loadgen/schema"
 	"slices"
 	"strconv"
 	"strings"
@@ -150,6 +151,7 @@ func (r *resolver) resolve() {
 		ph.SLO = nil
 	}
 	ph.SLO = mergeSLO(r.env.SLO, ph.SLO)
+	r.clients()
 	if !r.has("name") {
 		ph.Name = defaultPhaseName(*ph)
 	}
@@ -219,6 +221,21 @@ func (r *resolver) end() {
 	}
 }
 
+// clients checks a split of the phase across clients (SplitPhase).
+func (r *resolver) clients() {
+	ph := &r.ph
+	switch {
+	case !r.has("clients"):
+		ph.Clients = 0
+	case ph.Clients < 1 || ph.Clients > schema.MaxParts:
+		r.errorf("clients", "want 1 to %d clients, got %d", schema.MaxParts, ph.Clients)
+	case ph.Clients > 1 && len(r.probs) == 0:
+		if err := checkSplit(*ph, ph.Clients, r.n); err != nil {
+			r.errorf("clients", "%v", err)
+		}
+	}
+}
+
 // ramp checks a ramp: an open-loop arrival, a strategy and both ends.
 func (r *resolver) ramp() {
 	ph, rp := &r.ph, r.ph.Ramp
@@ -257,6 +274,7 @@ func writtenOf(ph Phase) PhaseSpec {
 	w["seed"] = ph.Seed != 0
 	w["request_timeout"] = ph.RequestTimeout != 0
 	w["slo"] = ph.SLO != nil
+	w["clients"] = ph.Clients != 0
 	if ph.Ramp != nil {
 		w["ramp"], w["ramp.strategy"], w["ramp.from"], w["ramp.to"] = true, true, true, true
 	}

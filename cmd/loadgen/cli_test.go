@@ -211,8 +211,22 @@ func TestBadInput(t *testing.T) {
 		{"report without a directory", []string{"report"}, `want one results directory`},
 		// compare needs --offline PATH DIR, or two directories.
 		{"compare one directory", []string{"compare", dir}, `two results directories`},
+		// A shard is I/N, counting from 0.
+		{"--shard out of range", []string{"sweep", "--dry-run", "--shard", "2/2", rerankProfile}, `^loadgen: --shard "2/2": want I/N, .*: I must be 0 to 1$`},
+		// --continue needs the directory it continues.
+		{"--continue without --out", []string{"sweep", "--continue", rerankProfile}, `--continue goes with --out DIR`},
+		// merge needs an output and inputs.
+		{"merge without inputs", []string{"merge", dir}, `want OUT and at least one results directory`},
+		// An input that holds no sweep is refused (exit 2).
+		{"merge of a directory without results", []string{"merge", filepath.Join(dir, "m"), dir}, `^loadgen: results cannot be merged: .*read manifest`},
+		// The manifests need an image.
+		{"k8s without an image", []string{"k8s", rerankProfile}, `^loadgen: k8s: --image IMAGE is required`},
+		// A phase's clients need the server and the phase.
+		{"k8s --url without --phase", []string{"k8s", "--image", "i", "--url", "http://x:8000", rerankProfile}, `--url and --phase go together`},
+		// More shards than configurations would idle.
+		{"k8s too many shards", []string{"k8s", "--image", "i", "--shards", "5", "--out", filepath.Join(dir, "k"), rerankProfile}, `--shards 5: the sweep has 4 configuration\(s\)`},
 		// An unknown command is bad input, with a did-you-mean.
-		{"unknown command", []string{"swep"}, `^loadgen: unknown command "swep"; did you mean sweep\?; the commands are sweep, run, report, compare, sim, selftest, doctor$`},
+		{"unknown command", []string{"swep"}, `^loadgen: unknown command "swep"; did you mean sweep\?; the commands are sweep, run, report, compare, sim, selftest, doctor, merge, k8s$`},
 		// …also as a help topic…
 		{"unknown help topic", []string{"help", "swep"}, `unknown command "swep"; did you mean sweep\?`},
 		// …and below a command that has subcommands.
