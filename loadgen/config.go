@@ -16,38 +16,39 @@ import (
 	"loadgen/server"
 )
 
-// sweeper runs the configurations of a plan one after another.
+// sweeper runs the configurations of a plan one after another, or up to
+// one per core group at once.
 type sweeper struct {
-	o      Options
-	plan   *profiles.Plan
-	data   *profiles.Dataset // what pre-flight read; nil for synthetic load
-	dir    string
-	m      *manifestState
-	pr     *Printer
-	writes *writeLog
-	eta    eta
+	o       Options
+	plan    *profiles.Plan
+	data    *profiles.Dataset // what pre-flight read; nil for synthetic load
+	dir     string
+	m       *manifestState
+	pr      *Printer
+	writes  *writeLog
+	eta     eta
+	besides *besides
+	measure chan struct{} // the turn to measure under server.measure: serial (nil: no turns)
 }
 
 // run runs every configuration that still needs it; a failed configuration
 // is recorded and the sweep goes on. It returns when all are done or ctx is
 // cancelled.
-func (s *sweeper) run(ctx context.Context) {
+func (s *sweeper) run(ctx context.Context, slots []slot) {
 	s.eta.start(s.o.Now(), len(s.plan.Configs))
+	s.besides = newBesides()
+	if len(slots) > 1 {
+		s.runGroups(ctx, slots)
+		return
+	}
 	for i, c := range s.plan.Configs {
-		if ctx.Err() != nil {
-			s.m.config(c.Name, func(cs *schema.ConfigStatus) {
-				if cs.Status == schema.StatusPending || cs.Status == schema.StatusRunning {
-					cs.Status = schema.StatusInterrupted
-				}
-			})
-			continue
-		}
-		if !s.needsRun(c.Name) {
-			s.pr.Eventf("[%d/%d] %s: already done (resume)", i+1, len(s.plan.Configs), c.Name)
-			s.eta.configDone(s.o.Now())
+		if !s.shouldRun(ctx, i, c) {
 			continue
 		}
 		cr := configRun{sweeper: s, c: c, idx: i}
+		if c.Server.URL == "" {
+			cr.cores = s.plan.Profile.Server.NeuronCores.First()
+		}
 		cr.run(ctx)
 		s.eta.configDone(s.o.Now())
 	}
@@ -71,12 +72,14 @@ func (s *sweeper) needsRun(config string) bool {
 // configRun is one configuration's server lifetime and phases.
 type configRun struct {
 	*sweeper
-	c      profiles.Config
-	idx    int
-	dir    string
-	proc   *server.Process
-	client *http.Client // the load: no timeout (streams), per-request timeouts
-	aux    *http.Client // tokenize, metrics: bounded by AuxTimeout
+	c         profiles.Config
+	idx       int
+	cores     profiles.CoreSet // the core group it runs on ("" when not pinned)
+	measuring bool             // holds the turn to measure (server.measure: serial)
+	dir       string
+	proc      *server.Process
+	client    *http.Client // the load: no timeout (streams), per-request timeouts
+	aux       *http.Client // tokenize, metrics: bounded by AuxTimeout
 }
 
 // AuxTimeout bounds each out-of-band call to the server (tokenize,
@@ -121,6 +124,7 @@ func (r *configRun) run(ctx context.Context) {
 		return
 	}
 	r.proc = proc
+	r.besides.serverUp(r.c.Name)
 	// Whatever happens next, the server is stopped before the next config
 	// starts — also when ctx is cancelled (Ctrl-C).
 	defer r.stop(ctx)
@@ -167,6 +171,10 @@ func (r *configRun) run(ctx context.Context) {
 	}
 	defer wl.close()
 
+	if !r.acquireMeasure(ctx) {
+		r.interrupt("interrupted while waiting for the turn to measure")
+		return
+	}
 	r.runPhases(ctx, wl)
 	if voided != nil {
 		r.m.config(r.c.Name, func(cs *schema.ConfigStatus) {
@@ -267,6 +275,8 @@ func (r *configRun) stop(ctx context.Context) {
 	if err := r.proc.Stop(context.WithoutCancel(ctx)); err != nil {
 		r.pr.Eventf("%s: stopping the server: %s", r.tag(), oneLine(err))
 	}
+	r.besides.serverDown(r.c.Name)
+	r.releaseMeasure() // the next configuration is measured once this one has stopped
 	r.writeStartup(r.proc.Startup())
 }
 

@@ -26,12 +26,15 @@
 // layers it is built from; each imports only what is below it in this list:
 //
 //	loadgen/          the sweep (this package)
+//	loadgen/k8s       builds the Kubernetes objects that run a sweep or a phase's clients
+//	loadgen/merge     joins result directories: a sweep's shards, a phase's client shares
 //	loadgen/report    reads a results directory: summaries, plots, comparisons
 //	loadgen/engine    runs one load phase: schedules, dispatcher, client, HDR metrics
 //	loadgen/schema    the shared vocabulary and on-disk formats (a leaf)
 //	loadgen/jsonscan  the JSON scanner of the hot paths (a leaf; server/sim uses it too)
 //
-// report and engine do not import each other. Beside them, profiles (the
+// report and engine do not import each other, and merge (which reads and
+// writes only schema's formats) imports neither; k8s imports none of them. Beside them, profiles (the
 // plan), server (one server process) and workload (datasets and requests)
 // import schema at most; schema, jsonscan and bounded import nothing of
 // loadgen's. Every input is read through loadgen/bounded (bounded reads with

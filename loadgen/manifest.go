@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 
@@ -28,7 +29,7 @@ type manifestState struct {
 // resumeManifest reads the manifest of the sweep to resume from o.Out and
 // refuses what cannot be continued: a changed profile, the other mode
 // (real vs simulated), another simulator speed.
-func resumeManifest(o Options, plan *profiles.Plan) (*schema.Manifest, error) {
+func resumeManifest(o Options, plan *profiles.Plan, shard *schema.Shard) (*schema.Manifest, error) {
 	dir, hash := o.Out, plan.Profile.Hash()
 	if dir == "" {
 		return nil, fmt.Errorf("%w: --resume needs the results directory of the sweep to continue", ErrBadInput)
@@ -50,6 +51,9 @@ func resumeManifest(o Options, plan *profiles.Plan) (*schema.Manifest, error) {
 	if m.ProfileHash != hash {
 		return nil, fmt.Errorf("%w: --resume %s: the profile changed since that sweep (hash %s, now %s); results of different profiles cannot be mixed: start a new sweep",
 			ErrBadInput, dir, m.ProfileHash, hash)
+	}
+	if err := sameShard(m.Shard, shard); err != nil {
+		return nil, fmt.Errorf("%w: --resume %s: %w", ErrBadInput, dir, err)
 	}
 	if m.Simulated != o.Simulate {
 		return nil, fmt.Errorf("%w: --resume %s: that sweep ran %s; resume it the same way", ErrBadInput, dir, simOrReal(m.Simulated))
@@ -88,7 +92,7 @@ func checkInputs(dir string, resumed *schema.Manifest, now []schema.InputFile) e
 
 // newManifestState continues the resumed manifest, or starts a new one, and
 // writes it.
-func newManifestState(dir string, o Options, plan *profiles.Plan, data *profiles.Dataset, resumed *schema.Manifest, writes *writeLog) (*manifestState, error) {
+func newManifestState(dir string, o Options, plan *profiles.Plan, data *profiles.Dataset, shard *schema.Shard, resumed *schema.Manifest, writes *writeLog) (*manifestState, error) {
 	s := &manifestState{path: filepath.Join(dir, schema.ManifestFile), write: o.writeFile, writes: writes}
 	hash := plan.Profile.Hash()
 	if resumed != nil {
@@ -108,6 +112,7 @@ func newManifestState(dir string, o Options, plan *profiles.Plan, data *profiles
 			Host:            schema.CurrentHost(),
 			Simulated:       o.Simulate,
 			StartedAt:       o.Now(),
+			Shard:           shard,
 		}
 		if o.Simulate {
 			s.m.Sim = o.Sim.info()
@@ -123,6 +128,22 @@ func newManifestState(dir string, o Options, plan *profiles.Plan, data *profiles
 		}
 	}
 	return s, s.save()
+}
+
+// sameShard refuses to continue a sweep as another shard than it was: a
+// shard of the whole, the whole as a shard, or another share.
+func sameShard(was, now *schema.Shard) error {
+	switch {
+	case was == nil && now == nil:
+		return nil
+	case was == nil:
+		return fmt.Errorf("that sweep ran every configuration, not shard %s: resume it without --shard", now.Part)
+	case now == nil:
+		return fmt.Errorf("that sweep ran shard %s: resume it with --shard %s", was.Part, was.Part)
+	case was.Part != now.Part || !slices.Equal(was.Of, now.Of):
+		return fmt.Errorf("that sweep ran shard %s of %s; this is shard %s of %s", was.Part, strings.Join(was.Of, ","), now.Part, strings.Join(now.Of, ","))
+	}
+	return nil
 }
 
 func simOrReal(sim bool) string {

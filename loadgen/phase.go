@@ -1,7 +1,11 @@
 package loadgen
 
 import (
+	"errors"
 	"loadgen/loadgen/engine"
+	"loadgen/loadgen/merge"
+	"os"
+	"sync"
 
 	"loadgen/loadgen/schema"
 
@@ -35,7 +39,7 @@ func (r *configRun) runPhase(ctx context.Context, ph profiles.Phase, wl *builtWo
 	if err != nil {
 		return nil, err
 	}
-	return r.measure(ctx, cph, wl, phaseStop(ph), annotate)
+	return r.measurePhase(ctx, cph, wl, phaseStop(ph), annotate)
 }
 
 // phaseStop is the saturation stop of a phase with saturation_stop (nil
@@ -53,15 +57,20 @@ func phaseStop(ph profiles.Phase) *engine.SaturationStop {
 	return stop
 }
 
-// measure runs a phase whose rates are in queries/s and writes its files
+// measurePhase runs a phase whose rates are in queries/s and writes its files
 // under its name; stop, when set, is its saturation stop, and annotate
-// adds to the result before it is written.
-func (r *configRun) measure(ctx context.Context, ph profiles.Phase, wl *builtWorkload, stop *engine.SaturationStop, annotate func(*schema.PhaseResult)) (*schema.PhaseResult, error) {
-	lph, err := toEnginePhase(ph, wl, stop)
+// adds to the result before it is written. A phase split across clients
+// in this process runs every client's share at once and writes their
+// merged result.
+func (r *configRun) measurePhase(ctx context.Context, ph profiles.Phase, wl *builtWorkload, stop *engine.SaturationStop, annotate func(*schema.PhaseResult)) (*schema.PhaseResult, error) {
+	parts := r.clientParts(ph)
+	src, err := wl.source(ph)
 	if err != nil {
 		return nil, err
 	}
-	src, err := wl.source(ph)
+	files := newPhaseFiles(r.dir)
+	defer files.abort()
+	runs, err := r.phaseRuns(ph, parts, src, wl, files, stop)
 	if err != nil {
 		return nil, err
 	}
@@ -69,53 +78,62 @@ func (r *configRun) measure(ctx context.Context, ph profiles.Phase, wl *builtWor
 
 	// Reset the prefix cache so that one phase does not warm the next, and
 	// again after the warmup queries so that they do not warm the measured
-	// part.
+	// part. The server's own metrics cover the measured part only: the
+	// "before" scrape and the gauge sampler start once the warmup is over
+	// (every client's, when the phase is split).
 	r.resetPrefixCache(ctx)
-
-	files, err := openPhaseFiles(r.dir, ph.Name, r.o.RequestsLog, wl.scorer != nil)
-	if err != nil {
-		return nil, err
-	}
-	defer files.abort()
-
-	// The server's own metrics cover the measured part only: the "before"
-	// scrape and the gauge sampler start once the warmup is over (and the
-	// prefix cache has been reset again).
+	beside := r.besides.watch(r.c.Name)
 	var m serverMeasure
-	opts := engine.Options{
-		BaseURL:      base,
-		APIKey:       r.c.Server.APIKey,
-		Model:        r.c.Server.ServedModel,
-		Client:       r.client,
-		Scorer:       wl.scorer,
-		Hlog:         files.hlog,
-		Progress:     r.phaseProgress(ph.Name),
-		ServerExited: r.proc.Exited(),
-		Simulated:    r.o.Simulate,
-		Config:       r.c.Name,
-		Drain:        r.o.Drain,
-		AfterWarmup: func(ctx context.Context) error {
+	g := newGate(len(runs), func() {
+		if ph.Warmup > 0 {
 			r.resetPrefixCache(ctx)
-			m.start(ctx, r.aux, base)
-			return nil
-		},
-	}
-	if lph.Warmup == 0 {
+		}
 		m.start(ctx, r.aux, base)
+	})
+	var wg sync.WaitGroup
+	for i, cr := range runs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			mem := g.member()
+			defer mem.leave()
+			opts := engine.Options{
+				BaseURL:      base,
+				APIKey:       r.c.Server.APIKey,
+				Model:        r.c.Server.ServedModel,
+				Client:       r.client,
+				Scorer:       wl.scorer,
+				Hlog:         cr.hlog,
+				ServerExited: r.proc.Exited(),
+				Simulated:    r.o.Simulate,
+				Config:       r.c.Name,
+				Drain:        r.o.Drain,
+				AfterWarmup:  func(ctx context.Context) error { return mem.arrive(ctx) },
+			}
+			if i == 0 {
+				opts.Progress = r.phaseProgress(ph.Name + clientsNote(parts))
+			}
+			if cr.requests != nil {
+				opts.RequestsLog = cr.requests
+			}
+			if cr.scores != nil {
+				opts.OnQuery = scoresWriter(cr.scores, wl.wl.TopN, r.o.Simulate, &cr.scoresErr)
+			}
+			if cr.lph.Warmup == 0 {
+				_ = mem.arrive(ctx) // the engine runs (and stops) on its own if ctx ended
+			}
+			cr.res, cr.err = engine.Run(ctx, cr.lph, cr.src, opts)
+		}()
 	}
-	if files.requests != nil {
-		opts.RequestsLog = files.requests
-	}
-	var scoresErr error
-	if files.scores != nil {
-		opts.OnQuery = scoresWriter(files.scores, wl.wl.TopN, r.o.Simulate, &scoresErr)
-	}
-	res, runErr := engine.Run(ctx, lph, src, opts)
+	wg.Wait()
+	metrics := m.stop(ctx, r.aux, base)
+	concurrent := r.besides.end(beside)
+	res, runErr := r.phaseResult(ph, runs, files)
 	if res == nil {
-		m.stop(ctx, r.aux, base)
 		return nil, runErr
 	}
-	res.ServerMetrics = m.stop(ctx, r.aux, base)
+	res.ServerMetrics = metrics
+	res.NeuronCores, res.ConcurrentWith = string(r.cores), concurrent
 	res.PromptMethod = wl.method()
 	if n := wl.datasetQueries(); n > 0 {
 		res.DatasetCycles = repeats(res.QueriesCompleted+res.QueriesFailed, n)
@@ -129,14 +147,120 @@ func (r *configRun) measure(ctx context.Context, ph profiles.Phase, wl *builtWor
 	if err := r.writeJSON(filepath.Join(r.sweeper.dir, schema.PhaseFile(r.c.Name, ph.Name)), res); err != nil {
 		return res, err
 	}
-	if scoresErr != nil {
-		return res, fmt.Errorf("write %s.scores.jsonl: %w", ph.Name, scoresErr)
+	for _, cr := range runs {
+		if cr.scoresErr != nil {
+			return res, fmt.Errorf("write %s.scores.jsonl: %w", ph.Name, cr.scoresErr)
+		}
 	}
 	if err := files.commit(); err != nil {
 		r.writes.note(filepath.Join(r.dir, ph.Name+".*"), err)
 		return res, err
 	}
 	return res, runErr
+}
+
+// clientRun is one engine run of a phase: the whole phase, or one
+// client's share, with its source and its streamed outputs.
+type clientRun struct {
+	part                   *schema.Part // nil: the whole phase
+	lph                    engine.Phase
+	src                    workload.Source
+	hlog, requests, scores *os.File
+	scoresErr              error
+	res                    *schema.PhaseResult
+	err                    error
+}
+
+// phaseRuns prepares the engine runs of a phase: one for the whole phase
+// or for this process's one share (writing the phase's own files), or one
+// per client of a phase split here (each writing scratch files the merge
+// reads, and its own requests log <phase>.client-<i>.requests.jsonl).
+// stop is the saturation stop of the whole phase (the resolver keeps it
+// from phases split across clients).
+func (r *configRun) phaseRuns(ph profiles.Phase, parts []schema.Part, src workload.Source, wl *builtWorkload, files *phaseFiles, stop *engine.SaturationStop) ([]*clientRun, error) {
+	if len(parts) == 0 {
+		lph, err := toEnginePhase(ph, wl, stop)
+		if err != nil {
+			return nil, err
+		}
+		cr := &clientRun{lph: lph, src: src}
+		return []*clientRun{cr}, files.open(cr, ph.Name, "", r.o.RequestsLog, wl.scorer != nil)
+	}
+	keep := make([]int, len(parts))
+	for i, p := range parts {
+		keep[i] = p.Index
+	}
+	dealer := workload.Deal(src, parts[0].Count, keep...)
+	var runs []*clientRun
+	for _, p := range parts {
+		share, err := profiles.SplitPhase(ph, p)
+		if err != nil {
+			return nil, err
+		}
+		lph, err := toEnginePhase(share, wl, nil)
+		if err != nil {
+			return nil, err
+		}
+		cr := &clientRun{part: &p, lph: lph, src: dealer.Client(p.Index)}
+		suffix := ""
+		if len(parts) > 1 {
+			suffix = fmt.Sprintf(".client-%d", p.Index)
+		}
+		if err := files.open(cr, ph.Name, suffix, r.o.RequestsLog, wl.scorer != nil); err != nil {
+			return nil, err
+		}
+		runs = append(runs, cr)
+	}
+	return runs, nil
+}
+
+// phaseResult is the result of a phase's runs: the one run's (a share
+// says which it is), or the clients' shares merged exactly, with the
+// merged .hlog and scores written.
+func (r *configRun) phaseResult(ph profiles.Phase, runs []*clientRun, files *phaseFiles) (*schema.PhaseResult, error) {
+	var errs []error
+	for _, cr := range runs {
+		if cr.err != nil {
+			errs = append(errs, cr.err)
+		}
+		if cr.res == nil {
+			return nil, errors.Join(errs...)
+		}
+		if cr.part != nil {
+			cr.res.Client = shareOf(ph, *cr.part)
+		}
+	}
+	runErr := errors.Join(errs...)
+	if len(runs) == 1 {
+		return runs[0].res, runErr
+	}
+	shares := make([]merge.Share, len(runs))
+	for i, cr := range runs {
+		ivs, err := schema.ReadHlogFileIntervals(cr.hlog.Name())
+		if err != nil {
+			return nil, fmt.Errorf("phase %s: client %s: %w", ph.Name, cr.part, err)
+		}
+		shares[i] = merge.Share{Result: cr.res, Intervals: ivs}
+	}
+	merged, err := merge.Shares(shares, false)
+	if err != nil {
+		return nil, fmt.Errorf("phase %s: %w", ph.Name, err)
+	}
+	if err := files.mergeOutputs(ph.Name, runs, merged); err != nil {
+		return nil, err
+	}
+	return merged.Result, runErr
+}
+
+// clientsNote names a split phase's clients in the progress line.
+func clientsNote(parts []schema.Part) string {
+	switch {
+	case len(parts) > 1:
+		return fmt.Sprintf(" (client 0 of %d)", len(parts))
+	case len(parts) == 1:
+		return fmt.Sprintf(" (client %s)", parts[0])
+	}
+	return ""
 }
 
 // toEnginePhase converts a profile phase whose rates are in queries/s to

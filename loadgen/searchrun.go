@@ -169,7 +169,7 @@ func (s *search) trial(ctx context.Context, rate float64, probe bool) (*schema.P
 	if n > 1 {
 		s.waitIdle(ctx)
 	}
-	res, err := s.measure(ctx, tph, s.wl, stop, nil)
+	res, err := s.measurePhase(ctx, tph, s.wl, stop, nil)
 	t := schema.Trial{N: n, Phase: name, File: schema.TrialFile(s.c.Name, s.ph.Name, n), Rate: rate, Probe: probe}
 	if probe {
 		t.Rate = 0

@@ -52,7 +52,7 @@ func (r *configRun) checkSearch(ctx context.Context, ph profiles.Phase, wl *buil
 			if n > 1 {
 				r.waitIdle(ctx)
 			}
-			tres, err := r.measure(ctx, tph, wl, stop, nil)
+			tres, err := r.measurePhase(ctx, tph, wl, stop, nil)
 			if err != nil {
 				return err
 			}

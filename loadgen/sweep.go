@@ -3,6 +3,7 @@ package loadgen
 import (
 	"loadgen/loadgen/schema"
 	"loadgen/server"
+	"os"
 
 	"context"
 	"errors"
@@ -33,6 +34,18 @@ type Options struct {
 	Resume bool
 	// Only restricts the sweep to the named configurations.
 	Only []string
+	// Shard runs only this shard of the configurations (after Only), as
+	// schema.ShardOf deals them; the manifest records it. nil: all.
+	Shard *schema.Part
+	// Client runs only this client's share of every phase (`run --client
+	// I/N`; profiles.SplitPhase), for `loadgen merge` to join with the
+	// other clients' results. nil: every phase whole, or split across its
+	// clients in this process.
+	Client *schema.Part
+	// Continue, with Out, continues the sweep recorded in Out when there
+	// is one (as Resume does) and starts it there otherwise: what a
+	// retried Kubernetes pod does.
+	Continue bool
 	// Port overrides the profile's server port (0: the profile's, or a
 	// free port when simulating).
 	Port int
@@ -109,6 +122,7 @@ var ErrBadInput = errors.New("bad input")
 type Checked struct {
 	o       Options
 	plan    *profiles.Checked
+	shard   *schema.Shard    // what Options.Shard selected, for the manifest
 	resumed *schema.Manifest // the sweep to continue, with Options.Resume
 }
 
@@ -123,18 +137,28 @@ func (c *Checked) Plan() *profiles.Plan { return c.plan.Plan() }
 // dataset row must not wait for a 30-minute compile; its errors wrap
 // ErrBadInput.
 func Preflight(o Options) (*Checked, error) {
-	plan, err := Plan(o)
+	plan, shard, err := shardedPlan(o)
 	if err != nil {
 		return nil, err
 	}
-	c := &Checked{o: o}
+	if o.Continue && !o.Resume {
+		if o.Out == "" {
+			return nil, fmt.Errorf("%w: continuing a sweep needs its results directory", ErrBadInput)
+		}
+		_, err := os.Stat(filepath.Join(o.Out, schema.ManifestFile))
+		o.Resume = err == nil
+	}
+	c := &Checked{o: o, shard: shard}
 	if o.Resume {
-		if c.resumed, err = resumeManifest(o, plan); err != nil {
+		if c.resumed, err = resumeManifest(o, plan, shard); err != nil {
 			return nil, err
 		}
 	}
 	if c.plan, err = plan.Preflight(); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrBadInput, err)
+	}
+	if err := checkClient(o, plan.Profile.Load); err != nil {
+		return nil, err
 	}
 	if c.resumed != nil {
 		if err := checkInputs(o.Out, c.resumed, inputsOf(c.plan.Dataset())); err != nil {
@@ -200,7 +224,7 @@ func Run(ctx context.Context, c *Checked) (*Outcome, error) {
 	defer lock.Unlock()
 	pr := NewPrinter(discardIfNil(o.Progress))
 	writes := newWriteLog(dir, pr)
-	m, err := newManifestState(dir, o, plan, c.plan.Dataset(), c.resumed, writes)
+	m, err := newManifestState(dir, o, plan, c.plan.Dataset(), c.shard, c.resumed, writes)
 	if err != nil {
 		return nil, err
 	}
@@ -209,8 +233,8 @@ func Run(ctx context.Context, c *Checked) (*Outcome, error) {
 		return m.hardStop(o.Now(), dir)
 	})()
 	s := &sweeper{o: o, plan: plan, data: c.plan.Dataset(), dir: dir, m: m, pr: pr, writes: writes}
-	s.pr.Eventf("loadgen: sweep %s: %d configuration(s) × %d phase(s) → %s%s",
-		plan.Profile.Name, len(plan.Configs), len(plan.Profile.Load), dir, simulatedSuffix(o.Simulate))
+	s.pr.Eventf("loadgen: sweep %s%s: %d configuration(s) × %d phase(s) → %s%s",
+		plan.Profile.Name, shardSuffix(c.shard), len(plan.Configs), len(plan.Profile.Load), dir, simulatedSuffix(o.Simulate))
 	if leftovers > 0 {
 		s.pr.Eventf("removed %d temporary file(s) an earlier run left in %s", leftovers, dir)
 	}
@@ -220,14 +244,49 @@ func Run(ctx context.Context, c *Checked) (*Outcome, error) {
 	if w := stackWarning(plan.Stack); w != "" {
 		s.pr.Eventf("warning: %s", w)
 	}
-	s.run(ctx)
+	slots, err := s.slots()
+	if err != nil {
+		return nil, err
+	}
+	s.run(ctx, slots)
 	return s.finish(ctx)
 }
 
 // Plan expands the profile as the sweep would (with --simulate, every
-// configuration runs the simulator), without pre-flight: to look at the
-// configurations. Preflight checks it.
+// configuration runs the simulator; with a shard, only its
+// configurations), without pre-flight: to look at the configurations.
+// Preflight checks it.
 func Plan(o Options) (*profiles.Plan, error) {
+	plan, _, err := shardedPlan(o)
+	return plan, err
+}
+
+// shardedPlan is Plan, and the shard it selected (nil without one).
+func shardedPlan(o Options) (*profiles.Plan, *schema.Shard, error) {
+	plan, err := fullPlan(o)
+	if err != nil || o.Shard == nil {
+		return plan, nil, err
+	}
+	sh := &schema.Shard{Part: *o.Shard, Rule: schema.ShardRule}
+	for _, c := range plan.Configs {
+		sh.Of = append(sh.Of, c.Name)
+	}
+	sh.Configs = schema.ShardOf(sh.Of, *o.Shard)
+	if plan, err = plan.Only(sh.Configs...); err != nil {
+		return nil, nil, err
+	}
+	return plan, sh, nil
+}
+
+func shardSuffix(sh *schema.Shard) string {
+	if sh == nil {
+		return ""
+	}
+	return fmt.Sprintf(" (shard %s: %d of %d configurations)", sh.Part, len(sh.Configs), len(sh.Of))
+}
+
+// fullPlan is the plan before sharding.
+func fullPlan(o Options) (*profiles.Plan, error) {
 	if o.Profile == nil {
 		return nil, fmt.Errorf("%w: no profile", ErrBadInput)
 	}
@@ -288,30 +347,12 @@ func discardIfNil(w io.Writer) io.Writer {
 func (s *sweeper) finish(ctx context.Context) (*Outcome, error) {
 	out := &Outcome{Dir: s.dir, Interrupted: ctx.Err() != nil}
 	s.m.update(func(m *schema.Manifest) {
-		for _, c := range m.Configs {
-			switch c.Status {
-			case schema.StatusOK:
-				if c.FailureClass != "" {
-					out.Failed++ // ran, but a finding voids its results
-				} else {
-					out.Passed++
-				}
-			case schema.StatusFailed:
-				out.Failed++
-			case schema.StatusInterrupted:
-				out.InterruptedConfigs++
-			default:
-				out.Skipped++
-			}
-		}
+		t := m.Tally()
+		out.Passed, out.Failed, out.InterruptedConfigs, out.Skipped = t.Passed, t.Failed, t.Interrupted, t.Skipped
 		m.EndedAt = s.o.Now()
-		switch {
-		case out.Interrupted:
-			m.Status = schema.SweepInterrupted
-		case out.Failed > 0 || len(s.writes.failures()) > 0:
+		m.Status = t.SweepStatus(out.Interrupted)
+		if m.Status == schema.SweepCompleted && len(s.writes.failures()) > 0 {
 			m.Status = schema.SweepFailed
-		default:
-			m.Status = schema.SweepCompleted
 		}
 	})
 	s.pr.Done()

@@ -119,9 +119,15 @@ func (p *Profile) checkTP() {
 		p.prob.errorf("tensor_parallel_size", "%d is not a TP degree NxDI supports on Inferentia2 (%s): use one of them, and make sure the model's attention heads divide by it",
 			tp, joinInts(TensorParallelSizes, ", "))
 	}
-	if n := p.Server.NeuronCores.Count(); n > 0 && n < tp {
-		p.prob.errorf("server.neuron_cores", "%q gives %d NeuronCore(s) but tensor_parallel_size is %d: the server would die with c10::Error; list %d cores (e.g. \"0-%d\")",
-			p.Server.NeuronCores, n, tp, tp, tp-1)
+	for _, g := range p.Server.NeuronCores {
+		if n := g.Count(); n < tp {
+			what := "gives"
+			if len(p.Server.NeuronCores) > 1 {
+				what = "is a core group of"
+			}
+			p.prob.errorf("server.neuron_cores", "%q %s %d NeuronCore(s) but tensor_parallel_size is %d: the server would die with c10::Error; list %d cores (e.g. \"0-%d\")",
+				g, what, n, tp, tp, tp-1)
+		}
 	}
 }
 
@@ -139,6 +145,10 @@ func (p *Profile) serverDefaults() {
 		s.Port = server.DefaultPort
 	} else if s.Port < 1 || s.Port > 65535 {
 		pr.errorf("server.port", "%d is not a TCP port (1–65535)", s.Port)
+	}
+	if s.Measure != "" && s.Measure != MeasureConcurrent && s.Measure != MeasureSerial {
+		pr.errorf("server.measure", "%q: want %s (the core groups' configurations are measured at once) or %s (they start at once and are measured one at a time)",
+			s.Measure, MeasureConcurrent, MeasureSerial)
 	}
 	if !pr.has("server.dtype") {
 		s.Dtype = DefaultDtype

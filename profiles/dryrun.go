@@ -93,6 +93,9 @@ func (ph Phase) Describe() string {
 	if ph.MaxConcurrency > 0 {
 		parts = append(parts, fmt.Sprintf("max_concurrency %d", ph.MaxConcurrency))
 	}
+	if ph.Clients > 1 {
+		parts = append(parts, fmt.Sprintf("split across %d clients", ph.Clients))
+	}
 	switch {
 	case ph.Queries > 0:
 		parts = append(parts, fmt.Sprintf("%d queries", ph.Queries))

@@ -64,6 +64,9 @@ testdata/invalid-search-keys.yaml:21: load[1].search.lower: must be below search
 		// A search runs open-loop trials, and needs a threshold.
 		{"search-arrival", `testdata/invalid-search-arrival.yaml:14: load[1].search: a search runs trials at constant rates: use arrival: poisson, gamma or constant
 testdata/invalid-search-arrival.yaml:17: load[2].search.max: required: the SLO's threshold on ttft, e.g. max: 2s (or set the profile's slo.ttft)`},
+		// A search, or a saturation stop, judges what one client sees: no split.
+		{"search-clients", `testdata/invalid-search-clients.yaml:14: load[1].clients: a search runs each trial from one client, whose saturation stop judges the whole trial: remove clients
+testdata/invalid-search-clients.yaml:19: load[2].clients: the saturation stop judges a phase as one client sees it, and 2 clients would each judge a share: remove clients or saturation_stop`},
 		// Only a phase with a rate can be past capacity; trial names are reserved.
 		{"saturation-stop", `testdata/invalid-saturation-stop.yaml:12: load[0].saturation_stop: only a phase with a rate can be past capacity (poisson, gamma or constant): a sync phase is a closed loop, an inf phase saturated by design
 testdata/invalid-saturation-stop.yaml:13: load[1].name: "x.trial-01" holds ".trial-", which names a search's trials (<search>.trial-01): choose another name`},
@@ -144,6 +147,10 @@ testdata/invalid-synthetic-keys.yaml:11: workload.max_tokens: a synthetic worklo
 		// Rate: inf without max_concurrency.
 		{"rate-inf", "testdata/invalid-rate-inf.yaml:11: load[0].max_concurrency: required with rate inf: every query is due at once, so cap the requests in flight (e.g. max_concurrency: 4)"},
 		// Arrival: inf without max_concurrency.
+		// A sync phase is one query at a time: it cannot be split.
+		{"clients-sync", "testdata/invalid-clients-sync.yaml:12: load[0].clients: a sync phase sends one query at a time: 2 clients would send 2 at a time; split a poisson or inf phase instead"},
+		// Every client needs a query.
+		{"clients-queries", "testdata/invalid-clients-queries.yaml:14: load[0].clients: queries 3 cannot be shared by 4 clients: every client needs at least one query"},
 		{"inf-concurrency", "testdata/invalid-inf-concurrency.yaml:11: load[0].max_concurrency: required with rate inf: every query is due at once, so cap the requests in flight (e.g. max_concurrency: 4)"},
 		// Arrival inf with a numeric rate.
 		{"inf-rate", "testdata/invalid-inf-rate.yaml:12: load[0].rate: arrival inf sends every query at once: remove rate, or use poisson, gamma or constant"},

@@ -135,8 +135,8 @@ func (p *Profile) env(s Settings, artifacts, apiKey string, ck *check) []string 
 		EnvCompiledArtifacts: artifacts,
 		EnvDevMode:           "1",
 	}
-	if p.Server.NeuronCores != "" {
-		m[EnvVisibleCores] = string(p.Server.NeuronCores)
+	if cores := p.Server.NeuronCores.First(); cores != "" {
+		m[EnvVisibleCores] = string(cores)
 	}
 	if deref(s.KVCacheQuant) {
 		m[EnvSpecialScalar] = "1"

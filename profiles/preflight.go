@@ -245,10 +245,16 @@ func (p *Profile) planWarnings(pr *problems, configs int) []string {
 		}
 		return pr.warns
 	}
-	if n := s.NeuronCores.Count(); n > tp {
-		pr.warnf("server.neuron_cores", "%q reserves %d NeuronCores but tensor_parallel_size %d uses %d: the runtime holds all of them until the server exits", s.NeuronCores, n, tp, tp)
-	} else if n == 0 {
+	for _, g := range s.NeuronCores {
+		if n := g.Count(); n > tp {
+			pr.warnf("server.neuron_cores", "%q reserves %d NeuronCores but tensor_parallel_size %d uses %d: the runtime holds all of them until the server exits", g, n, tp, tp)
+		}
+	}
+	if len(s.NeuronCores) == 0 {
 		pr.warnf("server", "neuron_cores is not set, so the Neuron runtime gives this server every core on the host: set it, e.g. neuron_cores: \"0-%d\" for TP %d", tp-1, tp)
+	} else if len(s.NeuronCores) > 1 && configs > 1 {
+		pr.warnf("server.neuron_cores", "%d core groups: up to %d configurations run at once and share the host's CPUs (the load client, vLLM's CPU sampling), so their results may interfere; every result records the configurations that ran beside it (server.measure: %s measures one at a time)",
+			len(s.NeuronCores), min(len(s.NeuronCores), configs), MeasureSerial)
 	}
 	if hubID.MatchString(p.Model) {
 		pr.warnf("model", "%q looks like a Hugging Face id: on Neuron serve a local directory (Qwen's tied embeddings with shard-on-load fail with \"Cannot copy out of meta tensor\")", p.Model)

@@ -77,8 +77,13 @@ type Server struct {
 	Env map[string]string `yaml:"env" json:"env,omitempty"`
 	// VLLMArgs are extra arguments appended for every configuration.
 	VLLMArgs []string `yaml:"vllm_args" json:"vllm_args,omitempty"`
-	// NeuronCores becomes NEURON_RT_VISIBLE_CORES ("0-1", "2", "0,1").
-	NeuronCores CoreSet `yaml:"neuron_cores" json:"neuron_cores,omitempty"`
+	// NeuronCores becomes NEURON_RT_VISIBLE_CORES ("0-1", "2", "0,1"); a
+	// list of groups (["0-1", "2-3"]) runs up to that many configurations
+	// at once, each on a free group.
+	NeuronCores CoreGroups `yaml:"neuron_cores" json:"neuron_cores,omitempty"`
+	// Measure says how configurations on several core groups are measured:
+	// MeasureConcurrent (default) or MeasureSerial.
+	Measure string `yaml:"measure" json:"measure,omitempty"`
 	// CompiledArtifacts is the root under which every configuration gets
 	// its NEURON_COMPILED_ARTIFACTS directory <root>/<config>-<hash>.
 	// Default DefaultArtifactsRoot; relative to the profile file.
@@ -238,6 +243,10 @@ type Phase struct {
 	// SLO is the resolved goodput thresholds (profile slo, then the
 	// phase's own keys); nil when neither sets any.
 	SLO *SLO `yaml:"slo" json:"slo,omitempty"`
+	// Clients splits the phase's load across this many clients, each
+	// sending its share (SplitPhase); the phase result merges them exactly.
+	// 0 or 1: one client.
+	Clients int `yaml:"clients" json:"clients,omitempty"`
 }
 
 // Ramp changes the arrival rate from From to To over the phase; either

@@ -45,6 +45,12 @@ func (r RateValue) Of(capacity float64) Rate {
 	return r.QPS
 }
 
+// divided is 1/n of the rate: a client's share of it, of what the
+// rate means (queries/s, or a share of capacity).
+func (r RateValue) divided(n float64) RateValue {
+	return RateValue{QPS: r.QPS / Rate(n), Share: r.Share / n}
+}
+
 // String renders the rate as written: "75%", "2" or "inf".
 func (r RateValue) String() string {
 	if r.Relative() {

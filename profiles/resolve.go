@@ -1,9 +1,8 @@
 package profiles
 
 import (
-	"loadgen/loadgen/schema"
-
 	"fmt"
+	"loadgen/loadgen/schema"
 	"slices"
 	"strconv"
 	"strings"
@@ -168,6 +167,7 @@ func (r *resolver) resolve() {
 	}
 	r.relative()
 	r.saturationStop()
+	r.clients()
 	if !r.has("name") {
 		ph.Name = defaultPhaseName(*ph)
 	}
@@ -249,6 +249,21 @@ func (r *resolver) end() {
 	}
 }
 
+// clients checks a split of the phase across clients (SplitPhase).
+func (r *resolver) clients() {
+	ph := &r.ph
+	switch {
+	case !r.has("clients"):
+		ph.Clients = 0
+	case ph.Clients < 1 || ph.Clients > schema.MaxParts:
+		r.errorf("clients", "want 1 to %d clients, got %d", schema.MaxParts, ph.Clients)
+	case ph.Clients > 1 && len(r.probs) == 0:
+		if err := checkSplit(*ph, ph.Clients, r.n); err != nil {
+			r.errorf("clients", "%v", err)
+		}
+	}
+}
+
 // ramp checks a ramp: an open-loop arrival, a strategy and both ends.
 func (r *resolver) ramp() {
 	ph, rp := &r.ph, r.ph.Ramp
@@ -290,6 +305,7 @@ func writtenOf(ph Phase) PhaseSpec {
 	w["seed"] = ph.Seed != 0
 	w["request_timeout"] = ph.RequestTimeout != 0
 	w["slo"] = ph.SLO != nil
+	w["clients"] = ph.Clients != 0
 	if ph.Ramp != nil {
 		w["ramp"], w["ramp.strategy"], w["ramp.from"], w["ramp.to"] = true, true, true, true
 	}

@@ -39,6 +39,8 @@ func newApp(stdout, stderr io.Writer, servers *server.Owner, hard *loadgen.HardS
 			simCommand(servers),
 			selftestCommand(servers),
 			doctorCommand(),
+			mergeCommand(),
+			k8sCommand(),
 		},
 	}
 	app.Action = helpOrUnknown("", func(*cli.Context) []*cli.Command { return app.Commands }, cli.ShowAppHelp)

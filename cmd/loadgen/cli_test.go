@@ -203,6 +203,10 @@ func TestBadInput(t *testing.T) {
 		{"run rate not a number", []string{"run", "--simulate", "--rate", "fast", "--queries", "1"}, `^loadgen: --rate: want queries per second \(a number\) or inf, got "fast"$`},
 		// …and positive.
 		{"run bad rate", []string{"run", "--simulate", "--rate", "-1", "--queries", "1"}, `^loadgen: --rate: must be positive, got -1$`},
+		// A share of capacity needs an inf phase before it, which run has not…
+		{"run a share of capacity", []string{"run", "--simulate", "--rate", "75%", "--queries", "1"}, `^loadgen: --rate: 75% is a share of the capacity an earlier inf phase measures`},
+		// …nor when it runs one phase of the profile.
+		{"run --phase with a share of capacity", []string{"run", "--simulate", "--phase", "poisson-75pct"}, `--phase: phase poisson-75pct: its rate is a share of the capacity phase inf-c4 measures`},
 		// The dry run fails the same pre-flight as the sweep.
 		{"short dataset row, dry run", append([]string{"sweep", "--dry-run", shortRows}, simArgs...), `q\.csv:3: .*2 of 4 documents`},
 		// The requests log would go into a directory removed at exit.
@@ -211,8 +215,22 @@ func TestBadInput(t *testing.T) {
 		{"report without a directory", []string{"report"}, `want one results directory`},
 		// compare needs --offline PATH DIR, or two directories.
 		{"compare one directory", []string{"compare", dir}, `two results directories`},
+		// A shard is I/N, counting from 0.
+		{"--shard out of range", []string{"sweep", "--dry-run", "--shard", "2/2", rerankProfile}, `^loadgen: --shard "2/2": want I/N, .*: I must be 0 to 1$`},
+		// --continue needs the directory it continues.
+		{"--continue without --out", []string{"sweep", "--continue", rerankProfile}, `--continue goes with --out DIR`},
+		// merge needs an output and inputs.
+		{"merge without inputs", []string{"merge", dir}, `want OUT and at least one results directory`},
+		// An input that holds no sweep is refused (exit 2).
+		{"merge of a directory without results", []string{"merge", filepath.Join(dir, "m"), dir}, `^loadgen: results cannot be merged: .*read manifest`},
+		// The manifests need an image.
+		{"k8s without an image", []string{"k8s", rerankProfile}, `^loadgen: k8s: --image IMAGE is required`},
+		// A phase's clients need the server and the phase.
+		{"k8s --url without --phase", []string{"k8s", "--image", "i", "--url", "http://x:8000", rerankProfile}, `--url and --phase go together`},
+		// More shards than configurations would idle.
+		{"k8s too many shards", []string{"k8s", "--image", "i", "--shards", "5", "--out", filepath.Join(dir, "k"), rerankProfile}, `--shards 5: the sweep has 4 configuration\(s\)`},
 		// An unknown command is bad input, with a did-you-mean.
-		{"unknown command", []string{"swep"}, `^loadgen: unknown command "swep"; did you mean sweep\?; the commands are sweep, run, report, compare, sim, selftest, doctor$`},
+		{"unknown command", []string{"swep"}, `^loadgen: unknown command "swep"; did you mean sweep\?; the commands are sweep, run, report, compare, sim, selftest, doctor, merge, k8s$`},
 		// …also as a help topic…
 		{"unknown help topic", []string{"help", "swep"}, `unknown command "swep"; did you mean sweep\?`},
 		// …and below a command that has subcommands.

@@ -24,7 +24,7 @@ func TestHelp(t *testing.T) {
 	t.Setenv("LOADGEN_PORT", "9123")
 	var all strings.Builder
 	for _, args := range [][]string{{"--help"}, {"sweep", "--help"}, {"run", "--help"}, {"report", "--help"},
-		{"compare", "--help"}, {"sim", "--help"}, {"selftest", "--help"}, {"doctor", "--help"}} {
+		{"compare", "--help"}, {"sim", "--help"}, {"selftest", "--help"}, {"doctor", "--help"}, {"merge", "--help"}, {"k8s", "--help"}} {
 		r := runCLI(t, args...)
 		if r.code != exitOK || r.stderr != "" {
 			t.Fatalf("loadgen %s: exit %d, stderr %q", strings.Join(args, " "), r.code, r.stderr)

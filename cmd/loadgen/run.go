@@ -35,6 +35,8 @@ func runCommand(servers *server.Owner, hard *loadgen.HardStop) *cli.Command {
 			&cli.StringFlag{Name: "config", Usage: "configuration `NAME` of the profile to launch", DefaultText: "the first"},
 			&cli.StringFlag{Name: "model", Usage: "served model `NAME` sent in requests", DefaultText: "the profile's", EnvVars: envVars("model")},
 			&cli.StringFlag{Name: "dataset", Usage: "dataset `FILE` (.csv or .jsonl, optionally .gz)", DefaultText: "the profile's"},
+			&cli.StringFlag{Name: "phase", Usage: "run the profile's phase `NAME` instead of one the phase flags describe"},
+			&cli.StringFlag{Name: "client", Usage: "send only client `I/N`'s share of the phase (1/N of its rate, its own seed and queries; needs --out): `loadgen merge` joins the N results"},
 			&cli.StringFlag{Name: "arrival", Usage: "poisson, gamma, constant, sync or inf", DefaultText: "sync; poisson with --rate"},
 			&cli.StringFlag{Name: "rate", Usage: "target arrival `RATE` in queries/s, or inf (alone, it makes the arrival poisson)"},
 			&cli.Float64Flag{Name: "burstiness", Value: 1, Usage: "gamma shape (gamma arrivals)"},
@@ -74,6 +76,17 @@ func runAction(c *cli.Context, servers *server.Owner, hard *loadgen.HardStop) er
 		return asUsage(err)
 	}
 	out, temp := c.String("out"), false
+	var client *schema.Part
+	if c.IsSet("client") {
+		part, err := schema.ParsePart(c.String("client"))
+		if err != nil {
+			return usagef("--client %w", err)
+		}
+		if out == "" {
+			return usagef("run: --client needs --out DIR: the share is one of %d results that `loadgen merge` joins", part.Count)
+		}
+		client = &part
+	}
 	if out == "" {
 		if c.Bool("requests-log") {
 			return usagef("run: --requests-log needs --out DIR")
@@ -100,6 +113,7 @@ func runAction(c *cli.Context, servers *server.Owner, hard *loadgen.HardStop) er
 		Servers:     servers,
 		HardStop:    hard,
 		APIKey:      key,
+		Client:      client,
 	}
 	if config != "" {
 		o.Only = []string{config}
@@ -188,6 +202,9 @@ func (flagNames) Setting(key, value string) string { return "--" + phaseFlag(key
 // has two defaults: the arrival is poisson with --rate and sync without,
 // and the request timeout is the profile's first phase's.
 func runPhase(c *cli.Context, p *profiles.Profile) (profiles.Phase, error) {
+	if c.IsSet("phase") {
+		return profilePhase(c, p)
+	}
 	names := flagNames{}
 	written := map[string]bool{"name": true}
 	for _, k := range runPhaseKeys {
@@ -231,6 +248,29 @@ func runPhase(c *cli.Context, p *profiles.Profile) (profiles.Phase, error) {
 		}
 	}
 	return resolved, errors.Join(errs...)
+}
+
+// profilePhase is the profile's phase --phase names, which the phase
+// flags must not also describe.
+func profilePhase(c *cli.Context, p *profiles.Profile) (profiles.Phase, error) {
+	for _, k := range runPhaseKeys {
+		if c.IsSet(phaseFlag(k)) {
+			return profiles.Phase{}, fmt.Errorf("--phase %s runs the profile's phase as written: remove --%s", c.String("phase"), phaseFlag(k))
+		}
+	}
+	name := c.String("phase")
+	ph, ok := p.Phase(name)
+	if !ok {
+		var names []string
+		for _, ph := range p.Load {
+			names = append(names, ph.Name)
+		}
+		return ph, fmt.Errorf("--phase: no phase named %q in profile %s%s; its phases are %s", name, p.Name, didYouMean(name, names), strings.Join(names, ", "))
+	}
+	if err := ph.Alone(); err != nil {
+		return ph, fmt.Errorf("--phase: %w", err)
+	}
+	return ph, nil
 }
 
 // printRun prints the phase result as a compact table or as JSON.

@@ -28,6 +28,8 @@ func sweepCommand(servers *server.Owner, hard *loadgen.HardStop) *cli.Command {
 			&cli.StringFlag{Name: "out", Usage: "results `DIR`", DefaultText: "results/<profile>-<YYYYmmdd-HHMMSS>"},
 			&cli.StringFlag{Name: "only", Usage: "run only these configurations: comma-separated config `NAMES` of the profile"},
 			&cli.StringFlag{Name: "resume", Usage: "continue the sweep in `DIR`: run only configurations and phases that are missing or failed"},
+			&cli.StringFlag{Name: "shard", Usage: "run only shard `I/N` of the configurations (sorted by name, dealt in turn; 0-based): `loadgen merge` joins the shards"},
+			&cli.BoolFlag{Name: "continue", Usage: "with --out DIR: continue the sweep recorded in DIR if there is one (as --resume), else start it there"},
 			&cli.BoolFlag{Name: "dry-run", Usage: "print each configuration's exact command, environment and warnings; start nothing"},
 			&cli.IntFlag{Name: "port", Usage: "server `PORT`", DefaultText: "the profile's; a free port with --simulate", EnvVars: envVars("port")},
 			&cli.BoolFlag{Name: "requests-log", Usage: "also write every request to <config>/<phase>.requests.jsonl"},
@@ -56,6 +58,19 @@ func sweepCommand(servers *server.Owner, hard *loadgen.HardStop) *cli.Command {
 					return err
 				}
 				o.Only = only
+			}
+			if c.IsSet("shard") {
+				part, err := schema.ParsePart(c.String("shard"))
+				if err != nil {
+					return usagef("--shard %w", err)
+				}
+				o.Shard = &part
+			}
+			if c.Bool("continue") {
+				if o.Out == "" || c.IsSet("resume") {
+					return usagef("sweep: --continue goes with --out DIR (and not with --resume): it resumes DIR if it holds a sweep, else starts one there")
+				}
+				o.Continue = true
 			}
 			path := c.Args().First()
 			if dir := c.String("resume"); dir != "" {

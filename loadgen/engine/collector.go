@@ -43,7 +43,7 @@ type collector struct {
 	lastTick  time.Duration
 
 	rangeErrs [nMetrics]int64
-	moments   [nMetrics]moments // exact mean, std, min and max
+	moments   [nMetrics]schema.Moments // exact mean, std, min and max
 
 	completed, failed       int
 	queriesOK, queriesBad   int
@@ -162,7 +162,7 @@ func (c *collector) record(m int, d time.Duration) {
 		c.rangeErrs[m]++
 		return
 	}
-	c.moments[m].add(v)
+	c.moments[m].Add(v)
 	if c.iv[m] != nil {
 		_ = c.iv[m].RecordValue(v) // same geometry: cannot fail where hist did not
 	}

@@ -4,58 +4,8 @@ import (
 	"loadgen/loadgen/schema"
 
 	"fmt"
-	"math"
 	"time"
-
-	hdr "github.com/HdrHistogram/hdrhistogram-go"
 )
-
-// moments tracks the exact count, mean, variance (Welford), minimum and
-// maximum of a metric in µs; percentiles come from its histogram.
-type moments struct {
-	n        int64
-	mean, m2 float64
-	min, max int64
-}
-
-func (m *moments) add(v int64) {
-	if m.n == 0 || v < m.min {
-		m.min = v
-	}
-	if v > m.max {
-		m.max = v
-	}
-	m.n++
-	d := float64(v) - m.mean
-	m.mean += d / float64(m.n)
-	m.m2 += d * (float64(v) - m.mean)
-}
-
-// stats summarises a metric in milliseconds: exact mean, population
-// standard deviation (numpy's default), min and max; median and
-// percentiles from the HDR histogram (3 significant digits).
-func stats(h *hdr.Histogram, m moments) schema.Stats {
-	if m.n == 0 {
-		return schema.Stats{}
-	}
-	ms := func(v int64) float64 { return float64(v) / 1e3 }
-	// A percentile is the highest value equivalent to its bucket; clamp it
-	// to the exact extremes so that no percentile exceeds the maximum.
-	pct := func(p float64) float64 { return ms(min(max(h.ValueAtPercentile(p), m.min), m.max)) }
-	return schema.Stats{
-		Count:  m.n,
-		Mean:   m.mean / 1e3,
-		Median: pct(50),
-		Std:    math.Sqrt(m.m2/float64(m.n)) / 1e3,
-		Min:    ms(m.min),
-		Max:    ms(m.max),
-		P50:    pct(50),
-		P90:    pct(90),
-		P95:    pct(95),
-		P99:    pct(99),
-		P999:   pct(99.9),
-	}
-}
 
 // result builds the phase result once the collector has seen everything.
 func (c *collector) result(end string, endWall time.Time) *schema.PhaseResult {
@@ -114,7 +64,7 @@ func (c *collector) result(end string, endWall time.Time) *schema.PhaseResult {
 		r.AchievedRate = float64(d.dispatched.Load()) / span.Seconds()
 	}
 	for m, name := range schema.Metrics {
-		r.Latency[name] = stats(c.hist[m], c.moments[m])
+		r.Latency[name] = schema.StatsOf(c.hist[m], c.moments[m])
 	}
 	if c.o.Scorer != nil {
 		q := &schema.Quality{ScoredDocuments: c.scored, MissingYes: c.missYes, MissingNo: c.missNo,

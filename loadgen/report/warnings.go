@@ -54,8 +54,38 @@ func (s *Sweep) warningList() []warning {
 			ws = append(ws, warning{text: "stack: " + n})
 		}
 	}
+	ws = append(ws, s.scaleWarnings()...)
 	for i := range s.Configs {
 		ws = append(ws, configWarnings(&s.Configs[i])...)
+	}
+	return ws
+}
+
+// scaleWarnings say how the sweep was spread: phases measured beside other
+// configurations on other core groups (they may interfere), and the
+// directories a merge joined.
+func (s *Sweep) scaleWarnings() []warning {
+	var ws []warning
+	beside, total := 0, 0
+	for i := range s.Configs {
+		for _, r := range s.Configs[i].Results() {
+			total++
+			if len(r.ConcurrentWith) > 0 {
+				beside++
+			}
+		}
+	}
+	if beside > 0 {
+		ws = append(ws, warning{text: fmt.Sprintf("%d of %d phase results were measured while other configurations ran on other core groups "+
+			"(server.neuron_cores lists groups): they share the host's CPUs (the load client, vLLM's CPU sampling, compiles), so concurrent "+
+			"results may interfere; each result names them (concurrent_with); server.measure: serial measures one configuration at a time", beside, total)})
+	}
+	if parts := s.manifest().MergedFrom; len(parts) > 0 {
+		hosts := map[string]bool{}
+		for _, p := range parts {
+			hosts[p.Host.Hostname] = true
+		}
+		ws = append(ws, warning{note: true, text: fmt.Sprintf("merged from %d result directories on %d host(s) (manifest.json: merged_from)", len(parts), len(hosts))})
 	}
 	return ws
 }
@@ -168,6 +198,10 @@ func phaseWarnings(c *ConfigResult, p *Phase) []string {
 	if isOpenLoop(r) && r.Saturation == nil && r.AchievedRate < (1-rateTolerance(r))*float64(r.RequestRate) {
 		ws = append(ws, fmt.Sprintf("achieved rate %.2f queries/s is below the target %s by more than the schedule's randomness explains "+
 			"(dispatcher or client saturated?)", r.AchievedRate, r.RequestRate))
+	}
+	if len(r.ConcurrentWith) > 0 {
+		ws = append(ws, fmt.Sprintf("ran on cores %s beside %s on other core groups: the numbers may include their interference",
+			orUnknown(r.NeuronCores), strings.Join(r.ConcurrentWith, ", ")))
 	}
 	ws = append(ws, r.Warnings...)
 	return ws

@@ -80,6 +80,14 @@ func (h *HlogWriter) Interval(hists []*hdr.Histogram, tags []string, from, to ti
 	}
 }
 
+// Write writes one tagged histogram as an interval, with the start and end
+// times it holds (ms since the epoch, as ReadHlogIntervals returns them).
+func (h *HlogWriter) Write(hist *hdr.Histogram) {
+	if h.err == nil {
+		h.check(h.lw.OutputIntervalHistogram(hist))
+	}
+}
+
 // Flush writes out what is buffered and returns the first error.
 func (h *HlogWriter) Flush() error {
 	h.check(h.bw.Flush())
@@ -92,16 +100,12 @@ func (h *HlogWriter) Flush() error {
 // are returned under the key "". Values are as recorded: microseconds in
 // loadgen's logs, one tag per metric name (ttft, e2el, query_latency, …).
 func ReadHlog(r io.Reader) (map[string]*hdr.Histogram, error) {
-	lr := hdr.NewHistogramLogReader(r)
+	intervals, err := ReadHlogIntervals(r)
+	if err != nil {
+		return nil, err
+	}
 	byTag := map[string][]*hdr.Histogram{}
-	for n := 1; ; n++ {
-		h, err := lr.NextIntervalHistogram()
-		if err != nil {
-			return nil, fmt.Errorf("interval %d: %w", n, err)
-		}
-		if h == nil {
-			break
-		}
+	for _, h := range intervals {
 		byTag[h.Tag()] = append(byTag[h.Tag()], h)
 	}
 	out := make(map[string]*hdr.Histogram, len(byTag))
@@ -115,18 +119,57 @@ func ReadHlog(r io.Reader) (map[string]*hdr.Histogram, error) {
 	return out, nil
 }
 
+// ReadHlogIntervals reads an interval log's histograms in the order
+// written, each with its tag and its absolute start and end times (ms
+// since the epoch).
+func ReadHlogIntervals(r io.Reader) ([]*hdr.Histogram, error) {
+	lr := hdr.NewHistogramLogReader(r)
+	var out []*hdr.Histogram
+	for n := 1; ; n++ {
+		h, err := lr.NextIntervalHistogram()
+		if err != nil {
+			return nil, fmt.Errorf("interval %d: %w", n, err)
+		}
+		if h == nil {
+			return out, nil
+		}
+		out = append(out, h)
+	}
+}
+
 // ReadHlogFile reads the interval log at path with ReadHlog.
 func ReadHlogFile(path string) (map[string]*hdr.Histogram, error) {
+	return readHlogFile(path, ReadHlog)
+}
+
+// ReadHlogFileIntervals reads the interval log at path with
+// ReadHlogIntervals.
+func ReadHlogFileIntervals(path string) ([]*hdr.Histogram, error) {
+	return readHlogFile(path, ReadHlogIntervals)
+}
+
+func readHlogFile[T any](path string, read func(io.Reader) (T, error)) (T, error) {
+	var zero T
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("read hlog: %w", err)
+		return zero, fmt.Errorf("read hlog: %w", err)
 	}
 	defer f.Close()
-	hs, err := ReadHlog(f)
+	v, err := read(f)
 	if err != nil {
-		return nil, fmt.Errorf("read hlog %s: %w", path, err)
+		return zero, fmt.Errorf("read hlog %s: %w", path, err)
 	}
-	return hs, nil
+	return v, nil
+}
+
+// MergeHists merges histograms (of one metric) into a new one whose
+// range covers all of them, so that no value is dropped: adding their
+// bucket counts gives exactly the histogram of all their values.
+func MergeHists(hs []*hdr.Histogram) (*hdr.Histogram, error) {
+	if len(hs) == 0 {
+		return NewHist(), nil
+	}
+	return mergeAll(hs)
 }
 
 // mergeAll merges histograms into a new one whose range covers all of

@@ -72,8 +72,72 @@ type Manifest struct {
 	EndedAt   time.Time  `json:"ended_at,omitzero"`
 	// Status is one of SweepRunning, SweepCompleted, SweepFailed,
 	// SweepInterrupted.
-	Status  string         `json:"status"`
-	Configs []ConfigStatus `json:"configs"`
+	Status string `json:"status"`
+	// Shard is set when the sweep ran one shard of its configurations
+	// (sweep --shard); nil for a whole sweep and for a merged one.
+	Shard *Shard `json:"shard,omitempty"`
+	// MergedFrom lists the result directories `loadgen merge` joined into
+	// this one, in the order given.
+	MergedFrom []MergedPart   `json:"merged_from,omitempty"`
+	Configs    []ConfigStatus `json:"configs"`
+}
+
+// MergedPart describes one result directory a merge joined.
+type MergedPart struct {
+	// Dir is the directory as the merge was given it.
+	Dir string `json:"dir"`
+	// Shard is the part's shard (nil: it was not a shard).
+	Shard          *Part     `json:"shard,omitempty"`
+	Host           HostInfo  `json:"host"`
+	LoadgenVersion string    `json:"loadgen_version"`
+	StartedAt      time.Time `json:"started_at"`
+	EndedAt        time.Time `json:"ended_at,omitzero"`
+	Status         string    `json:"status"`
+	// Configs are the configurations it held.
+	Configs []string `json:"configs"`
+}
+
+// Tally counts a sweep's configurations by outcome.
+type Tally struct {
+	// Passed ran every phase ok; Failed did not start, failed a phase, or
+	// ran but a finding voids its results; Interrupted were stopped;
+	// Skipped never started.
+	Passed, Failed, Interrupted, Skipped int
+}
+
+// Tally counts the configurations by outcome.
+func (m *Manifest) Tally() Tally {
+	var t Tally
+	for _, c := range m.Configs {
+		switch c.Status {
+		case StatusOK:
+			if c.FailureClass != "" {
+				t.Failed++ // ran, but a finding voids its results
+			} else {
+				t.Passed++
+			}
+		case StatusFailed:
+			t.Failed++
+		case StatusInterrupted:
+			t.Interrupted++
+		default:
+			t.Skipped++
+		}
+	}
+	return t
+}
+
+// SweepStatus is the status of a sweep that ended with this tally:
+// SweepInterrupted when it was stopped, else SweepFailed when a
+// configuration failed, else SweepCompleted.
+func (t Tally) SweepStatus(interrupted bool) string {
+	switch {
+	case interrupted:
+		return SweepInterrupted
+	case t.Failed > 0:
+		return SweepFailed
+	}
+	return SweepCompleted
 }
 
 // InputFile is one input file of a sweep, as pre-flight read it.

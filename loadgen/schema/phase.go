@@ -221,6 +221,20 @@ type PhaseResult struct {
 	CapacityAtSLO *float64      `json:"capacity_at_slo,omitempty"`
 	Search        *SearchResult `json:"search,omitempty"`
 	Warnings      []string      `json:"warnings,omitempty"`
+	// NeuronCores is the core group the server ran on (server.neuron_cores;
+	// "" when the sweep did not pin cores).
+	NeuronCores string `json:"neuron_cores,omitempty"`
+	// ConcurrentWith names the configurations whose servers ran on other
+	// core groups at some time during this phase: they shared the host's
+	// CPUs (the load client, vLLM's CPU sampling, a compile) and may have
+	// interfered with its numbers.
+	ConcurrentWith []string `json:"concurrent_with,omitempty"`
+	// Client is set when this result is one client's share of a phase
+	// whose load was split across clients; the phase as a whole is in it.
+	Client *ClientShare `json:"client,omitempty"`
+	// Clients is set in a phase merged from its clients' shares: each
+	// client's own window and figures, by index.
+	Clients []ClientFigures `json:"clients,omitempty"`
 	// Latency holds the statistics of each metric in Metrics, keyed by
 	// metric name; it is flattened into the top-level JSON object.
 	Latency map[string]Stats `json:"-"`
