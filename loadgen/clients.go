@@ -53,9 +53,9 @@ func checkClient(o Options, load []profiles.Phase) error {
 
 // shareOf records in a client's result which share of ph it sent.
 func shareOf(ph profiles.Phase, part schema.Part) *schema.ClientShare {
-	s := &schema.ClientShare{Part: part, Rate: ph.Rate, Seed: ph.Seed, MaxConcurrency: ph.MaxConcurrency}
+	s := &schema.ClientShare{Part: part, Rate: ph.Rate.QPS, Seed: ph.Seed, MaxConcurrency: ph.MaxConcurrency}
 	if ph.Ramp != nil {
-		s.Ramp = &schema.Ramp{Strategy: ph.Ramp.Strategy, From: ph.Ramp.From, To: ph.Ramp.To}
+		s.Ramp = &schema.Ramp{Strategy: ph.Ramp.Strategy, From: float64(ph.Ramp.From.QPS), To: float64(ph.Ramp.To.QPS)}
 	}
 	return s
 }

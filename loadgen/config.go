@@ -223,13 +223,21 @@ func (r *configRun) runPhases(ctx context.Context, wl *builtWorkload) {
 				r.failKeep(r.crashOr(schema.FailureCrashed), "the server exited: "+oneLine(err))
 				failed = true
 			}
+		case ph.Search != nil:
+			r.setPhase(ph.Name, schema.StatusOK, searchReason(res))
+			r.pr.Eventf("%s: %s", r.tag(), searchLine(ph.Name, res))
+			if r.o.CheckSearches {
+				if err := r.checkSearch(ctx, ph, wl, res); err != nil {
+					r.pr.Eventf("%s: check of %s: %s", r.tag(), ph.Name, oneLine(err))
+				}
+			}
 		default:
 			if why := phaseFailure(res); why != "" {
 				r.setPhase(ph.Name, schema.StatusFailed, why)
 				r.pr.Eventf("%s: phase %s FAILED: %s", r.tag(), ph.Name, why)
 				continue
 			}
-			r.setPhase(ph.Name, schema.StatusOK, "")
+			r.setPhase(ph.Name, schema.StatusOK, saturatedReason(res))
 			r.pr.Eventf("%s: %s", r.tag(), phaseLine(ph.Name, res))
 		}
 	}

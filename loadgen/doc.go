@@ -9,9 +9,18 @@
 // row, read once) and Run runs only what Preflight returns, building every
 // configuration's prompts from the dataset pre-flight read.
 //
+// A phase at a share of capacity (rate: 75%) learns the capacity from the
+// stored result of the inf phase before it. A search phase finds the
+// configuration's capacity at an SLO: capacitySearch (search.go) is the
+// pure search, which picks each trial's rate from the trials so far, and
+// the sweep runs the trials as sub-phases with their own files
+// (searchrun.go); `loadgen sim check-search` follows each search with a
+// brute-force scan of fixed rates (searchscan.go).
+//
 // Results are written as they are produced, atomically: a crash, a failed
 // configuration or Ctrl-C never loses what was already measured, and
-// --resume continues where a sweep stopped.
+// --resume continues where a sweep stopped (a search that did not finish
+// starts again from its first trial).
 //
 // It is the top layer of the library, and the folders below it are the
 // layers it is built from; each imports only what is below it in this list:

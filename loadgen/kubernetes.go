@@ -192,6 +192,9 @@ func KubeClients(o Options, kc Kube, load KubeLoad) (*k8s.Manifests, []string, e
 		}
 		return nil, nil, fmt.Errorf("%w: --phase %q: the profile's phases are %s", ErrBadInput, load.Phase, strings.Join(names, ", "))
 	}
+	if err := ph.Alone(); err != nil {
+		return nil, nil, fmt.Errorf("%w: --phase: %w", ErrBadInput, err)
+	}
 	n := load.Clients
 	switch {
 	case n == 0 && ph.Clients > 1:

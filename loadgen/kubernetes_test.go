@@ -66,8 +66,12 @@ func TestKubeSweep(t *testing.T) {
 	if _, _, err := KubeClients(Options{Profile: p}, Kube{Pod: pod}, KubeLoad{URL: "http://x", Phase: "sync"}); !errors.Is(err, ErrBadInput) || !strings.Contains(err.Error(), "one query at a time") {
 		t.Errorf("clients of the sync phase: %v", err)
 	}
-	m, _, err = KubeClients(Options{Profile: p}, Kube{Pod: pod}, KubeLoad{URL: "http://x", Phase: "poisson-2", Clients: 4})
+	// A share of capacity needs the sweep's inf phase: it cannot run alone.
+	if _, _, err := KubeClients(Options{Profile: p}, Kube{Pod: pod}, KubeLoad{URL: "http://x", Phase: "poisson-75pct"}); !errors.Is(err, ErrBadInput) || !strings.Contains(err.Error(), "a share of the capacity phase inf-c4 measures") {
+		t.Errorf("clients of poisson-75pct: %v", err)
+	}
+	m, _, err = KubeClients(Options{Profile: p}, Kube{Pod: pod}, KubeLoad{URL: "http://x", Phase: "inf-c4", Clients: 4})
 	if err != nil || *kubePodOf(t, m).Spec.Completions != 4 {
-		t.Errorf("four clients of poisson-2: %v", err)
+		t.Errorf("four clients of inf-c4: %v", err)
 	}
 }

@@ -25,13 +25,44 @@ import (
 // MetricsInterval is how often server gauges are sampled during a phase.
 const MetricsInterval = time.Second
 
-// runPhase runs one load phase against the ready server and writes
-// <phase>.json and <phase>.hlog (and the optional request and score logs).
-// A phase split across clients in this process runs every client's share
-// at once and writes their merged result. It returns the result even when
-// the phase was interrupted or the server died (partial results are still
-// results).
+// runPhase runs one load phase of the profile against the ready server
+// and writes <phase>.json and <phase>.hlog (and the optional request and
+// score logs): a search phase runs its trials (runSearch), a phase with a
+// share of capacity first learns the capacity. It returns the result even
+// when the phase was interrupted or the server died (partial results are
+// still results).
 func (r *configRun) runPhase(ctx context.Context, ph profiles.Phase, wl *builtWorkload) (*schema.PhaseResult, error) {
+	if ph.Search != nil {
+		return r.runSearch(ctx, ph, wl)
+	}
+	cph, annotate, err := r.concrete(ph)
+	if err != nil {
+		return nil, err
+	}
+	return r.measurePhase(ctx, cph, wl, phaseStop(ph), annotate)
+}
+
+// phaseStop is the saturation stop of a phase with saturation_stop (nil
+// without): the growth rule, with latency judged against the phase's
+// query-latency SLO when it has one. (A search's trials have their own,
+// trialPhase.)
+func phaseStop(ph profiles.Phase) *engine.SaturationStop {
+	if !ph.SaturationStop {
+		return nil
+	}
+	stop := &engine.SaturationStop{}
+	if ph.SLO != nil {
+		stop.Latency = ph.SLO.QueryLatency.D()
+	}
+	return stop
+}
+
+// measurePhase runs a phase whose rates are in queries/s and writes its files
+// under its name; stop, when set, is its saturation stop, and annotate
+// adds to the result before it is written. A phase split across clients
+// in this process runs every client's share at once and writes their
+// merged result.
+func (r *configRun) measurePhase(ctx context.Context, ph profiles.Phase, wl *builtWorkload, stop *engine.SaturationStop, annotate func(*schema.PhaseResult)) (*schema.PhaseResult, error) {
 	parts := r.clientParts(ph)
 	src, err := wl.source(ph)
 	if err != nil {
@@ -39,7 +70,7 @@ func (r *configRun) runPhase(ctx context.Context, ph profiles.Phase, wl *builtWo
 	}
 	files := newPhaseFiles(r.dir)
 	defer files.abort()
-	runs, err := r.phaseRuns(ph, parts, src, wl, files)
+	runs, err := r.phaseRuns(ph, parts, src, wl, files, stop)
 	if err != nil {
 		return nil, err
 	}
@@ -108,6 +139,9 @@ func (r *configRun) runPhase(ctx context.Context, ph profiles.Phase, wl *builtWo
 		res.DatasetCycles = repeats(res.QueriesCompleted+res.QueriesFailed, n)
 	}
 	res.Warnings = append(res.Warnings, wl.warnings()...)
+	if annotate != nil {
+		annotate(res)
+	}
 	// The phase result first: it is small and it is what matters; then the
 	// streamed logs.
 	if err := r.writeJSON(filepath.Join(r.sweeper.dir, schema.PhaseFile(r.c.Name, ph.Name)), res); err != nil {
@@ -141,9 +175,11 @@ type clientRun struct {
 // or for this process's one share (writing the phase's own files), or one
 // per client of a phase split here (each writing scratch files the merge
 // reads, and its own requests log <phase>.client-<i>.requests.jsonl).
-func (r *configRun) phaseRuns(ph profiles.Phase, parts []schema.Part, src workload.Source, wl *builtWorkload, files *phaseFiles) ([]*clientRun, error) {
+// stop is the saturation stop of the whole phase (the resolver keeps it
+// from phases split across clients).
+func (r *configRun) phaseRuns(ph profiles.Phase, parts []schema.Part, src workload.Source, wl *builtWorkload, files *phaseFiles, stop *engine.SaturationStop) ([]*clientRun, error) {
 	if len(parts) == 0 {
-		lph, err := toEnginePhase(ph, wl)
+		lph, err := toEnginePhase(ph, wl, stop)
 		if err != nil {
 			return nil, err
 		}
@@ -161,7 +197,7 @@ func (r *configRun) phaseRuns(ph profiles.Phase, parts []schema.Part, src worklo
 		if err != nil {
 			return nil, err
 		}
-		lph, err := toEnginePhase(share, wl)
+		lph, err := toEnginePhase(share, wl, nil)
 		if err != nil {
 			return nil, err
 		}
@@ -227,10 +263,12 @@ func clientsNote(parts []schema.Part) string {
 	return ""
 }
 
-// toEnginePhase converts a profile phase to the engine's and checks the
-// engine's invariants (which every phase pre-flight passed holds); a
-// one-pass phase gets the dataset's query count.
-func toEnginePhase(ph profiles.Phase, wl *builtWorkload) (engine.Phase, error) {
+// toEnginePhase converts a profile phase whose rates are in queries/s to
+// the engine's and checks the engine's invariants (which every phase
+// pre-flight passed holds, once its shares of capacity are rates), with
+// its saturation stop (nil: none); a one-pass phase gets the dataset's
+// query count.
+func toEnginePhase(ph profiles.Phase, wl *builtWorkload, stop *engine.SaturationStop) (engine.Phase, error) {
 	n := 0
 	if ph.OnePass() {
 		var err error
@@ -239,16 +277,18 @@ func toEnginePhase(ph profiles.Phase, wl *builtWorkload) (engine.Phase, error) {
 		}
 	}
 	lph := enginePhase(ph, n)
+	lph.Saturation = stop
 	return lph, lph.Validate()
 }
 
-// enginePhase converts a profile phase to the engine's; onePass is the
-// query count of a phase that makes one pass over the dataset.
+// enginePhase converts a profile phase whose rates are in queries/s to the
+// engine's; onePass is the query count of a phase that makes one pass over
+// the dataset.
 func enginePhase(ph profiles.Phase, onePass int) engine.Phase {
 	lph := engine.Phase{
 		Name:           ph.Name,
 		Arrival:        ph.Arrival,
-		Rate:           ph.Rate,
+		Rate:           ph.Rate.QPS,
 		Burstiness:     ph.Burstiness,
 		MaxConcurrency: ph.MaxConcurrency,
 		Queries:        ph.Queries,
@@ -258,7 +298,7 @@ func enginePhase(ph profiles.Phase, onePass int) engine.Phase {
 		RequestTimeout: ph.RequestTimeout.D(),
 	}
 	if ph.Ramp != nil {
-		lph.Ramp = &schema.Ramp{Strategy: ph.Ramp.Strategy, From: ph.Ramp.From, To: ph.Ramp.To}
+		lph.Ramp = &schema.Ramp{Strategy: ph.Ramp.Strategy, From: float64(ph.Ramp.From.QPS), To: float64(ph.Ramp.To.QPS)}
 	}
 	if ph.SLO != nil {
 		lph.SLO = &schema.SLO{

@@ -8,6 +8,7 @@ import (
 	"syscall"
 	"testing"
 
+	"loadgen/loadgen/engine"
 	"loadgen/loadgen/schema"
 	"loadgen/profiles"
 	"loadgen/server/servertest"
@@ -85,7 +86,9 @@ func readOnce(t *testing.T, path, text string) {
 
 // TestResolvedPhasesHoldEngineInvariants: every phase package profiles
 // resolves is one the engine runs (its invariants are a subset of the
-// profile's rules), one-pass phases with the dataset's count.
+// profile's rules), one-pass phases with the dataset's count, shares of
+// capacity once a capacity is known, and a search as its trials (and its
+// probe), each with its saturation stop.
 func TestResolvedPhasesHoldEngineInvariants(t *testing.T) {
 	t.Parallel()
 	var phases []profiles.Phase
@@ -129,9 +132,40 @@ load:
     request_timeout: 1s
 `)
 	phases = append(phases, p.Load...)
+	p = writeProfile(t, "online", `slo:
+  query_latency: 1s
+load:
+  - {arrival: inf, max_concurrency: 4, queries: 4}
+  - {arrival: poisson, rate: 75%, queries: 3}
+  - {arrival: gamma, burstiness: 0.5, ramp: {strategy: linear, from: 10%, to: 2}, duration: 5s, saturation_stop: true}
+  - {arrival: constant, queries: 3, search: {metric: ttft, max: 1s}}
+  - {arrival: poisson, duration: 5s, search: {probe_concurrency: 8, max_failed: 0%}}
+`)
+	phases = append(phases, p.Load...)
 	for _, ph := range phases {
-		if err := enginePhase(ph, 3).Validate(); err != nil {
-			t.Errorf("phase %s (%s): %v", ph.Name, ph.Describe(), err)
+		var runs []engine.Phase
+		switch {
+		case ph.Search != nil:
+			kinds := []bool{false} // a trial; a probe when it has a probe's concurrency
+			if ph.Search.ProbeConcurrency > 0 {
+				kinds = append(kinds, true)
+			}
+			for i, probe := range kinds {
+				tph, stop := trialPhase(ph, i+1, 1.5, probe)
+				lph := enginePhase(tph, 3)
+				lph.Saturation = stop
+				runs = append(runs, lph)
+			}
+		default:
+			cph, _ := atCapacity(ph, 2.5)
+			lph := enginePhase(cph, 3)
+			lph.Saturation = phaseStop(ph)
+			runs = append(runs, lph)
+		}
+		for _, lph := range runs {
+			if err := lph.Validate(); err != nil {
+				t.Errorf("phase %s (%s): %v", ph.Name, ph.Describe(), err)
+			}
 		}
 	}
 }

@@ -94,8 +94,11 @@ func (r *configRun) phaseProgress(phase string) func(engine.Progress) {
 			done += " queries"
 		}
 		target := "closed loop"
-		if p.TargetRate != 0 {
-			target = "target " + p.TargetRate.String()
+		switch {
+		case p.TargetRate.IsInf():
+			target = "target inf"
+		case p.TargetRate != 0:
+			target = fmt.Sprintf("target %.4g", float64(p.TargetRate))
 		}
 		line := fmt.Sprintf("%s: %s %s, %.2f q/s (%s), TTFT p50 %s p99 %s, %d in flight, %d errors",
 			r.tag(), phase, done, p.AchievedRate, target, fmtMs(p.TTFTP50), fmtMs(p.TTFTP99), p.InFlight, p.Errors)
@@ -121,8 +124,32 @@ func phaseLine(name string, res *schema.PhaseResult) string {
 	if res.Failed > 0 {
 		errs = fmt.Sprintf(", %d failed requests", res.Failed)
 	}
-	return fmt.Sprintf("%s: %d queries, %.3f q/s, query latency p50 %.0f ms p99 %.0f ms, TTFT p50 %.0f ms%s",
-		name, res.QueriesCompleted, res.QueryThroughput, q.P50, q.P99, t.P50, errs)
+	line := fmt.Sprintf("%s%s: %d queries, %.3f q/s, query latency p50 %.0f ms p99 %.0f ms, TTFT p50 %.0f ms%s",
+		name, rateNote(res), res.QueriesCompleted, res.QueryThroughput, q.P50, q.P99, t.P50, errs)
+	if why := saturatedReason(res); why != "" {
+		line += "; " + why
+	}
+	return line
+}
+
+// saturatedReason says that a phase was cut as saturated, when it was,
+// with the evidence ("" otherwise): the manifest's reason of such a phase.
+func saturatedReason(res *schema.PhaseResult) string {
+	s := res.Saturation
+	if s == nil {
+		return ""
+	}
+	return fmt.Sprintf("SATURATED: cut at %.1f s (%d of %d queries completed, %d cut, %d not sent): %s",
+		s.At, res.QueriesCompleted, s.Planned, s.QueriesCut, s.NotSent, s.Evidence)
+}
+
+// searchReason is the manifest's reason of a finished search phase.
+func searchReason(res *schema.PhaseResult) string {
+	rec := res.Search
+	if rec == nil {
+		return ""
+	}
+	return fmt.Sprintf("capacity at SLO %.4g q/s in %d trials: %s", rec.CapacityAtSLO, len(rec.Trials), rec.Reason)
 }
 
 func fmtMs(d time.Duration) string {

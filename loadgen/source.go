@@ -121,15 +121,15 @@ func (b *builtWorkload) source(ph profiles.Phase) (workload.Source, error) {
 const minPhaseTokenize = 200
 
 // phaseTokenizePace is how many tokenizer calls a second prompt building
-// may make while phase ph is measured, with docs documents a query: twice
+// may make while phase ph (its rates in queries/s) is measured, with docs documents a query: twice
 // what the (highest) target rate needs at worst (a tokenize and a detokenize per
 // document), and at least minPhaseTokenize. Only a dataset too large for
 // the prompt cache tokenizes during a phase at all; the dataset's first
 // pass is built at full speed before the first phase.
 func phaseTokenizePace(ph profiles.Phase, docs int) float64 {
-	rate := float64(ph.Rate)
+	rate := float64(ph.Rate.QPS)
 	if ph.Ramp != nil {
-		rate = max(rate, ph.Ramp.From, ph.Ramp.To)
+		rate = max(rate, float64(ph.Ramp.From.QPS), float64(ph.Ramp.To.QPS))
 	}
 	need := 2 * 2 * float64(docs) * rate
 	if math.IsInf(need, 0) || math.IsNaN(need) {

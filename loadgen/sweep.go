@@ -70,6 +70,10 @@ type Options struct {
 	APIKey string
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// CheckSearches follows every search phase with its brute-force check
+	// (fixed-rate trials on a grid; `loadgen sim check-search`), written
+	// as <config>/<phase>.scan.json. It is not part of a sweep's report.
+	CheckSearches bool
 	// HardStop, when set, lets the caller mark the sweep interrupted when
 	// it must exit at once (main: the second Ctrl-C, after killing the
 	// servers).

@@ -393,14 +393,14 @@ func TestPhaseTokenizePace(t *testing.T) {
 		want float64
 	}{
 		// 10 q/s × 20 documents × (tokenize + detokenize) × 2.
-		{"open loop", profiles.Phase{Arrival: profiles.ArrivalPoisson, Rate: 10}, 20, 800},
+		{"open loop", profiles.Phase{Arrival: profiles.ArrivalPoisson, Rate: profiles.QPS(10)}, 20, 800},
 		// A slow phase still gets the floor.
-		{"slow", profiles.Phase{Arrival: profiles.ArrivalPoisson, Rate: 0.5}, 20, minPhaseTokenize},
+		{"slow", profiles.Phase{Arrival: profiles.ArrivalPoisson, Rate: profiles.QPS(0.5)}, 20, minPhaseTokenize},
 		// No target rate: the floor.
 		{"sync", profiles.Phase{Arrival: profiles.ArrivalSync}, 20, minPhaseTokenize},
-		{"inf", profiles.Phase{Arrival: profiles.ArrivalInf, Rate: profiles.InfRate}, 20, minPhaseTokenize},
+		{"inf", profiles.Phase{Arrival: profiles.ArrivalInf, Rate: profiles.RateValue{QPS: profiles.InfRate}}, 20, minPhaseTokenize},
 		// A ramp is paced for its highest rate.
-		{"ramp", profiles.Phase{Arrival: profiles.ArrivalPoisson, Ramp: &profiles.Ramp{From: 1, To: 5}}, 20, 400},
+		{"ramp", profiles.Phase{Arrival: profiles.ArrivalPoisson, Ramp: &profiles.Ramp{From: profiles.QPS(1), To: profiles.QPS(5)}}, 20, 400},
 	} {
 		if got := phaseTokenizePace(tc.ph, tc.docs); got != tc.want {
 			t.Errorf("%s: phaseTokenizePace = %g, want %g", tc.name, got, tc.want)

@@ -64,9 +64,9 @@ func TestPreflight(t *testing.T) {
 		// others are named by key.
 		{"phases", good, "", []Phase{
 			{Name: "ok", Arrival: ArrivalSync, MaxConcurrency: 1},
-			{Name: "nocap", Arrival: ArrivalInf, Rate: InfRate, Queries: 3},
+			{Name: "nocap", Arrival: ArrivalInf, Rate: RateValue{QPS: InfRate}, Queries: 3},
 			{Name: "norate", Arrival: ArrivalPoisson, Queries: 3},
-			{Name: "both", Arrival: ArrivalConstant, Rate: 1, Queries: 3, Duration: 5},
+			{Name: "both", Arrival: ArrivalConstant, Rate: QPS(1), Queries: 3, Duration: 5},
 			{Name: "ok", Arrival: ArrivalSync, Queries: 1},
 		}, ExpandOptions{Command: []string{"true"}}, []string{
 			"p.yaml: load[1].max_concurrency: required with rate inf",

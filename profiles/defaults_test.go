@@ -124,7 +124,7 @@ load:
 	}
 	for i, w := range want {
 		ph := p.Load[i]
-		if ph.Name != w.name || ph.Arrival != w.arrival || ph.Rate != w.rate || ph.SLO == nil || *ph.SLO != w.slo {
+		if ph.Name != w.name || ph.Arrival != w.arrival || ph.Rate.QPS != w.rate || ph.SLO == nil || *ph.SLO != w.slo {
 			t.Errorf("phase %d = %+v (slo %+v), want %+v", i, ph, ph.SLO, w)
 		}
 	}

@@ -77,10 +77,15 @@ func (ph Phase) Describe() string {
 		parts = append(parts, "sync (one query at a time)")
 	case ph.Arrival == ArrivalInf:
 		parts = append(parts, "inf (all due at once)")
+	case ph.Search != nil:
+		parts = append(parts, fmt.Sprintf("%s trials, %s", ph.Arrival, ph.Search.describe(ph.Capacity)))
 	case ph.Ramp != nil:
-		parts = append(parts, fmt.Sprintf("%s ramp %s %g→%g q/s", ph.Arrival, ph.Ramp.Strategy, ph.Ramp.From, ph.Ramp.To))
+		parts = append(parts, fmt.Sprintf("%s ramp %s %s→%s", ph.Arrival, ph.Ramp.Strategy, rateWords(ph.Ramp.From, ph.Capacity), rateWords(ph.Ramp.To, ph.Capacity)))
 	default:
-		parts = append(parts, fmt.Sprintf("%s %s q/s", ph.Arrival, ph.Rate))
+		parts = append(parts, fmt.Sprintf("%s %s", ph.Arrival, rateWords(ph.Rate, ph.Capacity)))
+	}
+	if ph.SaturationStop {
+		parts = append(parts, "saturation stop")
 	}
 	if ph.Arrival == ArrivalGamma {
 		parts = append(parts, fmt.Sprintf("burstiness %g", ph.Burstiness))
@@ -128,4 +133,13 @@ func (w Workload) Describe() string {
 	reqs := (w.SearchNum + w.BatchSize - 1) / w.BatchSize
 	return fmt.Sprintf("%s %s; search_num %d, top_n %d, batch_size %d (%d requests per query), max_length %d, max_tokens %d, logprobs %d",
 		w.Format, w.Dataset, w.SearchNum, w.TopN, w.BatchSize, reqs, w.MaxLength, w.MaxTokens, w.Logprobs)
+}
+
+// rateWords renders a rate with its unit: "2 q/s", or "75% of inf-c4's
+// capacity" for a share of what the phase capacity measures.
+func rateWords(r RateValue, capacity string) string {
+	if r.Relative() {
+		return r.String() + " of " + capacity + "'s capacity"
+	}
+	return r.String() + " q/s"
 }

@@ -45,7 +45,31 @@ func TestInvalid(t *testing.T) {
 		// A bare number has no unit.
 		{"duration", "testdata/invalid-duration.yaml:6: server.ready_timeout: want a duration like \"90s\" or \"5m\", got \"90\" (a bare number has no unit: write \"90s\" for seconds)"},
 		// A rate is a number or inf.
-		{"rate", "testdata/invalid-rate.yaml:12: load[0].rate: want queries per second (a number) or inf, got \"fast\""},
+		{"rate", "testdata/invalid-rate.yaml:12: load[0].rate: want queries per second (a number), inf, or a share of the capacity an earlier inf phase measured (75%), got \"fast\""},
+		// A share of capacity needs an inf phase before it to measure it.
+		{"rate-share-no-inf", "testdata/invalid-rate-share-no-inf.yaml:13: load[1].rate: 75% is a share of the capacity an earlier inf phase measures, and no inf phase comes before this one: add one before it, e.g. - {arrival: inf, max_concurrency: 4, queries: 12}"},
+		// Shares are bounded, and spelt with %.
+		{"rate-share", `testdata/invalid-rate-share.yaml:15: load[1].ramp.to: at most 1000% of capacity, got 2000%
+testdata/invalid-rate-share.yaml:18: load[2].rate: want queries per second (a number), inf, or a share of the capacity an earlier inf phase measured (75%), got "75 percent"`},
+		// A search needs an upper bound: an inf phase before it, a rate, or a probe.
+		{"search-no-upper", "testdata/invalid-search-no-upper.yaml:14: load[1].search: needs an upper bound: put an inf phase before it (its capacity is the bound), or set search.upper, or search.probe_concurrency to measure it with a probe trial at rate inf"},
+		// Every key of a search is checked, each at its line.
+		{"search-keys", `testdata/invalid-search-keys.yaml:13: load[1].rate: a search sets the rate of each trial: remove rate
+testdata/invalid-search-keys.yaml:16: load[1].search.metric: want one of query_latency, ttft or e2el, got "itl"
+testdata/invalid-search-keys.yaml:17: load[1].search.percentile: want one of 50, 90, 95, 99 or 99.9 (the percentiles a phase result holds), got 98
+testdata/invalid-search-keys.yaml:18: load[1].search.tolerance: want a percentage like 5%, got 5 (write 5%)
+testdata/invalid-search-keys.yaml:19: load[1].search.max_failed: want a share of the queries from 0% to under 100%, got 100%
+testdata/invalid-search-keys.yaml:20: load[1].search.max_trials: want 2 to 50 trials, got 1
+testdata/invalid-search-keys.yaml:21: load[1].search.lower: must be below search.upper (2), got 3`},
+		// A search runs open-loop trials, and needs a threshold.
+		{"search-arrival", `testdata/invalid-search-arrival.yaml:14: load[1].search: a search runs trials at constant rates: use arrival: poisson, gamma or constant
+testdata/invalid-search-arrival.yaml:17: load[2].search.max: required: the SLO's threshold on ttft, e.g. max: 2s (or set the profile's slo.ttft)`},
+		// A search, or a saturation stop, judges what one client sees: no split.
+		{"search-clients", `testdata/invalid-search-clients.yaml:14: load[1].clients: a search runs each trial from one client, whose saturation stop judges the whole trial: remove clients
+testdata/invalid-search-clients.yaml:19: load[2].clients: the saturation stop judges a phase as one client sees it, and 2 clients would each judge a share: remove clients or saturation_stop`},
+		// Only a phase with a rate can be past capacity; trial names are reserved.
+		{"saturation-stop", `testdata/invalid-saturation-stop.yaml:12: load[0].saturation_stop: only a phase with a rate can be past capacity (poisson, gamma or constant): a sync phase is a closed loop, an inf phase saturated by design
+testdata/invalid-saturation-stop.yaml:13: load[1].name: "x.trial-01" holds ".trial-", which names a search's trials (<search>.trial-01): choose another name`},
 		// NEURON_RT_VISIBLE_CORES syntax, reversed range.
 		{"cores", "testdata/invalid-cores.yaml:4: server.neuron_cores: want cores like \"0-1\", \"2\" or \"0,1\", got \"1-0\""},
 		// Every problem is reported at once, in line order.
@@ -150,7 +174,7 @@ testdata/invalid-synthetic-keys.yaml:11: workload.max_tokens: a synthetic worklo
 		// A zero concurrency cap sends nothing.
 		{"concurrency-zero", "testdata/invalid-concurrency-zero.yaml:13: load[0].max_concurrency: must be at least 1, got 0"},
 		// Ramp strategy and both ends are checked.
-		{"ramp", `testdata/invalid-ramp.yaml:13: load[0].ramp.to: required: the rate in queries/s at the end of the phase
+		{"ramp", `testdata/invalid-ramp.yaml:13: load[0].ramp.to: required: the rate in queries/s (or a share of capacity, e.g. 50%) at the end of the phase
 testdata/invalid-ramp.yaml:14: load[0].ramp.strategy: want linear or exponential, got "sine"`},
 		// Ramp and rate contradict each other.
 		{"ramp-rate", "testdata/invalid-ramp-rate.yaml:12: load[0].rate: ramp sets the rate: remove rate, or remove ramp"},

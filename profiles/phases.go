@@ -42,6 +42,7 @@ func (p *Profile) resolvePhases(pr *problems, spec func(i int) PhaseSpec) {
 			pr.errorf(joinPath(path, prob.Key), "%s", prob.Msg)
 		}
 		p.Load[i] = ph
+		env.after(ph)
 		if len(probs) > 0 {
 			continue
 		}
@@ -68,4 +69,16 @@ func (p *problems) written(path string) map[string]bool {
 		}
 	}
 	return out
+}
+
+// after updates the environment of the phases that follow ph: relative
+// rates are shares of the last inf phase's capacity, and a search's first
+// guess starts from the last sync phase's latency.
+func (e *PhaseEnv) after(ph Phase) {
+	switch ph.Arrival {
+	case ArrivalInf:
+		e.Capacity = ph.Name
+	case ArrivalSync:
+		e.Unloaded = ph.Name
+	}
 }

@@ -50,15 +50,16 @@ func plannedArrivals(ph Phase) (planned, rate float64) {
 }
 
 // peakRate is the phase's highest planned rate in queries/s: its rate, or
-// the higher end of its ramp; 0 for sync.
+// the higher end of its ramp; 0 for sync, and for what is known only once
+// a capacity is measured (a share of it, a search's trials).
 func peakRate(ph Phase) float64 {
 	if ph.Ramp != nil {
-		return max(ph.Ramp.From, ph.Ramp.To)
+		return max(float64(ph.Ramp.From.QPS), float64(ph.Ramp.To.QPS))
 	}
 	if ph.Arrival == ArrivalSync {
 		return 0
 	}
-	return float64(ph.Rate)
+	return float64(ph.Rate.QPS)
 }
 
 // longPhaseWarning says, for a phase whose measured part is planned to last

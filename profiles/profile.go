@@ -201,13 +201,15 @@ type Synthetic struct {
 type Phase struct {
 	// Name is unique and filesystem-safe (<config>/<phase>.json); it
 	// defaults to one derived from the arrival: sync, poisson-2,
-	// gamma-2-b0.5, constant-1, inf-c8, poisson-ramp-1-4.
+	// poisson-75pct, gamma-2-b0.5, constant-1, inf-c8, poisson-ramp-1-4,
+	// poisson-search.
 	Name string `yaml:"name" json:"name"`
 	// Arrival is poisson, gamma, constant, sync or inf.
 	Arrival string `yaml:"arrival" json:"arrival"`
 	// Rate is the target arrival rate in queries/s (+Inf for inf; 0 for
-	// sync and ramps).
-	Rate Rate `yaml:"rate" json:"rate"`
+	// sync, ramps and searches), or a share of the configuration's
+	// capacity ("75%") measured by the earlier inf phase Capacity.
+	Rate RateValue `yaml:"rate" json:"rate"`
 	// Burstiness is the gamma shape (default 1; only for gamma).
 	Burstiness float64 `yaml:"burstiness" json:"burstiness"`
 	// MaxConcurrency caps the requests in flight (0 = no cap; a query is
@@ -224,6 +226,18 @@ type Phase struct {
 	Seed int64 `yaml:"seed" json:"seed"`
 	// Ramp changes the rate over the phase instead of Rate.
 	Ramp *Ramp `yaml:"ramp" json:"ramp,omitempty"`
+	// Search makes the phase a search for the highest rate at which an
+	// SLO holds: a series of constant-rate trials, each with the phase's
+	// arrival, queries or duration and seed.
+	Search *Search `yaml:"search" json:"search,omitempty"`
+	// SaturationStop stops the phase (or each trial of a search) early
+	// once it is clearly past capacity; default true in a search, false
+	// elsewhere; only for poisson, gamma and constant.
+	SaturationStop bool `yaml:"saturation_stop" json:"saturation_stop,omitempty"`
+	// Capacity names the earlier inf phase whose measured capacity the
+	// phase's relative rates (and its search's default upper bound) are
+	// shares of; set by the resolver.
+	Capacity string `yaml:"-" json:"capacity_phase,omitempty"`
 	// RequestTimeout bounds each request (default 5m).
 	RequestTimeout Duration `yaml:"request_timeout" json:"request_timeout"`
 	// SLO is the resolved goodput thresholds (profile slo, then the
@@ -235,11 +249,46 @@ type Phase struct {
 	Clients int `yaml:"clients" json:"clients,omitempty"`
 }
 
-// Ramp changes the arrival rate from From to To over the phase.
+// Ramp changes the arrival rate from From to To over the phase; either
+// end may be a share of capacity ("25%").
 type Ramp struct {
-	Strategy string  `yaml:"strategy" json:"strategy"` // linear or exponential
-	From     float64 `yaml:"from" json:"from"`
-	To       float64 `yaml:"to" json:"to"`
+	Strategy string    `yaml:"strategy" json:"strategy"` // linear or exponential
+	From     RateValue `yaml:"from" json:"from"`
+	To       RateValue `yaml:"to" json:"to"`
+}
+
+// Relative reports whether either end of the ramp is a share of capacity.
+func (r *Ramp) Relative() bool { return r != nil && (r.From.Relative() || r.To.Relative()) }
+
+// Search is a phase's search for its configuration's capacity at an SLO:
+// the highest constant arrival rate at which the Percentile of Metric
+// stays within Max and at most MaxFailed of the queries fail, found within
+// Tolerance between Lower and Upper in at most MaxTrials trials and
+// MaxTime.
+type Search struct {
+	// Metric is query_latency (default), ttft or e2el.
+	Metric string `yaml:"metric" json:"metric"`
+	// Percentile is 50, 90, 95, 99 (default) or 99.9.
+	Percentile float64 `yaml:"percentile" json:"percentile"`
+	// Max is the SLO's threshold; default the phase's slo for Metric.
+	Max Duration `yaml:"max" json:"max"`
+	// MaxFailed is the share of a trial's queries that may fail (1%).
+	MaxFailed Percent `yaml:"max_failed" json:"max_failed"`
+	// Tolerance is the relative width at which the bracket is closed (5%).
+	Tolerance Percent `yaml:"tolerance" json:"tolerance"`
+	// MaxTrials bounds the trials (8), MaxTime the search's time (30m).
+	MaxTrials int      `yaml:"max_trials" json:"max_trials"`
+	MaxTime   Duration `yaml:"max_time" json:"max_time"`
+	// Lower is the lowest rate tried (0: down to Tolerance × Upper).
+	Lower RateValue `yaml:"lower" json:"lower"`
+	// Upper is the highest rate searched; unset, it is the capacity of
+	// the earlier inf phase (Phase.Capacity), or else measured by a probe
+	// trial at rate inf with ProbeConcurrency requests in flight.
+	Upper            RateValue `yaml:"upper" json:"upper"`
+	ProbeConcurrency int       `yaml:"probe_concurrency" json:"probe_concurrency,omitempty"`
+	// Unloaded names the earlier sync phase whose latency (no load)
+	// seeds the first guess; set by the resolver.
+	Unloaded string `yaml:"-" json:"unloaded_phase,omitempty"`
 }
 
 // SLO holds goodput thresholds; a zero field is not checked. A request (or
@@ -319,6 +368,7 @@ var sections = []struct {
 	{reflect.TypeOf(Workload{}), "workload:"},
 	{reflect.TypeOf(Synthetic{}), "workload.synthetic:"},
 	{reflect.TypeOf(Phase{}), "a load: phase"},
+	{reflect.TypeOf(Search{}), "a load: phase's search:"},
 	{reflect.TypeOf(SLO{}), "slo:"},
 }
 

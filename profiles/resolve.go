@@ -27,6 +27,13 @@ type PhaseEnv struct {
 	// Synthetic says the workload is synthetic: it has no dataset for a
 	// sync phase to make one pass over.
 	Synthetic bool
+	// Capacity names the last inf phase before this one ("" when none):
+	// relative rates are shares of the capacity it measures, and a search
+	// takes it as its upper bound.
+	Capacity string
+	// Unloaded names the last sync phase before this one ("" when none):
+	// a search takes its latency as the latency at no load.
+	Unloaded string
 }
 
 // PhaseProblem is one rule a phase as written breaks.
@@ -103,11 +110,15 @@ func (r *resolver) resolve() {
 		return
 	}
 	if !r.has("rate") {
-		ph.Rate = 0
+		ph.Rate = RateValue{}
 	}
 	if !r.has("ramp") {
 		ph.Ramp = nil
 	}
+	if !r.has("search") {
+		ph.Search = nil
+	}
+	ph.Capacity = ""
 	// rate: inf under any open-loop arrival is the inf arrival (as vLLM's
 	// --request-rate inf).
 	if ph.Rate.IsInf() && ph.Arrival != ArrivalSync {
@@ -151,12 +162,23 @@ func (r *resolver) resolve() {
 		ph.SLO = nil
 	}
 	ph.SLO = mergeSLO(r.env.SLO, ph.SLO)
+	if ph.Search != nil {
+		r.search()
+	}
+	r.relative()
+	r.saturationStop()
 	r.clients()
 	if !r.has("name") {
 		ph.Name = defaultPhaseName(*ph)
 	}
 	if err := checkName(ph.Name); err != nil {
 		r.errorf("name", "%v (it names the phase's result files)", err)
+	} else {
+		for _, infix := range []string{schema.TrialInfix, schema.ScanInfix} {
+			if strings.Contains(ph.Name, infix) {
+				r.errorf("name", "%q holds %q, which names a search's trials (<search>%s01): choose another name", ph.Name, infix, infix)
+			}
+		}
 	}
 }
 
@@ -178,17 +200,23 @@ func (r *resolver) arrival() {
 		if r.has("rate") && !ph.Rate.IsInf() {
 			r.errorf("rate", "arrival inf sends every query at once: remove %s, or use poisson, gamma or constant", n.Key("rate"))
 		}
-		ph.Rate = InfRate
+		ph.Rate = RateValue{QPS: InfRate}
 		if !r.has("max_concurrency") {
 			r.errorf("max_concurrency", "required with rate inf: every query is due at once, so cap the requests in flight (e.g. %s)", n.Setting("max_concurrency", "4"))
 		}
 	default:
 		switch {
+		case ph.Search != nil && r.has("rate"):
+			r.errorf("rate", "a search sets the rate of each trial: remove %s", n.Key("rate"))
+		case ph.Search != nil:
 		case ph.Ramp != nil && r.has("rate"):
 			r.errorf("rate", "ramp sets the rate: remove %s, or remove %s", n.Key("rate"), n.Key("ramp"))
+		case ph.Ramp == nil && !r.has("rate") && r.env.Capacity != "":
+			r.errorf("rate", "required for arrival %s: queries per second, e.g. %s, or a share of the capacity %s measures, e.g. %s",
+				ph.Arrival, n.Setting("rate", "2"), r.env.Capacity, n.Setting("rate", "75%"))
 		case ph.Ramp == nil && !r.has("rate"):
 			r.errorf("rate", "required for arrival %s: queries per second, e.g. %s", ph.Arrival, n.Setting("rate", "2"))
-		case ph.Ramp == nil && ph.Rate <= 0:
+		case ph.Ramp == nil && !(ph.Rate.QPS > 0 || ph.Rate.Share > 0):
 			r.errorf("rate", "must be positive, got %s", ph.Rate)
 		}
 	}
@@ -248,13 +276,15 @@ func (r *resolver) ramp() {
 	}
 	for _, end := range []struct {
 		key, where string
-		v          float64
+		v          RateValue
 	}{{"ramp.from", "start", rp.From}, {"ramp.to", "end", rp.To}} {
 		switch {
 		case !r.has(end.key):
-			r.errorf(end.key, "required: the rate in queries/s at the %s of the phase", end.where)
-		case end.v <= 0:
-			r.errorf(end.key, "must be positive, got %g", end.v)
+			r.errorf(end.key, "required: the rate in queries/s (or a share of capacity, e.g. 50%%) at the %s of the phase", end.where)
+		case end.v.IsInf():
+			r.errorf(end.key, "a ramp ends at a finite rate, got inf")
+		case !(end.v.QPS > 0 || end.v.Share > 0):
+			r.errorf(end.key, "must be positive, got %s", end.v)
 		}
 	}
 }
@@ -265,7 +295,8 @@ func (r *resolver) ramp() {
 // can check a plan's phases by the very rules that resolved them.
 func writtenOf(ph Phase) PhaseSpec {
 	w := map[string]bool{"name": ph.Name != "", "arrival": ph.Arrival != ""}
-	w["rate"] = ph.Rate != 0
+	w["rate"] = !ph.Rate.IsZero()
+	w["saturation_stop"] = ph.SaturationStop || ph.Search != nil
 	w["burstiness"] = ph.Arrival == ArrivalGamma
 	w["max_concurrency"] = ph.MaxConcurrency != 0
 	w["queries"] = ph.Queries != 0
@@ -277,6 +308,14 @@ func writtenOf(ph Phase) PhaseSpec {
 	w["clients"] = ph.Clients != 0
 	if ph.Ramp != nil {
 		w["ramp"], w["ramp.strategy"], w["ramp.from"], w["ramp.to"] = true, true, true, true
+	}
+	if s := ph.Search; s != nil {
+		w["search"] = true
+		for k, set := range map[string]bool{"metric": s.Metric != "", "percentile": s.Percentile != 0, "max": s.Max != 0,
+			"max_failed": true, "tolerance": s.Tolerance != 0, "max_trials": s.MaxTrials != 0, "max_time": s.MaxTime != 0,
+			"lower": !s.Lower.IsZero(), "upper": !s.Upper.IsZero(), "probe_concurrency": s.ProbeConcurrency != 0} {
+			w["search."+k] = set
+		}
 	}
 	return PhaseSpec{Phase: ph, Written: w}
 }
@@ -317,12 +356,16 @@ func defaultPhaseName(ph Phase) string {
 		return fmt.Sprintf("inf-c%d", ph.MaxConcurrency)
 	case ph.Arrival == ArrivalInf:
 		return "inf"
+	case ph.Search != nil && ph.Arrival == ArrivalGamma:
+		return fmt.Sprintf("gamma-b%s-search", f(ph.Burstiness))
+	case ph.Search != nil:
+		return ph.Arrival + "-search"
 	case ph.Ramp != nil:
-		return fmt.Sprintf("%s-ramp-%s-%s", ph.Arrival, f(ph.Ramp.From), f(ph.Ramp.To))
+		return fmt.Sprintf("%s-ramp-%s-%s", ph.Arrival, ph.Ramp.From.label(), ph.Ramp.To.label())
 	case ph.Arrival == ArrivalGamma:
-		return fmt.Sprintf("gamma-%s-b%s", ph.Rate, f(ph.Burstiness))
+		return fmt.Sprintf("gamma-%s-b%s", ph.Rate.label(), f(ph.Burstiness))
 	}
-	return fmt.Sprintf("%s-%s", ph.Arrival, ph.Rate)
+	return fmt.Sprintf("%s-%s", ph.Arrival, ph.Rate.label())
 }
 
 func joinStrings(s []string) string {

@@ -41,26 +41,54 @@ func TestResolvePhase(t *testing.T) {
 		{"sync", writtenSpec(Phase{Arrival: ArrivalSync}, "arrival"), PhaseEnv{},
 			Phase{Name: "sync", Arrival: ArrivalSync, Burstiness: 1, RequestTimeout: DefaultRequestTimeout}},
 		// Values of keys not written are ignored: the key takes its default.
-		{"unwritten values", writtenSpec(Phase{Arrival: ArrivalSync, Rate: 3, Burstiness: 7, Queries: 9, Seed: 4, Name: "x"}, "arrival"), PhaseEnv{},
+		{"unwritten values", writtenSpec(Phase{Arrival: ArrivalSync, Rate: QPS(3), Burstiness: 7, Queries: 9, Seed: 4, Name: "x"}, "arrival"), PhaseEnv{},
 			Phase{Name: "sync", Arrival: ArrivalSync, Burstiness: 1, RequestTimeout: DefaultRequestTimeout}},
 		// Rate inf under poisson is arrival inf, named by its cap.
-		{"rate inf", writtenSpec(Phase{Arrival: ArrivalPoisson, Rate: InfRate, MaxConcurrency: 4, Queries: 12}, "arrival", "rate", "max_concurrency", "queries"), PhaseEnv{},
-			Phase{Name: "inf-c4", Arrival: ArrivalInf, Rate: InfRate, Burstiness: 1, MaxConcurrency: 4, Queries: 12, RequestTimeout: DefaultRequestTimeout}},
+		{"rate inf", writtenSpec(Phase{Arrival: ArrivalPoisson, Rate: RateValue{QPS: InfRate}, MaxConcurrency: 4, Queries: 12}, "arrival", "rate", "max_concurrency", "queries"), PhaseEnv{},
+			Phase{Name: "inf-c4", Arrival: ArrivalInf, Rate: RateValue{QPS: InfRate}, Burstiness: 1, MaxConcurrency: 4, Queries: 12, RequestTimeout: DefaultRequestTimeout}},
 		// Arrival inf gets rate inf.
 		{"inf", writtenSpec(Phase{Arrival: ArrivalInf, MaxConcurrency: 2, Duration: Duration(time.Minute)}, "arrival", "max_concurrency", "duration"), PhaseEnv{},
-			Phase{Name: "inf-c2", Arrival: ArrivalInf, Rate: InfRate, Burstiness: 1, MaxConcurrency: 2, Duration: Duration(time.Minute), RequestTimeout: DefaultRequestTimeout}},
+			Phase{Name: "inf-c2", Arrival: ArrivalInf, Rate: RateValue{QPS: InfRate}, Burstiness: 1, MaxConcurrency: 2, Duration: Duration(time.Minute), RequestTimeout: DefaultRequestTimeout}},
 		// Gamma keeps its shape and names it.
-		{"gamma", writtenSpec(Phase{Arrival: ArrivalGamma, Rate: 2, Burstiness: 0.5, Queries: 8}, "arrival", "rate", "burstiness", "queries"), PhaseEnv{},
-			Phase{Name: "gamma-2-b0.5", Arrival: ArrivalGamma, Rate: 2, Burstiness: 0.5, Queries: 8, RequestTimeout: DefaultRequestTimeout}},
+		{"gamma", writtenSpec(Phase{Arrival: ArrivalGamma, Rate: QPS(2), Burstiness: 0.5, Queries: 8}, "arrival", "rate", "burstiness", "queries"), PhaseEnv{},
+			Phase{Name: "gamma-2-b0.5", Arrival: ArrivalGamma, Rate: QPS(2), Burstiness: 0.5, Queries: 8, RequestTimeout: DefaultRequestTimeout}},
 		// A ramp names its ends.
-		{"ramp", writtenSpec(Phase{Arrival: ArrivalConstant, Ramp: &Ramp{Strategy: RampLinear, From: 1, To: 4}, Queries: 8},
+		{"ramp", writtenSpec(Phase{Arrival: ArrivalConstant, Ramp: &Ramp{Strategy: RampLinear, From: QPS(1), To: QPS(4)}, Queries: 8},
 			"arrival", "ramp", "ramp.strategy", "ramp.from", "ramp.to", "queries"), PhaseEnv{},
-			Phase{Name: "constant-ramp-1-4", Arrival: ArrivalConstant, Burstiness: 1, Ramp: &Ramp{Strategy: RampLinear, From: 1, To: 4}, Queries: 8, RequestTimeout: DefaultRequestTimeout}},
+			Phase{Name: "constant-ramp-1-4", Arrival: ArrivalConstant, Burstiness: 1, Ramp: &Ramp{Strategy: RampLinear, From: QPS(1), To: QPS(4)}, Queries: 8, RequestTimeout: DefaultRequestTimeout}},
 		// The profile's SLO, overridden key by key by the phase's.
-		{"slo", writtenSpec(Phase{Name: "p", Arrival: ArrivalPoisson, Rate: 1, Queries: 2, SLO: &SLO{TTFT: Duration(time.Millisecond)}, RequestTimeout: Duration(time.Second)},
+		{"slo", writtenSpec(Phase{Name: "p", Arrival: ArrivalPoisson, Rate: QPS(1), Queries: 2, SLO: &SLO{TTFT: Duration(time.Millisecond)}, RequestTimeout: Duration(time.Second)},
 			"name", "arrival", "rate", "queries", "slo", "request_timeout"), PhaseEnv{SLO: slo},
-			Phase{Name: "p", Arrival: ArrivalPoisson, Rate: 1, Burstiness: 1, Queries: 2, RequestTimeout: Duration(time.Second),
+			Phase{Name: "p", Arrival: ArrivalPoisson, Rate: QPS(1), Burstiness: 1, Queries: 2, RequestTimeout: Duration(time.Second),
 				SLO: &SLO{QueryLatency: Duration(2 * time.Second), TTFT: Duration(time.Millisecond)}}},
+		// A share of capacity names the inf phase that measures it.
+		{"relative rate", writtenSpec(Phase{Arrival: ArrivalPoisson, Rate: ShareOf(0.75), Queries: 8}, "arrival", "rate", "queries"),
+			PhaseEnv{Capacity: "inf-c4"},
+			Phase{Name: "poisson-75pct", Arrival: ArrivalPoisson, Rate: ShareOf(0.75), Burstiness: 1, Queries: 8,
+				RequestTimeout: DefaultRequestTimeout, Capacity: "inf-c4"}},
+		// So does a ramp with a share at either end.
+		{"relative ramp", writtenSpec(Phase{Arrival: ArrivalGamma, Burstiness: 2, Ramp: &Ramp{Strategy: RampExponential, From: ShareOf(0.25), To: QPS(3)}, Duration: Duration(time.Minute)},
+			"arrival", "burstiness", "ramp", "ramp.strategy", "ramp.from", "ramp.to", "duration"), PhaseEnv{Capacity: "stress"},
+			Phase{Name: "gamma-ramp-25pct-3", Arrival: ArrivalGamma, Burstiness: 2, Ramp: &Ramp{Strategy: RampExponential, From: ShareOf(0.25), To: QPS(3)},
+				Duration: Duration(time.Minute), RequestTimeout: DefaultRequestTimeout, Capacity: "stress"}},
+		// A search takes its defaults, its threshold from the SLO, its
+		// upper bound from the last inf phase and its first guess from the
+		// last sync phase; it stops saturated trials.
+		{"search", writtenSpec(Phase{Arrival: ArrivalPoisson, Queries: 20, Seed: 4, Search: &Search{}}, "arrival", "queries", "seed", "search"),
+			PhaseEnv{SLO: slo, Capacity: "inf-c4", Unloaded: "sync"},
+			Phase{Name: "poisson-search", Arrival: ArrivalPoisson, Burstiness: 1, Queries: 20, Seed: 4, RequestTimeout: DefaultRequestTimeout,
+				SLO: slo, SaturationStop: true, Capacity: "inf-c4",
+				Search: &Search{Metric: "query_latency", Percentile: 99, Max: Duration(2 * time.Second), MaxFailed: 0.01, Tolerance: 0.05,
+					MaxTrials: 8, MaxTime: DefaultSearchMaxTime, Unloaded: "sync"}}},
+		// A search on TTFT with its own bounds and a probe, without the
+		// saturation stop: no capacity phase is needed.
+		{"search with a probe", writtenSpec(Phase{Arrival: ArrivalConstant, Duration: Duration(time.Minute), SaturationStop: false,
+			Search: &Search{Metric: "ttft", Percentile: 90, MaxFailed: 0, Lower: QPS(0.5), ProbeConcurrency: 8}},
+			"arrival", "duration", "saturation_stop", "search", "search.metric", "search.percentile", "search.max_failed", "search.lower", "search.probe_concurrency"),
+			PhaseEnv{SLO: slo},
+			Phase{Name: "constant-search", Arrival: ArrivalConstant, Burstiness: 1, Duration: Duration(time.Minute), RequestTimeout: DefaultRequestTimeout,
+				SLO: slo, Search: &Search{Metric: "ttft", Percentile: 90, Max: Duration(time.Second), Tolerance: 0.05,
+					MaxTrials: 8, MaxTime: DefaultSearchMaxTime, Lower: QPS(0.5), ProbeConcurrency: 8}}},
 	}
 	for _, tc := range tests {
 		got, probs := ResolvePhase(tc.in, tc.env, ProfileKeys)
@@ -83,7 +111,7 @@ func TestResolvePhase(t *testing.T) {
 // every problem is returned at once, keyed by the key at fault.
 func TestResolvePhaseNames(t *testing.T) {
 	t.Parallel()
-	in := writtenSpec(Phase{Arrival: ArrivalSync, Rate: 2, MaxConcurrency: 4, Queries: 5, Duration: Duration(time.Second), Warmup: -1},
+	in := writtenSpec(Phase{Arrival: ArrivalSync, Rate: QPS(2), MaxConcurrency: 4, Queries: 5, Duration: Duration(time.Second), Warmup: -1},
 		"arrival", "rate", "max_concurrency", "queries", "duration", "warmup")
 	_, probs := ResolvePhase(in, PhaseEnv{}, dashNames{})
 	want := []PhaseProblem{
@@ -96,7 +124,7 @@ func TestResolvePhaseNames(t *testing.T) {
 		t.Errorf("problems\n%+v\nwant\n%+v", probs, want)
 	}
 	// A problem with the phase as a whole has no key.
-	_, probs = ResolvePhase(writtenSpec(Phase{Arrival: ArrivalPoisson, Rate: 1}, "arrival", "rate"), PhaseEnv{}, dashNames{})
+	_, probs = ResolvePhase(writtenSpec(Phase{Arrival: ArrivalPoisson, Rate: QPS(1)}, "arrival", "rate"), PhaseEnv{}, dashNames{})
 	if len(probs) != 1 || probs[0].Key != "" || probs[0].Msg != "set --queries (how many) or --duration (how long) to end the phase" {
 		t.Errorf("no end: %+v", probs)
 	}
@@ -117,6 +145,7 @@ func TestResolveAgain(t *testing.T) {
 			if again, probs := ResolvePhase(writtenOf(ph), env, ProfileKeys); len(probs) > 0 || !reflect.DeepEqual(again, ph) {
 				t.Errorf("%s: phase %s resolves again to %+v, %+v", name, ph.Name, again, probs)
 			}
+			env.after(ph)
 		}
 	}
 }

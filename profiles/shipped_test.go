@@ -55,11 +55,19 @@ func TestShipped(t *testing.T) {
 	}
 }
 
-// TestRerankShape pins the shape of rerank.yaml: the offline
-// benchmark's four configs and workload, a sync phase, Poisson rates and an
-// inf stress phase with a cap.
+// TestRerankShape pins the shape of rerank.yaml and its long form: the
+// offline benchmark's four configs and workload, a sync phase first, an
+// inf phase with a cap for the capacity, then a search for the capacity at
+// the SLO bounded by it and seeded by the sync phase, and open-loop phases
+// at shares of that capacity.
 func TestRerankShape(t *testing.T) {
-	p := loadShippedForTest(t, "rerank.yaml")
+	for _, name := range []string{"rerank.yaml", "rerank-long.yaml"} {
+		t.Run(name, func(t *testing.T) { rerankShape(t, name) })
+	}
+}
+
+func rerankShape(t *testing.T, name string) {
+	p := loadShippedForTest(t, name)
 	pl := expand(t, p)
 	var names []string
 	for _, c := range pl.Configs {
@@ -93,8 +101,29 @@ func TestRerankShape(t *testing.T) {
 	if arrivals[0] != ArrivalSync || !p.Load[0].OnePass() {
 		t.Errorf("first phase %+v, want a sync pass over the dataset", p.Load[0])
 	}
-	if n := strings.Count(strings.Join(arrivals, " "), ArrivalPoisson); n < 2 || !slices.Contains(arrivals, ArrivalInf) {
-		t.Errorf("arrivals %v, want two or three poisson rates and inf", arrivals)
+	if len(p.Load) < 4 || p.Load[1].Arrival != ArrivalInf {
+		t.Fatalf("arrivals %v, want sync, inf, a search and shares of capacity", arrivals)
+	}
+	search, shares := 0, 0
+	for _, ph := range p.Load[2:] {
+		switch {
+		case ph.Search != nil:
+			search++
+			if ph.Capacity != p.Load[1].Name || ph.Search.Unloaded != p.Load[0].Name || !ph.SaturationStop || ph.Search.Max == 0 {
+				t.Errorf("search %s: upper bound from %q, unloaded from %q, saturation stop %v, max %s", ph.Name,
+					ph.Capacity, ph.Search.Unloaded, ph.SaturationStop, ph.Search.Max)
+			}
+		case ph.Rate.Relative():
+			shares++
+			if ph.Capacity != p.Load[1].Name {
+				t.Errorf("phase %s: a share of %q", ph.Name, ph.Capacity)
+			}
+		default:
+			t.Errorf("phase %s is neither a search nor a share of capacity", ph.Name)
+		}
+	}
+	if search != 1 || shares == 0 {
+		t.Errorf("%d searches, %d shares of capacity; want one search and shares", search, shares)
 	}
 }
 
@@ -144,7 +173,7 @@ func TestShippedOnDisk(t *testing.T) {
 // error names the missing embedded file).
 func TestLoadShipped(t *testing.T) {
 	for _, bad := range []string{"nope", "../rerank", "data/insurance"} {
-		if _, err := LoadShipped(bad); err == nil || !strings.Contains(err.Error(), "shipped profiles are generate.yaml, rerank-buckets.yaml, rerank.yaml") {
+		if _, err := LoadShipped(bad); err == nil || !strings.Contains(err.Error(), "shipped profiles are generate.yaml, rerank-buckets.yaml, rerank-long.yaml, rerank.yaml") {
 			t.Errorf("LoadShipped(%q) = %v, want an error listing the shipped profiles", bad, err)
 		}
 	}

@@ -26,11 +26,11 @@ func SplitPhase(ph Phase, part schema.Part) (Phase, error) {
 	out := ph
 	out.Clients = 0
 	if ph.Arrival != ArrivalInf {
-		out.Rate = ph.Rate / Rate(n)
+		out.Rate = ph.Rate.divided(n)
 	}
 	if ph.Ramp != nil {
 		r := *ph.Ramp
-		r.From, r.To = r.From/n, r.To/n
+		r.From, r.To = r.From.divided(n), r.To.divided(n)
 		out.Ramp = &r
 	}
 	out.Queries = share(ph.Queries, part)
@@ -43,6 +43,13 @@ func SplitPhase(ph Phase, part schema.Part) (Phase, error) {
 // checkSplit says why a phase cannot be split across n clients (nil when
 // it can); names says how to name its keys.
 func checkSplit(ph Phase, n int, names KeyNames) error {
+	switch {
+	case ph.Search != nil:
+		return fmt.Errorf("a search runs each trial from one client, whose saturation stop judges the whole trial: remove %s", names.Key("clients"))
+	case ph.SaturationStop:
+		return fmt.Errorf("the saturation stop judges a phase as one client sees it, and %d clients would each judge a share: remove %s or %s",
+			n, names.Key("clients"), names.Key("saturation_stop"))
+	}
 	switch ph.Arrival {
 	case ArrivalSync:
 		return fmt.Errorf("a sync phase sends one query at a time: %d clients would send %d at a time; split a poisson or inf phase instead", n, n)
@@ -78,4 +85,19 @@ func ClientSeed(seed int64, i int) int64 {
 	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
 	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
 	return int64(z ^ (z >> 31))
+}
+
+// Alone says why a phase cannot run on its own, outside a sweep of its
+// profile (nil when it can): a share of capacity, or a search bounded by
+// it, needs the capacity an earlier phase of the sweep measures.
+func (ph Phase) Alone() error {
+	if ph.Capacity == "" {
+		return nil
+	}
+	what := "its rate is a share"
+	if ph.Search != nil {
+		what = "its search's upper bound is"
+	}
+	return fmt.Errorf("phase %s: %s of the capacity phase %s measures, which a phase run on its own does not have: run the sweep, or give it rates in queries/s",
+		ph.Name, what, ph.Capacity)
 }

@@ -8,7 +8,7 @@ import (
 )
 
 func TestSplitPhase(t *testing.T) {
-	poisson := Phase{Name: "p", Arrival: ArrivalPoisson, Rate: 6, Queries: 10, Warmup: 3, MaxConcurrency: 8, Seed: 5}
+	poisson := Phase{Name: "p", Arrival: ArrivalPoisson, Rate: QPS(6), Queries: 10, Warmup: 3, MaxConcurrency: 8, Seed: 5}
 	tests := []struct {
 		name  string
 		ph    Phase
@@ -20,7 +20,7 @@ func TestSplitPhase(t *testing.T) {
 			var q, w, c int
 			seeds := map[int64]bool{}
 			for _, p := range s {
-				if p.Rate != 2 || p.Clients != 0 {
+				if p.Rate != QPS(2) || p.Clients != 0 {
 					t.Errorf("a share's rate %v (want 2), clients %d", p.Rate, p.Clients)
 				}
 				q, w, c = q+p.Queries, w+p.Warmup, c+p.MaxConcurrency
@@ -31,13 +31,13 @@ func TestSplitPhase(t *testing.T) {
 				t.Errorf("queries %d warmup %d cap %d (first %d, last cap %d), %d distinct seeds", q, w, c, s[0].Queries, s[2].MaxConcurrency, len(seeds))
 			}
 		}, ""},
-		{"a ramp's ends", Phase{Name: "r", Arrival: ArrivalPoisson, Ramp: &Ramp{Strategy: RampLinear, From: 2, To: 8}, Duration: Duration(10e9)}, 2,
+		{"a ramp's ends", Phase{Name: "r", Arrival: ArrivalPoisson, Ramp: &Ramp{Strategy: RampLinear, From: QPS(2), To: QPS(8)}, Duration: Duration(10e9)}, 2,
 			func(t *testing.T, s []Phase) {
-				if s[1].Ramp.From != 1 || s[1].Ramp.To != 4 || s[0].Duration != Duration(10e9) {
+				if s[1].Ramp.From != QPS(1) || s[1].Ramp.To != QPS(4) || s[0].Duration != Duration(10e9) {
 					t.Errorf("ramp %+v duration %v", *s[1].Ramp, s[0].Duration)
 				}
 			}, ""},
-		{"inf splits its cap", Phase{Name: "i", Arrival: ArrivalInf, Rate: InfRate, MaxConcurrency: 4, Queries: 12}, 2,
+		{"inf splits its cap", Phase{Name: "i", Arrival: ArrivalInf, Rate: RateValue{QPS: InfRate}, MaxConcurrency: 4, Queries: 12}, 2,
 			func(t *testing.T, s []Phase) {
 				if !s[0].Rate.IsInf() || s[0].MaxConcurrency != 2 || s[1].Queries != 6 {
 					t.Errorf("share %+v", s[0])
@@ -49,10 +49,10 @@ func TestSplitPhase(t *testing.T) {
 			}
 		}, ""},
 		{"sync", Phase{Name: "s", Arrival: ArrivalSync, Queries: 4}, 2, nil, "one query at a time"},
-		{"gamma", Phase{Name: "g", Arrival: ArrivalGamma, Rate: 2, Burstiness: 0.5, Queries: 4}, 2, nil, "do not add up to a gamma stream"},
-		{"constant", Phase{Name: "c", Arrival: ArrivalConstant, Rate: 2, Queries: 4}, 2, nil, "do not add up to a constant stream"},
-		{"too few queries", Phase{Name: "p", Arrival: ArrivalPoisson, Rate: 2, Queries: 1}, 2, nil, "every client needs at least one query"},
-		{"too small a cap", Phase{Name: "i", Arrival: ArrivalInf, Rate: InfRate, MaxConcurrency: 1, Queries: 4}, 2, nil, "at least one request in flight"},
+		{"gamma", Phase{Name: "g", Arrival: ArrivalGamma, Rate: QPS(2), Burstiness: 0.5, Queries: 4}, 2, nil, "do not add up to a gamma stream"},
+		{"constant", Phase{Name: "c", Arrival: ArrivalConstant, Rate: QPS(2), Queries: 4}, 2, nil, "do not add up to a constant stream"},
+		{"too few queries", Phase{Name: "p", Arrival: ArrivalPoisson, Rate: QPS(2), Queries: 1}, 2, nil, "every client needs at least one query"},
+		{"too small a cap", Phase{Name: "i", Arrival: ArrivalInf, Rate: RateValue{QPS: InfRate}, MaxConcurrency: 1, Queries: 4}, 2, nil, "at least one request in flight"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

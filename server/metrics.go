@@ -149,6 +149,14 @@ func (s *Snapshot) Sum(name string) (float64, bool) {
 	return sumOf(s.family(name))
 }
 
+// InSystem returns the requests the server holds, running and waiting,
+// and whether it reports them.
+func (s *Snapshot) InSystem() (float64, bool) {
+	running, ok1 := s.Sum(metricRunning)
+	waiting, ok2 := s.Sum(metricWaiting)
+	return running + waiting, ok1 || ok2
+}
+
 // sumOf sums a family's series.
 func sumOf(f *dto.MetricFamily) (float64, bool) {
 	if f == nil {

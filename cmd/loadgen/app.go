@@ -36,7 +36,7 @@ func newApp(stdout, stderr io.Writer, servers *server.Owner, hard *loadgen.HardS
 			runCommand(servers, hard),
 			reportCommand(),
 			compareCommand(),
-			simCommand(),
+			simCommand(servers),
 			selftestCommand(servers),
 			doctorCommand(),
 			mergeCommand(),

@@ -203,6 +203,10 @@ func TestBadInput(t *testing.T) {
 		{"run rate not a number", []string{"run", "--simulate", "--rate", "fast", "--queries", "1"}, `^loadgen: --rate: want queries per second \(a number\) or inf, got "fast"$`},
 		// …and positive.
 		{"run bad rate", []string{"run", "--simulate", "--rate", "-1", "--queries", "1"}, `^loadgen: --rate: must be positive, got -1$`},
+		// A share of capacity needs an inf phase before it, which run has not…
+		{"run a share of capacity", []string{"run", "--simulate", "--rate", "75%", "--queries", "1"}, `^loadgen: --rate: 75% is a share of the capacity an earlier inf phase measures`},
+		// …nor when it runs one phase of the profile.
+		{"run --phase with a share of capacity", []string{"run", "--simulate", "--phase", "poisson-75pct"}, `--phase: phase poisson-75pct: its rate is a share of the capacity phase inf-c4 measures`},
 		// The dry run fails the same pre-flight as the sweep.
 		{"short dataset row, dry run", append([]string{"sweep", "--dry-run", shortRows}, simArgs...), `q\.csv:3: .*2 of 4 documents`},
 		// The requests log would go into a directory removed at exit.
@@ -230,7 +234,7 @@ func TestBadInput(t *testing.T) {
 		// …also as a help topic…
 		{"unknown help topic", []string{"help", "swep"}, `unknown command "swep"; did you mean sweep\?`},
 		// …and below a command that has subcommands.
-		{"unknown subcommand", []string{"sim", "serv"}, `^loadgen: sim: unknown command "serv"; did you mean serve\?; the commands are serve$`},
+		{"unknown subcommand", []string{"sim", "serv"}, `^loadgen: sim: unknown command "serv"; did you mean serve\?; the commands are serve, check-search$`},
 		// The simulator rejects flags as vLLM's argparse does (exit 2).
 		{"simulator argparse error", []string{"sim", "serve", "m", "--bogus"}, `unrecognized arguments: --bogus`},
 	} {

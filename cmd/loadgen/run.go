@@ -222,7 +222,7 @@ func runPhase(c *cli.Context, p *profiles.Profile) (profiles.Phase, error) {
 		RequestTimeout: profiles.Duration(c.Duration("request-timeout")),
 	}
 	if written["rate"] {
-		r, err := profiles.ParseRate(c.String("rate"))
+		r, err := profiles.ParseRateValue(c.String("rate"))
 		if err != nil {
 			return ph, fmt.Errorf("--rate: %w", err)
 		}
@@ -266,6 +266,9 @@ func profilePhase(c *cli.Context, p *profiles.Profile) (profiles.Phase, error) {
 			names = append(names, ph.Name)
 		}
 		return ph, fmt.Errorf("--phase: no phase named %q in profile %s%s; its phases are %s", name, p.Name, didYouMean(name, names), strings.Join(names, ", "))
+	}
+	if err := ph.Alone(); err != nil {
+		return ph, fmt.Errorf("--phase: %w", err)
 	}
 	return ph, nil
 }

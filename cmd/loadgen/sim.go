@@ -6,11 +6,12 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"loadgen/loadgen"
+	"loadgen/server"
 	"loadgen/server/neuron"
 	"loadgen/server/sim"
 )
 
-func simCommand() *cli.Command {
+func simCommand(servers *server.Owner) *cli.Command {
 	return &cli.Command{
 		Name:  "sim",
 		Usage: "the simulated vllm-neuron server",
@@ -27,7 +28,7 @@ func simCommand() *cli.Command {
 			Action: func(c *cli.Context) error {
 				return sim.Main(c.Context, c.Args().Slice(), c.App.Writer, c.App.ErrWriter)
 			},
-		}},
+		}, checkSearchCommand(servers)},
 	}
 }
 

@@ -62,10 +62,12 @@ type collector struct {
 	topN                    int
 	ndcgSum, mrrSum         float64
 	labelled                int
+
+	sat *satWatch // nil without a SaturationStop
 }
 
 func newCollector(ph Phase, o *Options, d *dispatcher) *collector {
-	c := &collector{ph: ph, o: o, d: d, errs: map[string]schema.ErrorCount{}}
+	c := &collector{ph: ph, o: o, d: d, errs: map[string]schema.ErrorCount{}, sat: newSatWatch(ph)}
 	for m := range c.hist {
 		c.hist[m] = schema.NewHist()
 		if o.Hlog != nil {
@@ -114,9 +116,11 @@ func (c *collector) start() {
 	c.warm = nil
 }
 
-// tick closes an hlog interval and reports progress.
+// tick closes an hlog interval, feeds the saturation detector and
+// reports progress.
 func (c *collector) tick() {
 	now := c.d.now()
+	c.watchSaturation(now, true)
 	if c.started && c.hlog != nil {
 		c.hlog.Interval(c.iv[:], schema.Metrics, c.lastTick-c.origin, now-c.origin)
 		c.lastTick = now
@@ -191,6 +195,10 @@ func (c *collector) add(r *Result) {
 	}
 	if c.log != nil {
 		c.log.write(r, c.origin)
+	}
+	if c.cut(r) {
+		putResult(r)
+		return
 	}
 	if !r.NotSent {
 		lag := r.Sent - r.Scheduled
@@ -285,8 +293,19 @@ func (c *collector) finishQuery(q *queryState) {
 		start = q.firstSent
 	}
 	lat := q.end - start
-	out := QueryOutcome{Item: &q.item, Scheduled: q.scheduled - c.origin, Latency: lat, Failed: q.failed,
+	out := QueryOutcome{Item: &q.item, Scheduled: q.scheduled - c.origin, Latency: lat, Failed: q.failed || q.cut,
 		Scores: q.scores, MissingYes: q.missingYes, MissingNo: q.missingNo}
+	switch {
+	case q.cut && !q.failed:
+		c.sat.queriesCut++
+		if c.o.OnQuery != nil {
+			c.o.OnQuery(out)
+		}
+		return
+	case c.sat != nil:
+		c.sat.det.finished(q.scheduled-c.origin, lat, q.failed)
+		c.watchSaturation(c.d.now(), false)
+	}
 	if q.failed {
 		c.queriesBad++
 	} else {

@@ -33,6 +33,7 @@ type queryState struct {
 	// Owned by the collector.
 	left       int // results not collected yet
 	failed     bool
+	cut        bool // a saturation stop aborted some request
 	bad        bool // some request missed an SLO
 	firstSent  time.Duration
 	end        time.Duration

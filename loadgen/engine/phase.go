@@ -45,6 +45,9 @@ type Phase struct {
 	// SLO holds the goodput thresholds (nil: goodput is not computed; request
 	// goodput needs a TTFT or E2E threshold).
 	SLO *schema.SLO
+	// Saturation, when set, stops a poisson, gamma or constant phase
+	// early once it is clearly past capacity (see SaturationStop).
+	Saturation *SaturationStop
 }
 
 // Validate checks the invariants Run relies on — what must hold for the
@@ -121,6 +124,20 @@ func (p Phase) Validate() error {
 			if f.v < 0 || math.IsNaN(f.v) || math.IsInf(f.v, 0) {
 				bad(f.name, "must be a non-negative number of milliseconds (got %v)", f.v)
 			}
+		}
+	}
+	if s := p.Saturation; s != nil {
+		switch {
+		case p.Arrival == schema.ArrivalSync || p.Arrival == schema.ArrivalInf:
+			bad("saturation", "needs poisson, gamma or constant arrivals, not %s", p.Arrival)
+		case s.Latency < 0 || s.MinSpan < 0 || s.Window < 0:
+			bad("saturation", "durations must not be negative")
+		case s.Percentile < 0 || s.Percentile > 100 || math.IsNaN(s.Percentile):
+			bad("saturation.percentile", "must be within 0–100 (got %v)", s.Percentile)
+		case !(s.MaxFailed >= 0 && s.MaxFailed <= 1):
+			bad("saturation.max_failed", "must be a share within 0–1 (got %v)", s.MaxFailed)
+		case s.Factor != 0 && !(s.Factor >= 1 && !math.IsInf(s.Factor, 0)):
+			bad("saturation.factor", "must be at least 1 (got %v)", s.Factor)
 		}
 	}
 	return errors.Join(errs...)

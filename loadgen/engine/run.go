@@ -71,26 +71,8 @@ func run(ctx context.Context, ph Phase, src workload.Source, o *Options, do doer
 	reqCtx, abort := context.WithCancelCause(context.WithoutCancel(ctx))
 	defer abort(context.Canceled)
 
-	// stop closes when the phase is interrupted or the server exits.
-	stop := make(chan struct{})
-	quit := make(chan struct{})
-	watched := make(chan struct{})
-	var reason atomic.Value
-	go func() {
-		defer close(watched)
-		select {
-		case <-ctx.Done():
-			reason.Store(schema.EndInterrupted)
-		case <-o.ServerExited:
-			reason.Store(schema.EndServerExited)
-		case <-quit:
-			return
-		}
-		close(stop)
-	}()
-
 	d := &dispatcher{
-		ph: ph, do: do, now: now, reqCtx: reqCtx, items: items, stop: stop, afterWarmup: o.AfterWarmup,
+		ph: ph, do: do, now: now, reqCtx: reqCtx, items: items, afterWarmup: o.AfterWarmup,
 		results: make(chan *Result, 1024),
 		work:    make(chan work),
 		idle:    make(chan struct{}),
@@ -105,6 +87,33 @@ func run(ctx context.Context, ph Phase, src workload.Source, o *Options, do doer
 		d.sem = make(chan struct{}, ph.MaxConcurrency)
 	}
 	col := newCollector(ph, o, d)
+
+	// stop closes when the phase is interrupted, the server exits or the
+	// collector finds the phase saturated.
+	stop := make(chan struct{})
+	d.stop = stop
+	var saturated <-chan struct{} // nil: never
+	if col.sat != nil {
+		saturated = col.sat.stop
+	}
+	quit := make(chan struct{})
+	watched := make(chan struct{})
+	var reason atomic.Value
+	go func() {
+		defer close(watched)
+		select {
+		case <-ctx.Done():
+			reason.Store(schema.EndInterrupted)
+		case <-o.ServerExited:
+			reason.Store(schema.EndServerExited)
+		case <-saturated:
+			reason.Store(schema.EndSaturated)
+		case <-quit:
+			return
+		}
+		close(stop)
+	}()
+
 	collected := make(chan struct{})
 	go func() {
 		defer close(collected)
@@ -130,9 +139,15 @@ func run(ctx context.Context, ph Phase, src workload.Source, o *Options, do doer
 	select {
 	case <-inflight:
 	case <-stop:
-		if reason.Load() == schema.EndServerExited {
+		switch reason.Load() {
+		case schema.EndServerExited:
 			abort(errServerGone)
-		} else {
+		case schema.EndSaturated:
+			// Nothing more is learnt from a saturated phase's queue, and
+			// the next phase must find the server idle: abort at once (the
+			// server drops what a client abandons).
+			abort(errSaturated)
+		default:
 			drain := time.NewTimer(o.Drain)
 			select {
 			case <-inflight:

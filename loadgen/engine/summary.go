@@ -75,6 +75,12 @@ func (c *collector) result(end string, endWall time.Time) *schema.PhaseResult {
 		}
 		r.Quality = q
 	}
+	if c.sat != nil && c.sat.fired != nil {
+		ev := *c.sat.fired
+		ev.QueriesCut, ev.RequestsCut = c.sat.queriesCut, c.sat.requests
+		ev.NotSent = max(0, ev.Planned-int(d.dispatched.Load()))
+		r.Saturation = &ev
+	}
 	r.Warnings = c.warnings()
 	return r
 }

@@ -12,8 +12,8 @@ import (
 
 // OfflineComparison joins the offline benchmark's results to a sweep: per
 // config the offline numbers next to the online sync phase (the HTTP and
-// serving overhead) and the online capacity at rate inf, and whether the
-// rankings agree (Kendall's τ_b).
+// serving overhead), the online capacity at rate inf and at the SLO, and
+// whether the rankings agree (Kendall's τ_b).
 type OfflineComparison struct {
 	Simulated bool   `json:"simulated"`
 	Banner    string `json:"banner,omitempty"`
@@ -25,9 +25,11 @@ type OfflineComparison struct {
 	UnmatchedOnline []string     `json:"unmatched_online"`
 	Rows            []OfflineRow `json:"rows"`
 	// Sync compares the offline ranking with the online sync ranking;
-	// Capacity with the ranking by online capacity at rate inf.
+	// Capacity with the ranking by online capacity at rate inf; AtSLO
+	// with the ranking by online capacity at the SLO (the online answer).
 	Sync     RankAgreement `json:"ranking_sync"`
 	Capacity RankAgreement `json:"ranking_capacity"`
+	AtSLO    RankAgreement `json:"ranking_capacity_at_slo"`
 	Notes    []string      `json:"notes"`
 }
 
@@ -71,6 +73,14 @@ type OfflineRow struct {
 	Capacity       *float64 `json:"online_capacity_qps"`
 	CapacityRatio  *float64 `json:"capacity_over_offline"`
 	CapacityNote   string   `json:"capacity_note,omitempty"`
+	// SLOPhase and CapacityAtSLO are the online search phase's answer (nil
+	// without a finished one) under SLO; AtSLORatio is it over the offline
+	// throughput, and AtSLONote says why an unfinished search is left out.
+	SLOPhase      string   `json:"slo_phase,omitempty"`
+	SLO           string   `json:"slo,omitempty"`
+	CapacityAtSLO *float64 `json:"online_capacity_at_slo"`
+	AtSLORatio    *float64 `json:"capacity_at_slo_over_offline"`
+	AtSLONote     string   `json:"capacity_at_slo_note,omitempty"`
 }
 
 // RankAgreement compares the offline ranking with an online one over the
@@ -120,6 +130,7 @@ func CompareOffline(off []OfflineResult, s *Sweep) *OfflineComparison {
 		return &r.Sync.QueriesPerSec
 	})
 	c.Capacity = agreement(c.Rows, func(r OfflineRow) *float64 { return r.Capacity })
+	c.AtSLO = agreement(c.Rows, func(r OfflineRow) *float64 { return r.CapacityAtSLO })
 	for _, o := range off {
 		if o.RawTimes == nil {
 			c.Notes = append(c.Notes, "Offline results without raw_times: offline percentiles are as the files give them.")
@@ -165,6 +176,16 @@ func offlineRow(o OfflineResult, c *ConfigResult) OfflineRow {
 		row.CapacityPhase, row.MaxConcurrency = p.Name, p.Result.MaxConcurrency
 		row.Capacity = f64(round(p.Result.QueryThroughput, 6))
 		row.CapacityRatio = f64(round(p.Result.QueryThroughput/m.ThroughputQueriesPerSec, 4))
+	}
+	p, unfinished = c.searchPhase()
+	if unfinished != nil {
+		row.AtSLONote = notRanked(unfinished)
+	}
+	if p != nil {
+		rec := p.Result.Search
+		row.SLOPhase, row.SLO = p.Name, rec.SLO.String()
+		row.CapacityAtSLO = f64(round(rec.CapacityAtSLO, 6))
+		row.AtSLORatio = f64(round(rec.CapacityAtSLO/m.ThroughputQueriesPerSec, 4))
 	}
 	return row
 }

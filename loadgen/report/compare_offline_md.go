@@ -8,8 +8,9 @@ import (
 )
 
 // WriteMarkdown writes the comparison: how configs were matched, offline
-// vs online sync (overhead), offline throughput vs online capacity, and the
-// ranking agreement with Kendall's τ_b.
+// vs online sync (overhead), offline throughput vs online capacity (at rate
+// inf, and at the SLO when the sweep searched for it), and the ranking
+// agreement with Kendall's τ_b.
 func (c *OfflineComparison) WriteMarkdown(w io.Writer) error {
 	var b strings.Builder
 	title := "Offline vs online: " + c.Profile
@@ -105,6 +106,38 @@ func (c *OfflineComparison) writeCapacity(b *strings.Builder) {
 	}
 	writeMarkdownTable(b, t)
 	b.WriteByte('\n')
+	c.writeAtSLO(b)
+}
+
+// writeAtSLO compares the offline throughput with the online capacity at
+// the SLO, when the sweep searched for it.
+func (c *OfflineComparison) writeAtSLO(b *strings.Builder) {
+	searched := false
+	for _, r := range c.Rows {
+		searched = searched || r.SLOPhase != "" || r.AtSLONote != ""
+	}
+	if !searched {
+		return
+	}
+	b.WriteString("## Capacity at the SLO: offline throughput vs the online answer\n\n")
+	b.WriteString("Offline queries/s is one query at a time with nothing queued; the capacity at the SLO is the highest " +
+		"Poisson arrival rate at which the SLO still held online, queueing included.\n\n")
+	t := table{}
+	t.cols("config", ">offline queries/s", "online phase", "SLO", ">capacity at SLO (queries/s)", ">online / offline")
+	for _, r := range c.Rows {
+		ratio := dash
+		if r.AtSLORatio != nil {
+			ratio = strconv.FormatFloat(*r.AtSLORatio, 'f', 2, 64) + "×"
+		}
+		phase := orDash(r.SLOPhase)
+		if r.AtSLONote != "" {
+			phase = "(" + r.AtSLONote + ")"
+		}
+		t.rows = append(t.rows, []string{r.Offline, strconv.FormatFloat(r.OffStat.QueriesPerSec, 'f', 4, 64),
+			phase, orDash(r.SLO), fmtF(r.CapacityAtSLO, 4), ratio})
+	}
+	writeMarkdownTable(b, t)
+	b.WriteByte('\n')
 }
 
 func (c *OfflineComparison) writeRanking(b *strings.Builder) {
@@ -114,23 +147,37 @@ func (c *OfflineComparison) writeRanking(b *strings.Builder) {
 	off := make([]*float64, len(c.Rows))
 	syn := make([]*float64, len(c.Rows))
 	capa := make([]*float64, len(c.Rows))
+	slo := make([]*float64, len(c.Rows))
+	atSLO := false
 	for i, r := range c.Rows {
 		off[i] = &c.Rows[i].OffStat.QueriesPerSec
 		if r.Sync != nil {
 			syn[i] = &c.Rows[i].Sync.QueriesPerSec
 		}
-		capa[i] = r.Capacity
+		capa[i], slo[i] = r.Capacity, r.CapacityAtSLO
+		atSLO = atSLO || r.CapacityAtSLO != nil
 	}
-	ro, rs, rc := ranks(off), ranks(syn), ranks(capa)
+	ro, rs, rc, ra := ranks(off), ranks(syn), ranks(capa), ranks(slo)
 	t := table{}
 	t.cols("config", ">offline rank", ">online sync rank", ">online capacity rank")
+	if atSLO {
+		t.cols(">capacity at SLO rank")
+	}
 	for i, r := range c.Rows {
-		t.rows = append(t.rows, []string{r.Offline, rankCell(ro[i]), rankCell(rs[i]), rankCell(rc[i])})
+		row := []string{r.Offline, rankCell(ro[i]), rankCell(rs[i]), rankCell(rc[i])}
+		if atSLO {
+			row = append(row, rankCell(ra[i]))
+		}
+		t.rows = append(t.rows, row)
 	}
 	writeMarkdownTable(b, t)
 	b.WriteByte('\n')
 	fmt.Fprintf(b, "- Offline vs online sync: %s\n", agreementLine(c.Sync))
-	fmt.Fprintf(b, "- Offline vs online capacity: %s\n\n", agreementLine(c.Capacity))
+	fmt.Fprintf(b, "- Offline vs online capacity: %s\n", agreementLine(c.Capacity))
+	if atSLO {
+		fmt.Fprintf(b, "- Offline vs online capacity at the SLO (the online answer): %s\n", agreementLine(c.AtSLO))
+	}
+	b.WriteByte('\n')
 }
 
 func rankCell(r int) string {

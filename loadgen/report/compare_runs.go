@@ -106,6 +106,9 @@ func CompareRunsWith(a, b *Sweep, th Thresholds) *RunComparison {
 			continue
 		}
 		for _, pa := range ca.Phases {
+			if pa.trial() {
+				continue // a search's trials run at rates of its own: compare the searches
+			}
 			pb := cb.Phase(pa.Name)
 			switch {
 			case pa.Result == nil && (pb == nil || pb.Result == nil):
@@ -119,7 +122,7 @@ func CompareRunsWith(a, b *Sweep, th Thresholds) *RunComparison {
 			}
 		}
 		for _, pb := range cb.Phases {
-			if ca.Phase(pb.Name) == nil && pb.Result != nil {
+			if ca.Phase(pb.Name) == nil && pb.Result != nil && !pb.trial() {
 				c.Warnings = append(c.Warnings, fmt.Sprintf("config %s phase %s is only in B", ca.Name, pb.Name))
 			}
 		}
@@ -153,6 +156,9 @@ func (c *RunComparison) comparePhase(config, phase string, a, b *schema.PhaseRes
 			}
 		}
 		c.Deltas = append(c.Deltas, d)
+	}
+	if a.CapacityAtSLO != nil && b.CapacityAtSLO != nil {
+		add("capacity_at_slo", *a.CapacityAtSLO, *b.CapacityAtSLO, higherBetter, false, false)
 	}
 	add("query_throughput", a.QueryThroughput, b.QueryThroughput, higherBetter, false, false)
 	add("achieved_rate", a.AchievedRate, b.AchievedRate, neutral, false, false)

@@ -9,10 +9,12 @@ import (
 )
 
 // csvHeader is summary.csv's header: one row per config × phase (one row
-// with an empty phase for a config without phases) carrying every number
-// of summary.json, in long format so that it loads straight into a
-// spreadsheet or pandas. Ranking columns are filled on the row of the
-// config's ranked sync phase; startup columns on every row of the config.
+// with an empty phase for a config without phases; a search's trials are
+// phases of their own) carrying every number of summary.json, in long
+// format so that it loads straight into a spreadsheet or pandas. Ranking
+// columns are filled on the row of the config's ranked sync phase;
+// startup columns and config_capacity_at_slo on every row of the config;
+// capacity_at_slo and slo on the search phase's row.
 var csvHeader = []string{
 	"simulated", "config", "config_status", "failure_class", "reason",
 	"phase", "phase_status", "arrival", "target_rate", "max_concurrency",
@@ -26,6 +28,8 @@ var csvHeader = []string{
 	"prefix_caching", "prefix_cache_reset", "queue_time_mean_ms", "queue_time_p99_ms",
 	"prefix_cache_hit_rate", "preemptions", "waiting_max", "kv_cache_usage_max",
 	"recommended",
+	"search", "rate_share", "rate_basis_capacity", "rate_basis_phase", "saturated_at_s", "saturation",
+	"capacity_at_slo", "slo", "config_capacity_at_slo",
 }
 
 // WriteCSV writes summary.csv (see csvHeader). Numbers are written as in
@@ -72,6 +76,8 @@ func (s *Summary) WriteCSV(w io.Writer) error {
 			rec = append(rec, boolCell(sr.PrefixCaching), sr.PrefixCacheReset, num(sr.QueueMeanMs), num(sr.QueueP99Ms),
 				num(sr.PrefixCacheHitRate), num(sr.Preemptions), num(sr.WaitingMax), num(sr.KVCacheUsageMax))
 			rec = append(rec, strconv.FormatBool(s.Recommendation != nil && s.Recommendation.Config == st.Config))
+			rec = append(rec, p.Search, num(p.RateShare), num(p.Capacity), p.CapacityPhase, num(p.SaturatedAtS), p.Saturation,
+				num(p.CapacityAtSLO), sloCell(s, p), num(rr.CapacityAtSLO))
 			if err := cw.Write(rec); err != nil {
 				return err
 			}
@@ -135,4 +141,17 @@ func errorsCell(errs map[string]int) string {
 		parts[i] = k + "=" + strconv.Itoa(errs[k])
 	}
 	return strings.Join(parts, ";")
+}
+
+// sloCell is the SLO of a search phase's row ("" for other rows).
+func sloCell(s *Summary, p PhaseRow) string {
+	if p.CapacityAtSLO == nil {
+		return ""
+	}
+	for _, r := range s.Searches {
+		if r.Config == p.Config && r.Phase == p.Phase {
+			return r.SLO
+		}
+	}
+	return ""
 }

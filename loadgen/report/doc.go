@@ -1,6 +1,7 @@
 // Package report turns a sweep's results directory into what people read:
-// summary.md (the offline benchmark's ranking table first, then the online
-// tables and a recommendation), summary.json and summary.csv with the same
+// summary.md (the offline benchmark's ranking table first, with each
+// config's capacity at the SLO, then the searches for it, the online tables
+// and a recommendation), summary.json and summary.csv with the same
 // numbers, SVG plots and one self-contained report.html. It also compares a
 // sweep with the offline benchmark's result files and with another sweep.
 //

@@ -68,6 +68,14 @@ type fxPhase struct {
 	// end (an interrupted or crashed phase that still wrote its result).
 	upTo int
 	end  string
+	// share > 0 makes the rate that share of the stress phase's capacity.
+	share float64
+	// search lists the rates of a search's trials as shares of the stress
+	// phase's capacity; the phase is a search for the capacity at an SLO
+	// of 1.3 s (none, when the config is slower than that unloaded).
+	search []float64
+	// cut stops the phase as saturated after half its queries.
+	cut bool
 }
 
 var fxStart = time.Date(2026, 1, 20, 10, 0, 0, 0, time.UTC)
@@ -84,6 +92,8 @@ func fxPhases() []fxPhase {
 		{name: "poisson-1", arrival: "poisson", rate: 1, queries: 40, done: true},
 		{name: "poisson-2", arrival: "poisson", rate: 2, queries: 40, done: true},
 		{name: "stress", arrival: "inf", rate: schema.Inf, queries: 40, maxConc: &eight, hlog: true, done: true},
+		{name: "slo-search", arrival: "poisson", queries: 40, hlog: true, done: true, search: []float64{0.5, 0.8, 0.65, 0.7}},
+		{name: "poisson-75pct", arrival: "poisson", share: 0.75, queries: 40, done: true},
 	}
 }
 
@@ -136,6 +146,7 @@ func simFixture() fixture {
 			startup: fxStartup(c.name, c.hit, fxStart.Add(time.Duration(i)*10*time.Minute)), service: c.service, phases: fxPhases()}
 		if c.name == "prefix-on_bucketing-off" {
 			fc.phases[2].failed = 2
+			fc.phases[2].cut = true
 		}
 		f.configs = append(f.configs, fc)
 	}
@@ -155,7 +166,7 @@ func partialFixture() fixture {
 	}}
 	two := func(done bool) []fxPhase {
 		p := fxPhases()
-		p = []fxPhase{p[0], p[3]}
+		p = []fxPhase{p[0], p[3]} // sync and stress, without the online-capacity phases
 		p[0].hlog, p[1].hlog = false, false
 		p[0].done, p[1].done = done, done
 		return p
@@ -219,7 +230,18 @@ func (f fixture) write(dir string) error {
 		}
 		if len(cs.Phases) == 0 {
 			t := fxStart.Add(time.Duration(ci)*10*time.Minute + time.Minute)
+			capacity := 0.0 // the stress phase's query throughput
 			for _, p := range c.phases {
+				if p.search != nil {
+					var err error
+					if t, err = writeSearch(dir, &cs, c, p, capacity, m.Simulated, t); err != nil {
+						return err
+					}
+					continue
+				}
+				if p.share > 0 {
+					p.rate = schema.Rate(round(p.share*capacity, 4))
+				}
 				ps := schema.PhaseStatus{Name: p.name, Status: schema.StatusOK, File: schema.PhaseFile(cs.Name, p.name)}
 				switch {
 				case p.end == schema.EndInterrupted:
@@ -236,6 +258,15 @@ func (f fixture) write(dir string) error {
 				if p.done {
 					r, hists := simulatePhase(cs.Name, c.service, p, m.Simulated, t, cs.Settings)
 					t = r.EndedAt.Add(5 * time.Second)
+					if p.arrival == "inf" {
+						capacity = r.QueryThroughput
+					}
+					if p.share > 0 {
+						r.RateShare, r.RateBasis = p.share, &schema.RateBasis{Phase: "stress", Capacity: capacity}
+					}
+					if r.Saturation != nil {
+						ps.Reason = "SATURATED: cut: " + r.Saturation.Evidence
+					}
 					if err := schema.WriteJSONAtomic(filepath.Join(dir, ps.File), r); err != nil {
 						return err
 					}
@@ -294,6 +325,9 @@ func simulatePhase(config string, service float64, p fxPhase, simulated bool, st
 	if p.upTo > 0 {
 		n = p.upTo
 	}
+	if p.cut {
+		n = p.queries / 2
+	}
 	for i := 0; i < n; i++ {
 		s := service * math.Exp(0.08*rng.NormFloat64())
 		if rng.IntN(20) == 0 {
@@ -338,6 +372,14 @@ func simulatePhase(config string, service float64, p fxPhase, simulated bool, st
 	if p.end != "" {
 		end = p.end
 	}
+	var sat *schema.Saturation
+	if p.cut {
+		end = schema.EndSaturated
+		sat = &schema.Saturation{Reason: schema.SaturatedGrowth, At: round(duration, 3), Planned: p.queries, Due: n + 3,
+			Backlog: 0, InFlight: 3, QueueSlope: 0.8, QueueSlopeCI: 0.3, Window: 12, RecentLatency: 3.4, LatencyFactor: 3,
+			QueriesCut: 3, RequestsCut: 9, NotSent: p.queries - n - 3,
+			Evidence: "the queue (due but unfinished) grew by 0.80 queries/s (±0.30, 95%) over 12 s to 9 queries, and the last queries took 3.40 s (median), past 3 × the SLO of 1s"}
+	}
 	r := &schema.PhaseResult{
 		SchemaVersion: schema.PhaseSchemaVersion, Simulated: simulated, Config: config, Phase: p.name,
 		ModelID: "Qwen3-Reranker-0.6B", Arrival: p.arrival, RequestRate: p.rate, MaxConcurrency: p.maxConc, Seed: 42,
@@ -345,7 +387,7 @@ func simulatePhase(config string, service float64, p fxPhase, simulated bool, st
 		Duration: round(duration, 6), Completed: 3*n - p.failed, Failed: p.failed,
 		TotalInputTokens: int64(n * 20 * 412), TotalOutputTokens: int64(n * 20),
 		QueriesCompleted: n - (p.failed+2)/3, QueriesFailed: (p.failed + 2) / 3, QueriesPlanned: p.queries,
-		LateThresholdMs: 10, WarmupQueries: 2, DatasetCycles: (n - 1) / 10, PromptMethod: "tokenize",
+		LateThresholdMs: 10, WarmupQueries: 2, DatasetCycles: (n - 1) / 10, PromptMethod: "tokenize", Saturation: sat,
 		Errors: map[string]schema.ErrorCount{}, SLO: &schema.SLO{QueryLatencyMs: 1000},
 		Quality: &schema.Quality{ScoredDocuments: int64(n * 20), TopN: 6, MissingYes: int64(p.missingYes)},
 		Latency: map[string]schema.Stats{},
@@ -426,4 +468,80 @@ func writeHlog(path string, hists fxHists, start time.Time) error {
 		}
 	}
 	return schema.WriteFileAtomic(path, b.Bytes())
+}
+
+// writeSearch writes a search phase at an SLO of p99 query latency ≤ 1.3 s:
+// its trials at p.search's shares of capacity (each a phase of its own,
+// listed under the search in the manifest), judged by their p99, and the
+// search phase's result — the passing trial's numbers with the search
+// record. A config slower than the SLO with no load runs no trial.
+func writeSearch(dir string, cs *schema.ConfigStatus, c fxConfig, p fxPhase, capacity float64, simulated bool, t time.Time) (time.Time, error) {
+	slo := schema.SearchSLO{Metric: schema.MetricQueryLatency, Percentile: 99, MaxMs: 1300, MaxFailed: 0.01}
+	rec := &schema.SearchResult{SLO: slo, Tolerance: 0.05, Upper: capacity, UpperPhase: "stress", Trials: []schema.Trial{},
+		Unloaded: round(1000*c.service*1.1, 3), UnloadedPhase: "sync"}
+	cs.Phases = append(cs.Phases, schema.PhaseStatus{Name: p.name, Status: schema.StatusOK, File: schema.PhaseFile(cs.Name, p.name)})
+	results := map[int]*schema.PhaseResult{}
+	began := t
+	lo, hi := 0, 0
+	if rec.Unloaded > slo.MaxMs {
+		rec.Converged, rec.Reason = true, "the SLO fails with no load at all"
+	} else {
+		for i, share := range p.search {
+			n := i + 1
+			tp := p
+			tp.name, tp.search, tp.rate = schema.TrialName(p.name, n), nil, schema.Rate(round(share*capacity, 4))
+			r, hists := simulatePhase(cs.Name, c.service, tp, simulated, t, cs.Settings)
+			t = r.EndedAt.Add(2 * time.Second)
+			tr := schema.Trial{N: n, Phase: tp.name, File: schema.TrialFile(cs.Name, p.name, n), Rate: float64(tp.rate),
+				Value: r.Latency[schema.MetricQueryLatency].P99, Queries: r.QueriesCompleted + r.QueriesFailed,
+				EndReason: r.EndReason, Duration: r.Duration, Throughput: r.QueryThroughput}
+			tr.Pass = tr.Value <= slo.MaxMs
+			verdict := "SLO held"
+			if !tr.Pass {
+				tr.Why = fmt.Sprintf("p99 query_latency %.0f ms > 1.3 s", tr.Value)
+				verdict = "SLO missed: " + tr.Why
+			}
+			rec.Trials = append(rec.Trials, tr)
+			results[n] = r
+			if err := schema.WriteJSONAtomic(filepath.Join(dir, tr.File), r); err != nil {
+				return t, err
+			}
+			if err := writeHlog(filepath.Join(dir, schema.HlogFile(cs.Name, tp.name)), hists, r.StartedAt); err != nil {
+				return t, err
+			}
+			cs.Phases = append(cs.Phases, schema.PhaseStatus{Name: tp.name, Status: schema.StatusOK, File: tr.File, Reason: verdict, Search: p.name})
+		}
+		for i, tr := range rec.Trials {
+			if !tr.Pass && (hi == 0 || tr.Rate < rec.Trials[hi-1].Rate) {
+				hi = i + 1
+			}
+		}
+		for i, tr := range rec.Trials {
+			if tr.Pass && (hi == 0 || tr.Rate < rec.Trials[hi-1].Rate) && (lo == 0 || tr.Rate > rec.Trials[lo-1].Rate) {
+				lo = i + 1
+			}
+		}
+		rec.Pass, rec.Fail, rec.Converged = lo, hi, true
+		rec.Reason = "bracket closed"
+		if lo > 0 {
+			rec.CapacityAtSLO = rec.Trials[lo-1].Rate
+		}
+	}
+	rec.Seconds = round(t.Sub(began).Seconds(), 3)
+	res := &schema.PhaseResult{SchemaVersion: schema.PhaseSchemaVersion, Simulated: simulated, Config: cs.Name, Arrival: "poisson",
+		StartedAt: t, Errors: map[string]schema.ErrorCount{}, Latency: map[string]schema.Stats{}}
+	if base := results[lo]; base != nil {
+		cp := *base
+		res = &cp
+	}
+	res.Phase, res.EndReason, res.EndedAt = p.name, schema.EndCompleted, t
+	capAt := rec.CapacityAtSLO
+	res.CapacityAtSLO, res.Search = &capAt, rec
+	for i := range cs.Phases {
+		if cs.Phases[i].Name == p.name {
+			cs.Phases[i].CapacityAtSLO = &capAt
+			cs.Phases[i].Reason = fmt.Sprintf("capacity at SLO %.4g q/s in %d trials", capAt, len(rec.Trials))
+		}
+	}
+	return t, schema.WriteJSONAtomic(filepath.Join(dir, schema.PhaseFile(cs.Name, p.name)), res)
 }

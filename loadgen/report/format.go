@@ -38,15 +38,17 @@ func fmtPct(v *float64) string {
 }
 
 // fmtRate formats a target rate: "sync" for the closed loop, "inf", or
-// the number.
+// the number to 4 significant digits (a relative rate's is computed).
 func fmtRate(arrival string, r *schema.Rate) string {
 	switch {
 	case arrival == "sync":
 		return "sync"
 	case r == nil:
 		return dash
-	default:
+	case r.IsInf():
 		return r.String()
+	default:
+		return strconv.FormatFloat(float64(*r), 'g', 4, 64)
 	}
 }
 

@@ -21,6 +21,8 @@ type htmlPage struct {
 	Sections            []htmlSection
 	Rec                 *Recommendation
 	Warnings, Notes     []string
+	// RecN and SimN number the recommendation and SIMULATED sections.
+	RecN, SimN int
 }
 
 // WriteHTML writes report.html: the summary's tables and the plots inline,
@@ -47,16 +49,17 @@ func (s *Summary) WriteHTML(w io.Writer, plots []Plot) error {
 			cdfs = append(cdfs, svg)
 		}
 	}
-	for i, t := range s.tables() {
+	for _, t := range s.tables() {
 		sec := htmlSection{ID: t.id, Title: t.title, Intro: t.intro, Header: t.header, Right: t.right, Rows: t.rows}
-		switch i {
-		case 0:
+		switch t.id {
+		case "ranking":
 			sec.Plots = nonEmpty(byFile["throughput.svg"])
-		case 1:
+		case "online":
 			sec.Plots = append(nonEmpty(byFile["latency-vs-rate.svg"]), cdfs...)
 		}
 		page.Sections = append(page.Sections, sec)
 	}
+	page.RecN, page.SimN = s.sectionNumbers()
 	return htmlTemplate.Execute(w, page)
 }
 
@@ -100,7 +103,7 @@ code { background: #f4f6f8; padding: 1px 4px; border-radius: 3px; font-size: 12p
 <h1>{{if .Simulated}}<span class="sim">SIMULATED</span> {{end}}loadgen sweep report</h1>
 {{if .Simulated}}<div class="banner">{{.Banner}}</div>{{end}}
 <p class="meta">{{.Meta}}</p>
-<nav>{{range .Sections}}<a href="#{{.ID}}">{{.Title}}</a>{{end}}<a href="#recommendation">5. Recommendation</a></nav>
+<nav>{{range .Sections}}<a href="#{{.ID}}">{{.Title}}</a>{{end}}<a href="#recommendation">{{.RecN}}. Recommendation</a></nav>
 </header>
 {{range .Sections}}
 <section id="{{.ID}}">
@@ -118,7 +121,7 @@ code { background: #f4f6f8; padding: 1px 4px; border-radius: 3px; font-size: 12p
 </section>
 {{end}}
 <section id="recommendation">
-<h2>5. Recommendation</h2>
+<h2>{{.RecN}}. Recommendation</h2>
 {{if .Rec.Config}}<p class="rec">{{.Rec.Config}}</p>{{if .Rec.Settings}}<p>Settings: <code>{{printf "%s" .Rec.Settings}}</code></p>{{end}}{{end}}
 <ul>{{range .Rec.Reasons}}<li>{{.}}</li>{{end}}</ul>
 {{if .Warnings}}<h3>Warnings</h3>
@@ -127,7 +130,7 @@ code { background: #f4f6f8; padding: 1px 4px; border-radius: 3px; font-size: 12p
 <ul>{{range .Notes}}<li>{{.}}</li>{{end}}</ul>{{end}}
 </section>
 {{if .Simulated}}<section id="simulated">
-<h2>6. SIMULATED</h2>
+<h2>{{.SimN}}. SIMULATED</h2>
 <div class="banner">{{.Banner}}</div>
 </section>{{end}}
 </body>

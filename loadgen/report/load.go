@@ -47,6 +47,9 @@ type Phase struct {
 	Name   string
 	Status string
 	Reason string
+	// Search names the search phase this phase is a trial of ("" for the
+	// profile's own phases).
+	Search string
 	// Result is <config>/<phase>.json, nil when the phase has none.
 	Result *schema.PhaseResult
 	// HlogPath is the phase's interval log, "" when there is none.
@@ -218,7 +221,7 @@ func (s *Sweep) loadConfig(cs schema.ConfigStatus) ConfigResult {
 	listed := map[string]bool{}
 	for _, ps := range cs.Phases {
 		listed[ps.Name] = true
-		p := &Phase{Name: ps.Name, Status: ps.Status, Reason: ps.Reason}
+		p := &Phase{Name: ps.Name, Status: ps.Status, Reason: ps.Reason, Search: ps.Search}
 		file := ps.File
 		if file == "" {
 			file = schema.PhaseFile(cs.Name, ps.Name)
@@ -257,8 +260,8 @@ func (s *Sweep) unlistedPhases(config string, listed map[string]bool) []*Phase {
 	var out []*Phase
 	for _, path := range paths {
 		name := strings.TrimSuffix(filepath.Base(path), ".json")
-		if name == "startup" || listed[name] {
-			continue
+		if name == "startup" || listed[name] || strings.Contains(name, schema.ScanInfix) || strings.HasSuffix(name, ".scan") {
+			continue // a search's brute-force check is not part of the sweep
 		}
 		var r schema.PhaseResult
 		if err := readJSON(path, &r); err != nil {
@@ -274,7 +277,7 @@ func (s *Sweep) unlistedPhases(config string, listed map[string]bool) []*Phase {
 		}
 		out = append(out, &Phase{
 			Name: name, Status: status, Reason: "not in the manifest; read from " + filepath.Base(path),
-			Result: &r, HlogPath: existing(strings.TrimSuffix(path, ".json") + ".hlog"),
+			Search: schema.SearchOf(name), Result: &r, HlogPath: existing(strings.TrimSuffix(path, ".json") + ".hlog"),
 		})
 	}
 	sort.SliceStable(out, func(i, j int) bool {

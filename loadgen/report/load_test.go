@@ -15,7 +15,8 @@ func TestLoadSim(t *testing.T) {
 		t.Fatalf("configs %d problems %v simulated %t", len(s.Configs), s.Problems, s.Simulated())
 	}
 	c := s.Config("prefix-off_bucketing-on")
-	if c.Startup == nil || len(c.Phases) != 4 || len(c.Results()) != 4 {
+	// Four phases, a search with four trials, and a relative rate.
+	if c.Startup == nil || len(c.Phases) != 10 || len(c.Results()) != 10 {
 		t.Fatalf("config: startup %v phases %d", c.Startup, len(c.Phases))
 	}
 	if b := c.Settings.Bool(KeyBucketing); b == nil || !*b {
@@ -109,7 +110,7 @@ func TestLoadDamaged(t *testing.T) {
 			problem: "manifest.json is missing",
 			render:  true,
 			check: func(t *testing.T, s *Sweep) {
-				if len(s.Configs) != 4 || len(s.Config(cfg).Results()) != 4 || !s.Simulated() {
+				if len(s.Configs) != 4 || len(s.Config(cfg).Results()) != 10 || !s.Simulated() {
 					t.Errorf("reconstructed %d configs", len(s.Configs))
 				}
 			},

@@ -7,10 +7,11 @@ import (
 )
 
 // WriteMarkdown writes summary.md: a title with the SIMULATED banner when
-// simulated, the sweep's metadata, then (1) the offline benchmark's ranking
-// table, (2) the online table per config × phase, (3) startup, (4)
-// server-side metrics, (5) the recommendation with its reasons, warnings
-// and notes, and (6) the SIMULATED banner again.
+// simulated, the sweep's metadata, then the numbered sections: the offline
+// benchmark's ranking table (with the capacity at the SLO), the capacity
+// at the SLO per config (when a search ran), the online table per config ×
+// phase, startup, server-side metrics, the recommendation with its
+// reasons, warnings and notes, and the SIMULATED banner again.
 func (s *Summary) WriteMarkdown(w io.Writer) error {
 	var b strings.Builder
 	title := "loadgen sweep report: " + s.Profile
@@ -29,7 +30,8 @@ func (s *Summary) WriteMarkdown(w io.Writer) error {
 	}
 	s.writeRecommendation(&b)
 	if s.Simulated {
-		fmt.Fprintf(&b, "## 6. SIMULATED\n\n> **%s**\n", s.Banner)
+		_, n := s.sectionNumbers()
+		fmt.Fprintf(&b, "## %d. SIMULATED\n\n> **%s**\n", n, s.Banner)
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
@@ -69,7 +71,8 @@ func (s *Summary) metaLine() string {
 
 func (s *Summary) writeRecommendation(b *strings.Builder) {
 	r := s.Recommendation
-	b.WriteString("## 5. Recommendation\n\n")
+	n, _ := s.sectionNumbers()
+	fmt.Fprintf(b, "## %d. Recommendation\n\n", n)
 	if r.Config != "" {
 		fmt.Fprintf(b, "**%s**", r.Config)
 		if len(r.Settings) > 0 {

@@ -30,13 +30,15 @@ func Plots(s *Sweep, sum *Summary) []Plot {
 	return plots
 }
 
-// phaseNames lists phase names in order of first appearance.
+// phaseNames lists phase names in order of first appearance; a search's
+// trials are left out (their rates differ from config to config; the
+// search phase's own distribution is its passing trial's).
 func phaseNames(s *Sweep) []string {
 	seen := map[string]bool{}
 	var out []string
 	for i := range s.Configs {
 		for _, p := range s.Configs[i].Phases {
-			if p.Result != nil && !seen[p.Name] {
+			if p.Result != nil && !p.trial() && !seen[p.Name] {
 				seen[p.Name] = true
 				out = append(out, p.Name)
 			}
@@ -63,10 +65,14 @@ func (s *svg) noData(p panel) {
 }
 
 // latencyVsRatePlot draws p50 and p99 of TTFT and query latency against
-// the achieved arrival rate, one colour per config. Open-loop phases are
-// joined by lines (p50 solid, p99 dashed); the sync phase (diamond) and the
-// rate-inf phase (square) are single points: closed loops, not points on
-// the load curve. p50 markers are filled, p99 markers hollow.
+// the achieved arrival rate, one colour per config. Open-loop phases and a
+// search's trials are joined by lines (p50 solid, p99 dashed); the sync
+// phase (diamond) and the rate-inf phase (square) are single points:
+// closed loops, not points on the load curve; a phase cut as saturated
+// (cross) covers only what finished, so it is not joined either. p50
+// markers are filled, p99 markers hollow. A search's SLO is a dark red
+// line in its metric's panel, and each config's capacity at the SLO (its
+// knee) a dotted vertical line in its colour.
 func latencyVsRatePlot(sum *Summary) Plot {
 	type pt struct {
 		x, p50, p99 float64
@@ -82,8 +88,10 @@ func latencyVsRatePlot(sum *Summary) Plot {
 	data := [2]map[string][]pt{{}, {}}
 	var xmax float64
 	ylo, yhi := [2]float64{math.Inf(1), math.Inf(1)}, [2]float64{}
+	cut := false
 	for _, r := range sum.Phases {
-		if r.AchievedRate == nil || *r.AchievedRate <= 0 {
+		// A search phase repeats its passing trial's numbers.
+		if r.AchievedRate == nil || *r.AchievedRate <= 0 || r.CapacityAtSLO != nil {
 			continue
 		}
 		shape := markerCircle
@@ -92,6 +100,8 @@ func latencyVsRatePlot(sum *Summary) Plot {
 			shape = markerDiamond
 		case r.TargetRate != nil && r.TargetRate.IsInf():
 			shape = markerSquare
+		case r.SaturatedAtS != nil:
+			shape, cut = markerCross, true
 		}
 		for m, mt := range metrics {
 			p50, p99 := mt.p50(r), mt.p99(r)
@@ -102,6 +112,13 @@ func latencyVsRatePlot(sum *Summary) Plot {
 			xmax = math.Max(xmax, *r.AchievedRate)
 			ylo[m], yhi[m] = math.Min(ylo[m], *p50), math.Max(yhi[m], *p99)
 		}
+	}
+	knees, slo := kneesAndSLO(sum)
+	for _, k := range knees {
+		xmax = math.Max(xmax, k.rate)
+	}
+	if slo.panel >= 0 {
+		ylo[slo.panel], yhi[slo.panel] = math.Min(ylo[slo.panel], slo.ms), math.Max(yhi[slo.panel], slo.ms)
 	}
 	xa := linearAxis(0, xmax*1.05, "achieved arrival rate (queries/s)")
 	ps := twoPanels([2]axis{xa, xa},
@@ -114,6 +131,15 @@ func latencyVsRatePlot(sum *Summary) Plot {
 		legendEntry{label: "sync phase", color: "#555", marker: markerDiamond},
 		legendEntry{label: "rate inf phase", color: "#555", marker: markerSquare},
 		legendEntry{label: "filled = p50, hollow = p99"})
+	if cut {
+		entries = append(entries, legendEntry{label: "cut as saturated", color: "#555", marker: markerCross})
+	}
+	if slo.panel >= 0 {
+		entries = append(entries, legendEntry{label: "SLO: " + slo.label, color: sloColor, dash: "8 4"})
+	}
+	if len(knees) > 0 {
+		entries = append(entries, legendEntry{label: "capacity at SLO (knee)", color: "#555", dash: "2 3"})
+	}
 	pos, lh := legendLayout(entries, twoPanelWidth-40)
 	title := "Latency vs achieved rate"
 	doc := newSVG(twoPanelWidth, 430+lh+12, title, sum.Simulated)
@@ -139,6 +165,16 @@ func latencyVsRatePlot(sum *Summary) Plot {
 				doc.marker(q.shape, p.px(q.x), p.py(q.p50), color, false)
 				doc.marker(q.shape, p.px(q.x), p.py(q.p99), color, true)
 			}
+		}
+		for _, k := range knees {
+			color, _ := seriesStyle(k.index)
+			x := p.px(k.rate)
+			doc.polyline([][2]float64{{x, p.y}, {x, p.y + p.h}}, color, "2 3")
+		}
+		if m == slo.panel {
+			y := p.py(slo.ms)
+			doc.polyline([][2]float64{{p.x, y}, {p.x + p.w, y}}, sloColor, "8 4")
+			doc.text(p.x+p.w-4, y-4, "end", ` font-size="11" fill="`+sloColor+`"`, "SLO "+slo.label)
 		}
 	}
 	doc.drawLegend(24, 430, entries, pos)
@@ -261,4 +297,51 @@ func cdfPlot(s *Sweep, simulated bool, phase string) Plot {
 	doc.drawLegend(24, 430, entries, pos)
 	file := "cdf-" + unsafeFileChars.ReplaceAllString(phase, "_") + ".svg"
 	return Plot{File: file, Title: title, SVG: doc.String()}
+}
+
+// sloColor draws a search's SLO.
+const sloColor = "#8b0000"
+
+// knee is a config's capacity at the SLO on the latency-vs-rate plot.
+type knee struct {
+	index int // the config's position, for its colour
+	rate  float64
+}
+
+// sloLine is the SLO drawn on the latency-vs-rate plot: its panel (0 TTFT,
+// 1 query latency, -1 none) and threshold.
+type sloLine struct {
+	panel int
+	ms    float64
+	label string
+}
+
+// kneesAndSLO reads the searches: each config's capacity at the SLO
+// above zero, and the SLO of the first search (the one the plot draws;
+// a profile's searches share it as a rule).
+func kneesAndSLO(sum *Summary) ([]knee, sloLine) {
+	slo := sloLine{panel: -1}
+	index := map[string]int{}
+	for i, c := range configNames(sum) {
+		index[c] = i
+	}
+	var knees []knee
+	for _, r := range sum.Searches {
+		if r.CapacityAtSLO != nil && *r.CapacityAtSLO > 0 {
+			knees = append(knees, knee{index[r.Config], *r.CapacityAtSLO})
+		}
+		if slo.panel >= 0 || r.MaxMs <= 0 {
+			continue
+		}
+		switch r.Metric {
+		case schema.MetricTTFT:
+			slo.panel = 0
+		case schema.MetricQueryLatency:
+			slo.panel = 1
+		default:
+			continue
+		}
+		slo.ms, slo.label = r.MaxMs, fmt.Sprintf("p%g ≤ %s", r.Percentile, schema.FormatMs(r.MaxMs))
+	}
+	return knees, slo
 }

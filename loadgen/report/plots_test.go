@@ -1,6 +1,7 @@
 package report
 
 import (
+	"fmt"
 	"loadgen/loadgen/schema"
 
 	"bytes"
@@ -38,7 +39,9 @@ func TestPlots(t *testing.T) {
 		files     []string
 	}{
 		// All four kinds, CDFs from .hlog (sync, stress) and from JSON.
-		{simDir, true, []string{"throughput.svg", "latency-vs-rate.svg", "cdf-sync.svg", "cdf-poisson-1.svg", "cdf-poisson-2.svg", "cdf-stress.svg"}},
+		// A search's trials get no CDF of their own; the search phase does.
+		{simDir, true, []string{"throughput.svg", "latency-vs-rate.svg", "cdf-sync.svg", "cdf-poisson-1.svg", "cdf-poisson-2.svg", "cdf-stress.svg",
+			"cdf-slo-search.svg", "cdf-poisson-75pct.svg"}},
 		// A real, partial sweep: no SIMULATED anywhere.
 		{partialDir, false, []string{"throughput.svg", "latency-vs-rate.svg", "cdf-sync.svg", "cdf-stress.svg"}},
 	} {
@@ -154,10 +157,20 @@ func checkHTML(t *testing.T, page string, simulated bool) {
 	if got := strings.Count(page, "<svg "); got < 3 {
 		t.Errorf("%d inline SVGs", got)
 	}
-	mustContain(t, "report.html", page, "<!DOCTYPE html>", "1. Ranking", "2. Online phases", "3. Startup",
-		"4. Server-side metrics", "5. Recommendation", "<h3>Notes</h3>", "dataset wrapped 3 times: prompts repeated")
-	if strings.Contains(page, "6. SIMULATED") != simulated || strings.Contains(page, `class="banner"`) != simulated {
-		t.Errorf("SIMULATED banner present = %t, want %t", !simulated, simulated)
+	// The sections are numbered in order; the capacity at the SLO is one
+	// only when the sweep searched for it.
+	sections := []string{"Ranking", "Online phases", "Startup", "Server-side metrics", "Recommendation"}
+	if strings.Contains(page, "Capacity at the SLO</h2>") {
+		sections = append([]string{sections[0], "Capacity at the SLO"}, sections[1:]...)
+	}
+	want := []string{"<!DOCTYPE html>", "<h3>Notes</h3>", "dataset wrapped 3 times: prompts repeated"}
+	for i, sec := range sections {
+		want = append(want, fmt.Sprintf("%d. %s", i+1, sec))
+	}
+	mustContain(t, "report.html", page, want...)
+	sim := fmt.Sprintf("%d. SIMULATED", len(sections)+1)
+	if strings.Contains(page, sim) != simulated || strings.Contains(page, `class="banner"`) != simulated {
+		t.Errorf("SIMULATED banner (%s) present = %t, want %t", sim, !simulated, simulated)
 	}
 }
 

@@ -28,8 +28,10 @@ type Summary struct {
 	EndedAt        time.Time       `json:"ended_at,omitzero"`
 	// RankingPhase names the sync phase ranked in section 1 when every
 	// config has it under the same name (rows carry their own otherwise).
-	RankingPhase   string          `json:"ranking_phase"`
-	Ranking        []RankRow       `json:"ranking"`
+	RankingPhase string    `json:"ranking_phase"`
+	Ranking      []RankRow `json:"ranking"`
+	// Searches are the capacity-at-SLO searches, config by config.
+	Searches       []SearchRow     `json:"capacity_at_slo"`
 	Phases         []PhaseRow      `json:"phases"`
 	Startup        []StartupRow    `json:"startup"`
 	Server         []ServerRow     `json:"server_metrics"`
@@ -57,6 +59,9 @@ type RankRow struct {
 	// SharePct is the throughput as a percentage of the best config's.
 	SharePct *float64 `json:"share_of_best_pct"`
 	Queries  *int     `json:"queries"`
+	// CapacityAtSLO is the config's capacity at the SLO (queries/s) from
+	// its finished search phase; nil without one.
+	CapacityAtSLO *float64 `json:"capacity_at_slo"`
 	// Status is the config's status; FailureClass and Reason say why it
 	// failed or why it has no rank.
 	Status       string `json:"status"`
@@ -94,6 +99,50 @@ type PhaseRow struct {
 	LateArrivals *int     `json:"late_arrivals"`
 	DurationS    *float64 `json:"duration_s"`
 	EndReason    string   `json:"end_reason,omitempty"`
+	// Search names the search phase this row is a trial of.
+	Search string `json:"search,omitempty"`
+	// RateShare is a relative rate's share of capacity (0.75 for 75%),
+	// of Capacity (queries/s) measured by CapacityPhase.
+	RateShare     *float64 `json:"rate_share,omitempty"`
+	Capacity      *float64 `json:"capacity,omitempty"`
+	CapacityPhase string   `json:"capacity_phase,omitempty"`
+	// SaturatedAtS is when a saturated phase was cut (seconds into it),
+	// and Saturation the evidence.
+	SaturatedAtS *float64 `json:"saturated_at_s,omitempty"`
+	Saturation   string   `json:"saturation,omitempty"`
+	// CapacityAtSLO is a search phase's answer (queries/s).
+	CapacityAtSLO *float64 `json:"capacity_at_slo,omitempty"`
+}
+
+// SearchRow is one config's search for its capacity at the SLO.
+type SearchRow struct {
+	Config string `json:"config"`
+	Phase  string `json:"phase"`
+	Status string `json:"status"`
+	// SLO is the objective, e.g. "p99 query_latency ≤ 1s, failed ≤ 1%";
+	// Metric, Percentile and MaxMs are its parts.
+	SLO        string  `json:"slo"`
+	Metric     string  `json:"metric"`
+	Percentile float64 `json:"percentile"`
+	MaxMs      float64 `json:"max_ms"`
+	// CapacityAtSLO is the highest passing rate (queries/s), PassRate the
+	// same trial's and FailRate the lowest failing rate above it (nil:
+	// none failed above it), with their trial numbers; LatencyMs is the
+	// SLO's percentile at the passing trial.
+	CapacityAtSLO *float64 `json:"capacity_at_slo"`
+	PassTrial     int      `json:"pass_trial,omitempty"`
+	FailTrial     int      `json:"fail_trial,omitempty"`
+	FailRate      *float64 `json:"fail_rate"`
+	LatencyMs     *float64 `json:"latency_at_capacity_ms"`
+	// Lower and Upper are the bounds searched; UpperPhase measured Upper.
+	Lower      float64 `json:"lower"`
+	Upper      float64 `json:"upper"`
+	UpperPhase string  `json:"upper_phase,omitempty"`
+	// Trials and Seconds are what the search cost.
+	Trials    int     `json:"trials"`
+	Seconds   float64 `json:"seconds"`
+	Converged bool    `json:"converged"`
+	Reason    string  `json:"reason"`
 }
 
 // StartupRow is a config's server startup.

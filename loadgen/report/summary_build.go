@@ -24,6 +24,7 @@ func (s *Sweep) Summary() *Summary {
 		StartedAt:      m.StartedAt,
 		EndedAt:        m.EndedAt,
 		Ranking:        []RankRow{},
+		Searches:       s.searchRows(),
 		Phases:         []PhaseRow{},
 		Startup:        []StartupRow{},
 		Server:         []ServerRow{},
@@ -161,6 +162,7 @@ func (s *Sweep) ranking() ([]RankRow, string) {
 		row.AvgS, row.P50S = f64(msToS(q.Mean)), f64(msToS(q.P50))
 		row.P95S, row.P99S = f64(msToS(q.P95)), f64(msToS(q.P99))
 		row.Queries = intp(r.QueriesCompleted)
+		row.CapacityAtSLO = c.capacityAtSLO()
 		ranked = append(ranked, row)
 	}
 	sort.SliceStable(ranked, func(i, j int) bool {
@@ -205,12 +207,17 @@ func noSyncReason(c *ConfigResult, p *Phase) string {
 }
 
 func phaseRow(c *ConfigResult, p *Phase) PhaseRow {
-	row := PhaseRow{Config: c.Name, Phase: p.Name, Status: p.Status, Reason: p.Reason}
+	row := PhaseRow{Config: c.Name, Phase: p.Name, Status: p.Status, Reason: p.Reason, Search: p.Search}
 	r := p.Result
 	if r == nil {
 		return row
 	}
 	row.Arrival, row.MaxConcurrency = r.Arrival, r.MaxConcurrency
+	if isSearch(r) && r.QueriesCompleted == 0 {
+		// No trial passed: the search holds its answer, not a measurement.
+		onlinePhaseCells(&row, p)
+		return row
+	}
 	if !isSync(r) { // a closed loop has no target rate
 		rate := r.RequestRate
 		row.TargetRate = &rate
@@ -236,6 +243,7 @@ func phaseRow(c *ConfigResult, p *Phase) PhaseRow {
 	row.LateArrivals = intp(r.LateArrivals)
 	row.DurationS = f64(round(r.Duration, 6))
 	row.EndReason = r.EndReason
+	onlinePhaseCells(&row, p)
 	return row
 }
 

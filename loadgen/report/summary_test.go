@@ -52,8 +52,8 @@ func TestSummaryOrderAndBanner(t *testing.T) {
 	text := md.String()
 	// The sections come in their fixed order (the offline ranking first),
 	// with the banner at the top and at the end.
-	marks := []string{"# SIMULATED", "> **SIMULATED", "## 1. Ranking", "## 2. Online phases", "## 3. Startup",
-		"## 4. Server-side metrics", "## 5. Recommendation", "## 6. SIMULATED"}
+	marks := []string{"# SIMULATED", "> **SIMULATED", "## 1. Ranking", "## 2. Capacity at the SLO", "## 3. Online phases", "## 4. Startup",
+		"## 5. Server-side metrics", "## 6. Recommendation", "## 7. SIMULATED"}
 	last := -1
 	for _, m := range marks {
 		i := strings.Index(text, m)

@@ -98,6 +98,7 @@ const (
 	markerCircle  = "circle"  // open-loop phase
 	markerDiamond = "diamond" // sync phase
 	markerSquare  = "square"  // rate-inf phase
+	markerCross   = "cross"   // a phase cut as saturated
 )
 
 // marker draws a shape centred on (x, y), filled or hollow.
@@ -113,6 +114,13 @@ func (s *svg) marker(shape string, x, y float64, color string, hollow bool) {
 			n(x), n(y-5), n(x+5), n(y), n(x), n(y+5), n(x-5), n(y), style)
 	case markerSquare:
 		fmt.Fprintf(&s.b, `<rect x="%s" y="%s" width="8" height="8" %s/>`+"\n", n(x-4), n(y-4), style)
+	case markerCross:
+		width := 2.0
+		if hollow {
+			width = 1
+		}
+		s.line(x-4, y-4, x+4, y+4, color, width)
+		s.line(x-4, y+4, x+4, y-4, color, width)
 	default:
 		fmt.Fprintf(&s.b, `<circle cx="%s" cy="%s" r="3.5" %s/>`+"\n", n(x), n(y), style)
 	}

@@ -146,11 +146,19 @@ func configWarnings(c *ConfigResult) []warning {
 	return ws
 }
 
-// phaseWarnings are the caveats of one phase result.
+// phaseWarnings are the caveats of one phase result. A search's trials
+// end early and fail by design: their verdicts are the search's record,
+// and only what the engine itself warned of is repeated.
 func phaseWarnings(c *ConfigResult, p *Phase) []string {
 	r := p.Result
+	if p.trial() {
+		return r.Warnings
+	}
 	var ws []string
-	if r.EndReason != "" && r.EndReason != "completed" && r.EndReason != "duration" {
+	switch {
+	case r.EndReason == schema.EndSaturated:
+		ws = append(ws, saturationWarning(r))
+	case r.EndReason != "" && r.EndReason != "completed" && r.EndReason != "duration":
 		ws = append(ws, fmt.Sprintf("ended early (%s)", r.EndReason))
 	}
 	if r.Failed > 0 {
@@ -187,7 +195,7 @@ func phaseWarnings(c *ConfigResult, p *Phase) []string {
 		ws = append(ws, fmt.Sprintf("the prefix cache was not reset after the %d warmup queries (%s), so warmup prompts "+
 			"may have warmed the cache for the measured part", r.WarmupQueries, resetWhy(c.Status.PrefixCacheReset)))
 	}
-	if isOpenLoop(r) && r.AchievedRate < (1-rateTolerance(r))*float64(r.RequestRate) {
+	if isOpenLoop(r) && r.Saturation == nil && r.AchievedRate < (1-rateTolerance(r))*float64(r.RequestRate) {
 		ws = append(ws, fmt.Sprintf("achieved rate %.2f queries/s is below the target %s by more than the schedule's randomness explains "+
 			"(dispatcher or client saturated?)", r.AchievedRate, r.RequestRate))
 	}

@@ -237,6 +237,11 @@ type PhaseStatus struct {
 	// (PhaseFile(config, phase)); empty means the default location.
 	File   string `json:"file,omitempty"`
 	Reason string `json:"reason,omitempty"`
+	// Search names the search phase this phase is a trial of (its name is
+	// TrialName(Search, n)); "" for the profile's own phases.
+	Search string `json:"search,omitempty"`
+	// CapacityAtSLO is a finished search phase's answer (queries/s).
+	CapacityAtSLO *float64 `json:"capacity_at_slo,omitempty"`
 }
 
 // Config returns the status record of the named configuration, or nil.

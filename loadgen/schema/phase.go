@@ -154,15 +154,22 @@ type PhaseResult struct {
 	ModelID       string `json:"model_id"`
 	Arrival       string `json:"arrival"`
 	// RequestRate is the target arrival rate of queries (number or "inf").
-	RequestRate    Rate      `json:"request_rate"`
-	Burstiness     float64   `json:"burstiness"`
-	MaxConcurrency *int      `json:"max_concurrency"`
-	Ramp           *Ramp     `json:"ramp,omitempty"`
-	Seed           int64     `json:"seed"`
-	StartedAt      time.Time `json:"started_at"`
-	EndedAt        time.Time `json:"ended_at"`
+	RequestRate    Rate    `json:"request_rate"`
+	Burstiness     float64 `json:"burstiness"`
+	MaxConcurrency *int    `json:"max_concurrency"`
+	Ramp           *Ramp   `json:"ramp,omitempty"`
+	// RateShare is the share of the configuration's capacity a relative
+	// rate asked for (0.75 for "rate: 75%"; RequestRate holds the q/s it
+	// came to), and RampShare the shares of a relative ramp; RateBasis
+	// names the capacity they are shares of.
+	RateShare float64    `json:"rate_share,omitempty"`
+	RampShare *Ramp      `json:"ramp_share,omitempty"`
+	RateBasis *RateBasis `json:"rate_basis,omitempty"`
+	Seed      int64      `json:"seed"`
+	StartedAt time.Time  `json:"started_at"`
+	EndedAt   time.Time  `json:"ended_at"`
 	// EndReason says why the phase ended: "completed", "duration",
-	// "interrupted", "server_exited" or "error".
+	// "interrupted", "server_exited", "error" or "saturated".
 	EndReason string `json:"end_reason"`
 	// Duration is from the first scheduled arrival to the last completion,
 	// in seconds (excluding warmup).
@@ -205,7 +212,15 @@ type PhaseResult struct {
 	Quality      *Quality              `json:"quality,omitempty"`
 	// ServerMetrics is what the server's /metrics said about the phase.
 	ServerMetrics *ServerMetrics `json:"server_metrics,omitempty"`
-	Warnings      []string       `json:"warnings,omitempty"`
+	// Saturation is the evidence on which a phase was stopped as past
+	// capacity (EndReason "saturated"); nil otherwise.
+	Saturation *Saturation `json:"saturation,omitempty"`
+	// CapacityAtSLO is the highest arrival rate (queries/s) at which the
+	// SLO of a search phase held, and Search the search that found it;
+	// both nil for other phases.
+	CapacityAtSLO *float64      `json:"capacity_at_slo,omitempty"`
+	Search        *SearchResult `json:"search,omitempty"`
+	Warnings      []string      `json:"warnings,omitempty"`
 	// NeuronCores is the core group the server ran on (server.neuron_cores;
 	// "" when the sweep did not pin cores).
 	NeuronCores string `json:"neuron_cores,omitempty"`

@@ -23,6 +23,9 @@ const (
 	EndInterrupted  = "interrupted"
 	EndServerExited = "server_exited"
 	EndError        = "error"
+	// EndSaturated: an open-loop phase was stopped early because it was
+	// clearly past capacity (PhaseResult.Saturation holds the evidence).
+	EndSaturated = "saturated"
 )
 
 // Ramp strategies accepted in Ramp.Strategy.
