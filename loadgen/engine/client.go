@@ -3,9 +3,9 @@ package engine
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
-	"math"
 	"net/http"
 	"net/url"
 	"strings"
@@ -28,11 +28,12 @@ import (
 // keep the hot path to a few allocations per request and keep stamps next
 // to the bytes.
 type client struct {
-	hc      *http.Client
-	tmpl    *http.Request // method, URL and headers, shared read-only
-	timeout time.Duration
-	scorer  *workload.Scorer
-	missing string
+	hc       *http.Client
+	tmpl     *http.Request // method, URL and headers, shared read-only
+	timeout  time.Duration
+	scorer   *workload.Scorer
+	missing  string
+	maxEvent int // Options.MaxEventBytes or its default
 }
 
 // newClient prepares the request template of a phase.
@@ -78,7 +79,11 @@ func newClient(ph Phase, o *Options) (*client, error) {
 	if missing == "" {
 		missing = MissingLogprobsMessage
 	}
-	return &client{hc: hc, tmpl: tmpl, timeout: ph.RequestTimeout, scorer: o.Scorer, missing: missing}, nil
+	maxEvent := o.MaxEventBytes
+	if maxEvent <= 0 {
+		maxEvent = DefaultMaxEventBytes
+	}
+	return &client{hc: hc, tmpl: tmpl, timeout: ph.RequestTimeout, scorer: o.Scorer, missing: missing, maxEvent: maxEvent}, nil
 }
 
 // stream holds the per-request reading state, pooled across requests.
@@ -87,13 +92,32 @@ type stream struct {
 	ck  chunk
 }
 
-var streamPool = sync.Pool{New: func() any { return &stream{sse: newSSEReader(nil)} }}
+var streamPool = sync.Pool{New: func() any { return &stream{sse: newSSEReader(nil, DefaultMaxEventBytes)} }}
 
-// maxChoiceIndex bounds choice indices (a batch never holds more prompts).
-const maxChoiceIndex = 1 << 16
+// maxErrorBody bounds the part of a non-200 body that is read: enough for
+// any error message, which is clipped to maxErrorText anyway.
+const maxErrorBody = 64 << 10
+
+// errorBodyMessage is the message of a non-200 body read up to
+// maxErrorBody+1 bytes (err is the read's error), saying when it was cut.
+func errorBodyMessage(text []byte, err error) string {
+	cut := len(text) > maxErrorBody
+	if cut {
+		text = text[:maxErrorBody]
+	}
+	msg := errorMessage(text)
+	if err != nil && msg == "" {
+		msg = err.Error()
+	}
+	if cut {
+		msg += fmt.Sprintf(" (error body over %d KiB; the rest was not read)", maxErrorBody>>10)
+	}
+	return msg
+}
 
 // do sends one request and fills r. r.Sent is stamped by the caller just
-// before; now reads the run's clock.
+// before; now reads the run's clock. req has at least one prompt
+// (checkItem).
 func (c *client) do(ctx context.Context, req *workload.Request, r *Result, now func() time.Duration) {
 	if c.timeout > 0 {
 		var cancel context.CancelFunc
@@ -117,44 +141,44 @@ func (c *client) do(ctx context.Context, req *workload.Request, r *Result, now f
 	defer resp.Body.Close()
 	r.Status = resp.StatusCode
 	if resp.StatusCode != http.StatusOK {
-		text, err := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+		text, err := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody+1))
 		r.End = now()
-		msg := errorMessage(text)
-		if err != nil && msg == "" {
-			msg = err.Error()
-		}
-		r.fail(statusKind(resp.StatusCode), fmt.Sprintf("HTTP %d: %s", resp.StatusCode, msg))
+		r.fail(statusKind(resp.StatusCode), fmt.Sprintf("HTTP %d: %s", resp.StatusCode, errorBodyMessage(text, err)))
 		return
 	}
 	st := streamPool.Get().(*stream)
-	st.sse.reset(resp.Body)
-	if c.read(ctx, st, r, now) {
+	st.sse.reset(resp.Body, c.maxEvent)
+	if c.read(ctx, st, req, r, now) {
 		// Consume the end of the chunked body so the connection is reused.
 		_, _ = io.CopyN(io.Discard, st.sse.br, 64<<10)
 	}
-	st.sse.reset(nil)
+	st.sse.reset(nil, 0)
 	streamPool.Put(st)
 }
 
 // read consumes the SSE stream into r. It reports whether the stream ended
-// cleanly with [DONE].
-func (c *client) read(ctx context.Context, st *stream, r *Result, now func() time.Duration) bool {
+// with [DONE] (the connection can then be reused).
+func (c *client) read(ctx context.Context, st *stream, req *workload.Request, r *Result, now func() time.Duration) bool {
+	r.startChoices(req.Prompts, c.scorer != nil)
 	for {
 		data, err := st.sse.next()
 		t := now()
 		if err == io.EOF {
-			break
+			r.complete(t)
+			return false
 		}
 		if err != nil {
 			r.End = t
-			r.fail(classify(ctx, err, c.timeout, false, r.Chunks))
+			var big *tooLargeError
+			if errors.As(err, &big) {
+				r.fail(KindTooLarge, fmt.Sprintf("%v after %d choice chunks", big, r.Chunks))
+			} else {
+				r.fail(classify(ctx, err, c.timeout, false, r.Chunks))
+			}
 			return false
 		}
 		if string(bytes.TrimSpace(data)) == "[DONE]" {
-			if r.Chunks == 0 {
-				r.End = t
-				r.fail(KindStream, "stream ended without a chunk with choices")
-			}
+			r.complete(t)
 			return true
 		}
 		ck := &st.ck
@@ -174,22 +198,14 @@ func (c *client) read(ctx context.Context, st *stream, r *Result, now func() tim
 			}
 			r.Chunks++
 			r.End = t
-			for i := range ck.choices {
-				idx := ck.choices[i].index
-				if idx < 0 || idx >= maxChoiceIndex {
-					r.fail(KindStream, fmt.Sprintf("choice index %d out of range", idx))
+			if c.scorer != nil {
+				if err := ck.choiceErr(); err != nil {
+					r.fail(KindStream, clip("malformed choices: "+err.Error()))
 					return false
 				}
-				for len(r.last) <= idx {
-					r.last = append(r.last, -1)
-				}
-				if prev := r.last[idx]; prev >= 0 {
-					r.ITL = append(r.ITL, t-prev)
-				}
-				r.last[idx] = t
 			}
-			if c.scorer != nil {
-				if kind, msg := c.score(st, r); kind != "" {
+			for i := range ck.choices {
+				if kind, msg := c.choice(r, req, &ck.choices[i], t); kind != "" {
 					r.fail(kind, msg)
 					return false
 				}
@@ -200,41 +216,39 @@ func (c *client) read(ctx context.Context, st *stream, r *Result, now func() tim
 			r.PromptTokens, r.OutputTokens = ck.promptTokens, ck.completionTokens
 		}
 	}
-	if r.Chunks == 0 {
-		r.End = now()
-		r.fail(KindStream, "stream ended without a chunk with choices")
-	}
-	return false
 }
 
-// score records P(yes) by choice index for every choice of the current
-// chunk not scored yet, from the yes/no logprobs chunk.parse read.
-func (c *client) score(st *stream, r *Result) (kind, msg string) {
-	if err := st.ck.choiceErr(); err != nil {
-		return KindStream, clip("malformed choices: " + err.Error())
+// choice accounts for one choice of a chunk read at t: its index must name
+// one of the request's prompts, it may stream at most max_tokens chunks,
+// and when scoring its first chunk must carry the first token's logprobs,
+// from which P(yes) is recorded.
+func (c *client) choice(r *Result, req *workload.Request, ch *choice, t time.Duration) (kind, msg string) {
+	idx := ch.index
+	if idx < 0 || idx >= len(r.choices) {
+		return KindBadChoiceIndex, fmt.Sprintf("choice index %d outside 0..%d: the request has %d prompts", idx, len(r.choices)-1, len(r.choices))
 	}
-	for i := range st.ck.choices {
-		ch := &st.ck.choices[i]
-		idx := ch.index
-		for len(r.seen) <= idx {
-			r.seen = append(r.seen, false)
-			r.Scores = append(r.Scores, math.NaN())
-		}
-		if r.seen[idx] {
-			continue
-		}
-		r.seen[idx] = true
-		if !ch.scored {
-			return KindMissingLogprobs, c.missing
-		}
-		p, my, mn := c.scorer.Score(&ch.top)
-		r.Scores[idx] = p
-		if my {
-			r.MissingYes++
-		}
-		if mn {
-			r.MissingNo++
-		}
+	cs := &r.choices[idx]
+	cs.chunks++
+	if m := req.MaxTokens; m > 0 && cs.chunks > m {
+		return KindDuplicateChoice, fmt.Sprintf("choice %d streamed %d chunks: max_tokens %d allows at most %d", idx, cs.chunks, m, m)
+	}
+	if cs.chunks > 1 {
+		r.ITL = append(r.ITL, t-cs.last)
+	}
+	cs.last = t
+	if c.scorer == nil || cs.chunks > 1 {
+		return "", ""
+	}
+	if !ch.scored {
+		return KindMissingLogprobs, c.missing
+	}
+	p, my, mn := c.scorer.Score(&ch.top)
+	r.Scores[idx] = p
+	if my {
+		r.MissingYes++
+	}
+	if mn {
+		r.MissingNo++
 	}
 	return "", ""
 }

@@ -60,6 +60,7 @@ type dispatcher struct {
 	results chan *Result
 	items   <-chan fetched
 	stop    <-chan struct{} // closed on interrupt or server exit
+	halted  context.Context // done once stop is closed
 	work    chan work       // to idle workers
 	idle    chan struct{}   // closed when the phase is over: workers exit
 	workers sync.WaitGroup  // worker goroutines
@@ -93,8 +94,8 @@ func prefetch(ctx context.Context, src workload.Source, n int) <-chan fetched {
 			if err == io.EOF {
 				return
 			}
-			if err == nil && len(it.Requests) == 0 {
-				err = fmt.Errorf("workload: query %d has no requests", it.Query)
+			if err == nil {
+				err = checkItem(&it)
 			}
 			select {
 			case ch <- fetched{it, err}:
@@ -107,6 +108,20 @@ func prefetch(ctx context.Context, src workload.Source, n int) <-chan fetched {
 		}
 	}()
 	return ch
+}
+
+// checkItem refuses an item the client could not account for: one without
+// requests, or with a request of no prompts.
+func checkItem(it *workload.Item) error {
+	if len(it.Requests) == 0 {
+		return fmt.Errorf("workload: query %d has no requests", it.Query)
+	}
+	for j := range it.Requests {
+		if n := it.Requests[j].Prompts; n < 1 {
+			return fmt.Errorf("workload: query %d, request %d has %d prompts", it.Query, j, n)
+		}
+	}
+	return nil
 }
 
 // next returns the next item; ok is false when there are none (err nil) or

@@ -238,13 +238,13 @@ func BenchmarkChunkParse(b *testing.B) {
 
 func BenchmarkSSEReader(b *testing.B) {
 	stream := []byte(sse(evTok0, evTok0, evTok0, evUsage, evDone))
-	s := newSSEReader(nil)
+	s := newSSEReader(nil, DefaultMaxEventBytes)
 	rd := bytes.NewReader(stream)
 	b.ReportAllocs()
 	b.SetBytes(int64(len(stream)))
 	for b.Loop() {
 		rd.Reset(stream)
-		s.reset(rd)
+		s.reset(rd, DefaultMaxEventBytes)
 		for {
 			if _, err := s.next(); err != nil {
 				break

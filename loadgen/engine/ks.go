@@ -3,6 +3,7 @@ package engine
 import (
 	"loadgen/loadgen/schema"
 
+	"context"
 	"math"
 	"slices"
 )
@@ -126,7 +127,7 @@ func Gaps(offsets []float64) []float64 {
 // arrivals of a phase's schedule, the sample KSTest checks against ExpCDF
 // or GammaCDF.
 func ScheduleGaps(ph Phase, n int) []float64 {
-	s := NewSchedule(ph)
+	s, _ := NewSchedule(context.Background(), ph) // never canceled: no error
 	var offs []float64
 	for len(offs) < n {
 		off, ok := s.Next()

@@ -20,6 +20,12 @@ const DefaultEndpoint = "/v1/completions"
 // arrival means the cap held it back or the client stalled.
 const DefaultLateThreshold = time.Millisecond
 
+// DefaultMaxEventBytes is the default Options.MaxEventBytes: 8 MiB, far
+// above the completion chunks a benchmark meets (a scored reranker chunk
+// is about 1 kB; echoed prompt logprobs of a 2048-token prompt at 20 top
+// logprobs a position, about 1 MB).
+const DefaultMaxEventBytes = 8 << 20
+
 // MissingLogprobsMessage is the error text of a choice that came back
 // without logprobs while scoring.
 const MissingLogprobsMessage = "choice has no logprobs: the server did not return " +
@@ -76,6 +82,11 @@ type Options struct {
 	OnQuery func(QueryOutcome)
 	// MissingLogprobs overrides MissingLogprobsMessage.
 	MissingLogprobs string
+	// MaxEventBytes bounds one SSE line and one event's data (default
+	// DefaultMaxEventBytes). A stream that exceeds it fails its request
+	// with kind response_too_large instead of growing a buffer without
+	// limit.
+	MaxEventBytes int
 	// AfterWarmup, when set, is called once the warmup queries have all
 	// finished and before the measured part starts (e.g. to reset the
 	// server's prefix cache so that warmup prompts do not flatter the

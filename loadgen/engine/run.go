@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"sync/atomic"
 	"time"
 
@@ -55,15 +56,10 @@ func run(ctx context.Context, ph Phase, src workload.Source, o *Options, do doer
 	base := time.Now()
 	now := func() time.Duration { return time.Since(base) }
 
-	var sched *Schedule
-	if ph.Arrival != schema.ArrivalSync {
-		sched = NewSchedule(ph) // normalisation pass before the clock starts
-	}
-
 	srcCtx, cancelSrc := context.WithCancel(ctx)
 	defer cancelSrc()
 	n := 0
-	if ph.Queries > 0 {
+	if ph.Queries > 0 && ph.Queries <= math.MaxInt-ph.Warmup {
 		n = ph.Warmup + ph.Queries
 	}
 	items := prefetch(srcCtx, src, n)
@@ -71,8 +67,11 @@ func run(ctx context.Context, ph Phase, src workload.Source, o *Options, do doer
 	reqCtx, abort := context.WithCancelCause(context.WithoutCancel(ctx))
 	defer abort(context.Canceled)
 
-	// stop closes when the phase is interrupted or the server exits.
+	// stop closes when the phase is interrupted or the server exits;
+	// halted is done right after.
 	stop := make(chan struct{})
+	halted, halt := context.WithCancel(context.Background())
+	defer halt()
 	quit := make(chan struct{})
 	watched := make(chan struct{})
 	var reason atomic.Value
@@ -87,10 +86,11 @@ func run(ctx context.Context, ph Phase, src workload.Source, o *Options, do doer
 			return
 		}
 		close(stop)
+		halt()
 	}()
 
 	d := &dispatcher{
-		ph: ph, do: do, now: now, reqCtx: reqCtx, items: items, stop: stop, afterWarmup: o.AfterWarmup,
+		ph: ph, do: do, now: now, reqCtx: reqCtx, items: items, stop: stop, halted: halted, afterWarmup: o.AfterWarmup,
 		results: make(chan *Result, 1024),
 		work:    make(chan work),
 		idle:    make(chan struct{}),
@@ -111,7 +111,7 @@ func run(ctx context.Context, ph Phase, src workload.Source, o *Options, do doer
 		col.run(d.results)
 	}()
 
-	end, err := d.phases(ph, sched)
+	end, err := d.phases(ph)
 	if ctx.Err() != nil && (errors.Is(err, ctx.Err()) || d.sourceShort.Load()) {
 		// The prefetcher saw the cancellation before the dispatcher did:
 		// the source failed with ctx's error or closed early. The phase
@@ -170,9 +170,18 @@ func run(ctx context.Context, ph Phase, src workload.Source, o *Options, do doer
 	return res, nil
 }
 
-// phases runs the warmup and the measured part, and returns the end reason
-// ("" when stopped by interrupt or server exit).
-func (d *dispatcher) phases(ph Phase, sched *Schedule) (string, error) {
+// phases prepares the schedule, runs the warmup and the measured part, and
+// returns the end reason ("" when stopped by interrupt or server exit).
+func (d *dispatcher) phases(ph Phase) (string, error) {
+	var sched *Schedule
+	if ph.Arrival != schema.ArrivalSync {
+		// Before the warmup, so that the server does not idle between
+		// warmup and measurement while a large phase is normalised.
+		var err error
+		if sched, err = NewSchedule(d.halted, ph); err != nil {
+			return "", nil // halted: stop is closed
+		}
+	}
 	if ph.Warmup > 0 {
 		end, err := d.closedLoop(ph.Warmup, 0, true)
 		if end != schema.EndCompleted {

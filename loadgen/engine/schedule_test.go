@@ -3,13 +3,15 @@ package engine
 import (
 	"loadgen/loadgen/schema"
 
+	"context"
+	"errors"
 	"math"
 	"testing"
 	"time"
 )
 
 func offsets(ph Phase, max int) []time.Duration {
-	s := NewSchedule(ph)
+	s, _ := NewSchedule(context.Background(), ph)
 	var out []time.Duration
 	for len(out) < max {
 		off, ok := s.Next()
@@ -168,5 +170,18 @@ func TestGammaRandMoments(t *testing.T) {
 		if math.Abs(mean-k)/k > 0.02 || math.Abs(v-k)/k > 0.05 {
 			t.Errorf("Gamma(%v): mean %v var %v, want %v and %v", k, mean, v, k, k)
 		}
+	}
+}
+
+// TestScheduleNormalisationCancels checks that the normalisation replay of
+// a huge phase (10^12 arrivals: hours of work) gives up as soon as its
+// context is done, however far it got.
+func TestScheduleNormalisationCancels(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	ph := Phase{Arrival: schema.ArrivalPoisson, Rate: 10, Queries: 1e12, Seed: 1}
+	if s, err := NewSchedule(ctx, ph); !errors.Is(err, context.Canceled) || s != nil {
+		t.Errorf("NewSchedule: %v, %v; want context.Canceled", s, err)
 	}
 }
