@@ -7,8 +7,12 @@ import (
 
 	"context"
 	"fmt"
+	"io"
+	"net"
+	"net/http"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -33,9 +37,21 @@ func selftestCommand(servers *server.Owner) *cli.Command {
 			&cli.IntFlag{Name: "capacity-requests", Value: 200000, Usage: "requests of the capacity run"},
 			&cli.IntFlag{Name: "memory-requests", Value: 1000000, Usage: "requests of the memory run"},
 			&cli.Float64Flag{Name: "rate", Value: 2000, Usage: "arrival rate of the schedule runs (requests/s)"},
+			&cli.StringFlag{Name: "serve", Usage: "measure nothing: serve loadgen's zero-latency completions endpoint on `ADDR` (host:port) until interrupted, a target for other load generators"},
+			&cli.StringFlag{Name: "write-body", Usage: "measure nothing: write the capacity run's request body (a reranker request of 8 prompts) to `FILE`, for other load generators"},
 		},
 		Action: func(c *cli.Context) error {
 			ctx, w := c.Context, c.App.Writer
+			if addr := c.String("serve"); addr != "" {
+				return serveFast(ctx, w, addr)
+			}
+			if file := c.String("write-body"); file != "" {
+				if err := os.WriteFile(file, engine.RerankRequest().Body, 0o644); err != nil {
+					return err
+				}
+				fmt.Fprintf(w, "wrote %s (%d bytes)\n", file, len(engine.RerankRequest().Body))
+				return nil
+			}
 			only, err := splitList("only", c.String("only"), selftestFigures)
 			if err != nil {
 				return err
@@ -91,6 +107,26 @@ func selftestCommand(servers *server.Owner) *cli.Command {
 			}
 			return nil
 		},
+	}
+}
+
+// serveFast serves engine.FastHandler on addr until ctx ends.
+func serveFast(ctx context.Context, w io.Writer, addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return asUsage(fmt.Errorf("--serve: %w", err))
+	}
+	srv := &http.Server{Handler: engine.FastHandler(), ReadHeaderTimeout: 10 * time.Second}
+	fmt.Fprintf(w, "serving loadgen's zero-latency completions endpoint on http://%s/v1/completions (model \"m\"); Ctrl-C stops it\n", ln.Addr())
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ln) }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		_ = srv.Close()
+		<-done
+		return nil
 	}
 }
 

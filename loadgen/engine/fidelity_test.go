@@ -168,7 +168,7 @@ func (t memTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 // reading, chunk scanning, stamps) over an in-memory transport: the
 // allocation budget of the hot path, without the network.
 func BenchmarkClientDo(b *testing.B) {
-	body := []byte(tokenChunk + fmt.Sprintf(usageChunkFmt, 13, 1) + doneEvent)
+	body := []byte(tokenChunk + usageChunk(12, 1) + doneEvent)
 	c, err := newClient(Phase{}, &Options{BaseURL: "http://127.0.0.1:1", Client: &http.Client{Transport: memTransport{body}}})
 	if err != nil {
 		b.Fatal(err)
@@ -186,19 +186,11 @@ func BenchmarkClientDo(b *testing.B) {
 	}
 }
 
-// scoredBody is a reranker request's stream: eight choice chunks, each with
-// the first token's top 20 logprobs (logprobs: 20), then usage and [DONE].
+// scoredBody is a reranker request's stream as FastHandler sends it: eight
+// choice chunks, each with the first token's top 20 logprobs (logprobs:
+// 20), then usage and [DONE].
 func scoredBody() []byte {
-	var b strings.Builder
-	top := `"yes":-0.6886,"no":-0.7815`
-	for i := range 18 {
-		top += fmt.Sprintf(`,"tok%d":-%d.25`, i, i+3)
-	}
-	for i := range 8 {
-		b.WriteString("data: " + logprobsEv(i, "{"+top+"}") + "\n\n")
-	}
-	b.WriteString(fmt.Sprintf(usageChunkFmt, 800, 8) + doneEvent)
-	return []byte(b.String())
+	return (&fastServer{streams: map[fastKey][]byte{}}).stream(fastKey{prompts: 8, logprobs: 20})
 }
 
 // BenchmarkClientDoScored is BenchmarkClientDo for a scored reranker
@@ -249,6 +241,23 @@ func BenchmarkSSEReader(b *testing.B) {
 			if _, err := s.next(); err != nil {
 				break
 			}
+		}
+	}
+}
+
+// BenchmarkChunkParseScored parses one scored reranker chunk (20 top
+// logprobs) with a scorer.
+func BenchmarkChunkParseScored(b *testing.B) {
+	data := []byte(logprobsEv(3, `{"yes":-0.6886,"no":-0.7815,"tok0":-3.25,"tok1":-4.25,"tok2":-5.25,"tok3":-6.25,"tok4":-7.25,`+
+		`"tok5":-8.25,"tok6":-9.25,"tok7":-10.25,"tok8":-11.25,"tok9":-12.25,"tok10":-13.25,"tok11":-14.25,"tok12":-15.25,`+
+		`"tok13":-16.25,"tok14":-17.25,"tok15":-18.25,"tok16":-19.25,"tok17":-20.25}`))
+	scorer := workload.NewScorer(workload.Qwen3YesID, workload.Qwen3NoID)
+	var c chunk
+	b.ReportAllocs()
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		if err := c.parse(data, &scorer); err != nil || !c.choices[0].scored {
+			b.Fatal(err)
 		}
 	}
 }

@@ -15,6 +15,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"loadgen/workload"
 )
 
 // The Measure functions produce the fidelity and speed figures of the load
@@ -73,7 +75,7 @@ func MeasureAccuracy(ctx context.Context, rate float64, requests int) (*Accuracy
 			srv.Reset()
 		}
 	}
-	res, err := Run(ctx, ph, &repeatSource{body: SyntheticBody}, o)
+	res, err := Run(ctx, ph, &repeatSource{req: truthRequest}, o)
 	if err != nil {
 		return nil, err
 	}
@@ -163,7 +165,7 @@ func MeasureSchedule(ctx context.Context, baseURL string, ph Phase) (*ScheduleFi
 			lags[i] = (r.Sent - r.Scheduled).Seconds()
 		}
 	}
-	res, err := Run(ctx, ph, &repeatSource{body: SyntheticBody}, o)
+	res, err := Run(ctx, ph, &repeatSource{req: syntheticRequest}, o)
 	if err != nil {
 		return nil, err
 	}
@@ -219,6 +221,9 @@ func (f *ScheduleFigures) String() string {
 		f.Arrival, k, f.Rate, f.Queries, f.Achieved, f.RateError*100, f.LagP50Ms, f.LagP99Ms, f.LagMaxMs, f.Late, dist, f.OK())
 }
 
+// selftestScorer scores the capacity and memory runs' RerankRequest.
+var selftestScorer = workload.NewScorer(workload.Qwen3YesID, workload.Qwen3NoID)
+
 // CapacityFigures is the result of MeasureCapacity.
 type CapacityFigures struct {
 	URL         string
@@ -253,7 +258,7 @@ func MeasureCapacity(ctx context.Context, baseURL string, concurrency, n int) (*
 	runtime.GC()
 	runtime.ReadMemStats(&m0)
 	cpu0 := cpuTime()
-	res, err := Run(ctx, ph, &repeatSource{body: SyntheticBody}, Options{BaseURL: baseURL})
+	res, err := Run(ctx, ph, &repeatSource{req: RerankRequest(), scored: true}, Options{BaseURL: baseURL, Scorer: &selftestScorer})
 	if err != nil {
 		return nil, err
 	}
@@ -311,7 +316,7 @@ func MeasureMemory(ctx context.Context, baseURL string, concurrency, n int) (*Me
 		baseURL, f.InProcess = u, true
 	}
 	next := 10000
-	o := Options{BaseURL: baseURL, RequestsLog: io.Discard, Hlog: io.Discard}
+	o := Options{BaseURL: baseURL, RequestsLog: io.Discard, Hlog: io.Discard, Scorer: &selftestScorer}
 	count := 0
 	o.onResult = func(r *Result) {
 		if r.Warmup {
@@ -324,7 +329,7 @@ func MeasureMemory(ctx context.Context, baseURL string, concurrency, n int) (*Me
 		}
 	}
 	ph := Phase{Name: "memory", Arrival: schema.ArrivalInf, MaxConcurrency: concurrency, Queries: n}
-	if _, err := Run(ctx, ph, &repeatSource{body: SyntheticBody}, o); err != nil {
+	if _, err := Run(ctx, ph, &repeatSource{req: RerankRequest(), scored: true}, o); err != nil {
 		return nil, err
 	}
 	return f, nil
