@@ -53,7 +53,6 @@ func (r *configRun) runPhase(ctx context.Context, ph profiles.Phase, wl *builtWo
 		BaseURL:      base,
 		APIKey:       r.c.Server.APIKey,
 		Model:        r.c.Server.ServedModel,
-		Client:       r.client,
 		Scorer:       wl.scorer,
 		Hlog:         files.hlog,
 		Progress:     r.phaseProgress(ph.Name),

@@ -2,12 +2,14 @@ package engine
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -23,20 +25,20 @@ import (
 // encodes each body once anyway, so only the response side could use it.
 // There its stream reader hides what a benchmark must see: it stamps
 // nothing, turns non-200 bodies into its own error type, and decodes every
-// chunk into full structs by reflection. A lean SSE reader (sse.go) and a
-// one-pass scan of each chunk for what is measured and scored (chunk.go)
-// keep the hot path to a few allocations per request and keep stamps next
-// to the bytes.
+// chunk into full structs by reflection. Nor does it go through net/http's
+// client (see wire). A lean HTTP/1.1 transport (wire.go), SSE reader
+// (sse.go) and one-pass scan of each chunk for what is measured and scored
+// (chunk.go) keep the hot path to a few allocations per request, on the
+// request's own goroutine, and keep stamps next to the bytes.
 type client struct {
-	hc       *http.Client
-	tmpl     *http.Request // method, URL and headers, shared read-only
+	w        *wire
 	timeout  time.Duration
 	scorer   *workload.Scorer
 	missing  string
 	maxEvent int // Options.MaxEventBytes or its default
 }
 
-// newClient prepares the request template of a phase.
+// newClient prepares the transport and request head of a phase.
 func newClient(ph Phase, o *Options) (*client, error) {
 	if o.BaseURL == "" {
 		return nil, fmt.Errorf("loadgen: base URL is empty")
@@ -53,27 +55,31 @@ func newClient(ph Phase, o *Options) (*client, error) {
 	if u.Scheme != "http" && u.Scheme != "https" {
 		return nil, fmt.Errorf("loadgen: endpoint URL %q: scheme must be http or https", raw)
 	}
-	tmpl, err := http.NewRequest(http.MethodPost, u.String(), nil)
-	if err != nil {
-		return nil, fmt.Errorf("loadgen: endpoint URL %q: %w", raw, err)
+	if u.Host == "" || u.User != nil || u.Fragment != "" {
+		return nil, fmt.Errorf("loadgen: endpoint URL %q: want http(s)://host[:port]/path, without user or fragment", raw)
 	}
+	if _, err := strconv.ParseUint(cmp.Or(u.Port(), "80"), 10, 16); err != nil {
+		return nil, fmt.Errorf("loadgen: endpoint URL %q: bad port %q", raw, u.Port())
+	}
+	h := http.Header{}
 	for k, vs := range o.Header {
 		for _, v := range vs {
-			tmpl.Header.Add(k, v)
+			h.Add(k, v)
 		}
 	}
-	tmpl.Header.Set("Content-Type", "application/json")
-	tmpl.Header.Set("Accept", "text/event-stream")
+	h.Set("User-Agent", UserAgent)
+	h.Set("Content-Type", "application/json")
+	h.Set("Accept", "text/event-stream")
 	if o.APIKey != "" {
-		tmpl.Header.Set("Authorization", "Bearer "+o.APIKey)
+		h.Set("Authorization", "Bearer "+o.APIKey)
 	}
-	// An idempotency key with no value is not sent, but lets the transport
-	// replay a POST that lost a race with the server closing an idle
-	// keep-alive connection (see net/http.Transport), instead of failing.
-	tmpl.Header["X-Idempotency-Key"] = nil
-	hc := o.Client
-	if hc == nil {
-		hc = NewClient(ph.MaxConcurrency)
+	proxy, err := proxyUnlessLoopback(&http.Request{URL: u})
+	if err != nil {
+		return nil, fmt.Errorf("loadgen: proxy for %s: %w", u.Host, err)
+	}
+	w, err := newWire(u, h, proxy, o, ph.MaxConcurrency)
+	if err != nil {
+		return nil, fmt.Errorf("loadgen: endpoint URL %q: %w", raw, err)
 	}
 	missing := o.MissingLogprobs
 	if missing == "" {
@@ -83,8 +89,11 @@ func newClient(ph Phase, o *Options) (*client, error) {
 	if maxEvent <= 0 {
 		maxEvent = DefaultMaxEventBytes
 	}
-	return &client{hc: hc, tmpl: tmpl, timeout: ph.RequestTimeout, scorer: o.Scorer, missing: missing, maxEvent: maxEvent}, nil
+	return &client{w: w, timeout: ph.RequestTimeout, scorer: o.Scorer, missing: missing, maxEvent: maxEvent}, nil
 }
+
+// UserAgent is the User-Agent header of every completion request.
+const UserAgent = "loadgen"
 
 // stream holds the per-request reading state, pooled across requests.
 type stream struct {
@@ -119,36 +128,28 @@ func errorBodyMessage(text []byte, err error) string {
 // before; now reads the run's clock. req has at least one prompt
 // (checkItem).
 func (c *client) do(ctx context.Context, req *workload.Request, r *Result, now func() time.Duration) {
+	var deadline time.Time
 	if c.timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, c.timeout)
-		defer cancel()
+		deadline = time.Now().Add(c.timeout)
 	}
-	hr := c.tmpl.WithContext(ctx)
-	// A NopCloser around a bytes.Reader is what net/http recognises as an
-	// in-memory body: headers and body then leave in one write.
-	hr.Body = io.NopCloser(bytes.NewReader(req.Body))
-	hr.ContentLength = int64(len(req.Body))
-	hr.GetBody = func() (io.ReadCloser, error) {
-		return io.NopCloser(bytes.NewReader(req.Body)), nil
-	}
-	resp, err := c.hc.Do(hr)
+	cn, err := c.w.send(ctx, req.Body, deadline)
 	if err != nil {
 		r.End = now()
-		r.fail(classify(ctx, err, c.timeout, true, 0))
+		r.fail(c.classify(ctx, err, deadline, true, 0))
 		return
 	}
-	defer resp.Body.Close()
-	r.Status = resp.StatusCode
-	if resp.StatusCode != http.StatusOK {
-		text, err := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody+1))
+	defer cn.release()
+	r.Status = cn.status
+	body := &cn.body
+	if cn.status != http.StatusOK {
+		text, err := io.ReadAll(io.LimitReader(body, maxErrorBody+1))
 		r.End = now()
-		r.fail(statusKind(resp.StatusCode), fmt.Sprintf("HTTP %d: %s", resp.StatusCode, errorBodyMessage(text, err)))
+		r.fail(statusKind(cn.status), fmt.Sprintf("HTTP %d: %s", cn.status, errorBodyMessage(text, err)))
 		return
 	}
 	st := streamPool.Get().(*stream)
-	st.sse.reset(resp.Body, c.maxEvent)
-	if c.read(ctx, st, req, r, now) {
+	st.sse.reset(body, c.maxEvent)
+	if c.read(ctx, st, req, r, deadline, now) {
 		// Consume the end of the chunked body so the connection is reused.
 		_, _ = io.CopyN(io.Discard, st.sse.br, 64<<10)
 	}
@@ -156,9 +157,28 @@ func (c *client) do(ctx context.Context, req *workload.Request, r *Result, now f
 	streamPool.Put(st)
 }
 
+// classify maps an error of the exchange to a kind and a message (see
+// classify): a timeout once the request's deadline has passed is the
+// request timeout, and a response head over its bound is too large.
+func (c *client) classify(ctx context.Context, err error, deadline time.Time, before bool, chunks int) (kind, msg string) {
+	if errors.Is(err, errHeadTooLarge) {
+		return KindTooLarge, err.Error()
+	}
+	if ctx.Err() == nil && !deadline.IsZero() && isTimeout(err) && !time.Now().Before(deadline) {
+		ctx = expired{ctx}
+	}
+	return classify(ctx, err, c.timeout, before, chunks)
+}
+
+// expired is a context whose deadline has passed: the request's, kept by
+// its connection rather than by a context.
+type expired struct{ context.Context }
+
+func (expired) Err() error { return context.DeadlineExceeded }
+
 // read consumes the SSE stream into r. It reports whether the stream ended
 // with [DONE] (the connection can then be reused).
-func (c *client) read(ctx context.Context, st *stream, req *workload.Request, r *Result, now func() time.Duration) bool {
+func (c *client) read(ctx context.Context, st *stream, req *workload.Request, r *Result, deadline time.Time, now func() time.Duration) bool {
 	r.startChoices(req.Prompts, c.scorer != nil)
 	for {
 		data, err := st.sse.next()
@@ -173,7 +193,7 @@ func (c *client) read(ctx context.Context, st *stream, req *workload.Request, r 
 			if errors.As(err, &big) {
 				r.fail(KindTooLarge, fmt.Sprintf("%v after %d choice chunks", big, r.Chunks))
 			} else {
-				r.fail(classify(ctx, err, c.timeout, false, r.Chunks))
+				r.fail(c.classify(ctx, err, deadline, false, r.Chunks))
 			}
 			return false
 		}

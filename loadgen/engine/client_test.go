@@ -401,12 +401,12 @@ func TestClientTimeoutMidStream(t *testing.T) {
 			_, _ = fmt.Fprintf(srvConn, "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n%x\r\n%s\r\n", len(chunk), chunk)
 			_, _ = io.Copy(io.Discard, br) // until the client gives up
 		}()
-		tr := &http.Transport{DialContext: func(context.Context, string, string) (net.Conn, error) { return cliConn, nil }}
-		defer tr.CloseIdleConnections()
-		c, err := newClient(Phase{RequestTimeout: 500 * ms}, &Options{BaseURL: "http://pipe", Client: &http.Client{Transport: tr}})
+		dial := func(context.Context, string, string) (net.Conn, error) { return cliConn, nil }
+		c, err := newClient(Phase{RequestTimeout: 500 * ms}, &Options{BaseURL: "http://pipe", Dial: dial})
 		if err != nil {
 			t.Fatal(err)
 		}
+		defer c.w.closeIdle()
 		start := time.Now()
 		r := &Result{}
 		c.do(context.Background(), &workload.Request{Body: SyntheticBody, Prompts: 1}, r, func() time.Duration { return time.Since(start) })
@@ -447,16 +447,17 @@ func TestClientScoresNotReused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer c.w.closeIdle()
 	st := &stream{sse: newSSEReader(nil, DefaultMaxEventBytes)}
 	for i := range bodies {
 		r := &Result{Prompts: 1}
-		resp, err := c.hc.Post(srv.URL, "application/json", strings.NewReader("{}"))
+		cn, err := c.w.send(context.Background(), []byte("{}"), time.Time{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		st.sse.reset(resp.Body, DefaultMaxEventBytes)
-		c.read(context.Background(), st, &workload.Request{Prompts: 1}, r, tickClock())
-		resp.Body.Close()
+		st.sse.reset(&cn.body, DefaultMaxEventBytes)
+		c.read(context.Background(), st, &workload.Request{Prompts: 1}, r, time.Time{}, tickClock())
+		cn.release()
 		if i == 1 && (r.MissingYes != 1 || r.Scores[0] != 1/(1+math.Exp(-0.01+10))) {
 			t.Errorf("second request: scores %v missing yes %d, want the first request's keys gone", r.Scores, r.MissingYes)
 		}

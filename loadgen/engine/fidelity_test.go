@@ -8,7 +8,7 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net/http"
+	"net"
 	"os"
 	"os/exec"
 	"strings"
@@ -152,24 +152,35 @@ func BenchmarkFidelityMemory(b *testing.B) {
 	}
 }
 
-// memTransport answers every request from memory with a fixed stream.
-type memTransport struct{ body []byte }
-
-func (t memTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	if r.Body != nil {
-		_, _ = io.Copy(io.Discard, r.Body)
-		_ = r.Body.Close()
-	}
-	return &http.Response{StatusCode: 200, ProtoMajor: 1, ProtoMinor: 1, Header: http.Header{},
-		Body: io.NopCloser(bytes.NewReader(t.body)), Request: r}, nil
+// memConn is a connection to an in-memory server that answers every
+// request (one Write) with the same response.
+type memConn struct {
+	resp []byte
+	r    bytes.Reader
 }
 
-// BenchmarkClientDo measures the client's own cost per request (SSE
-// reading, chunk scanning, stamps) over an in-memory transport: the
-// allocation budget of the hot path, without the network.
+// memDial returns a dialer of memConns answering with an SSE body.
+func memDial(body []byte) func(context.Context, string, string) (net.Conn, error) {
+	resp := fmt.Appendf(nil, "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n%x\r\n%s\r\n0\r\n\r\n", len(body), body)
+	return func(context.Context, string, string) (net.Conn, error) { return &memConn{resp: resp}, nil }
+}
+
+func (c *memConn) Write(p []byte) (int, error)      { c.r.Reset(c.resp); return len(p), nil }
+func (c *memConn) Read(p []byte) (int, error)       { return c.r.Read(p) }
+func (c *memConn) Close() error                     { return nil }
+func (c *memConn) LocalAddr() net.Addr              { return &net.TCPAddr{} }
+func (c *memConn) RemoteAddr() net.Addr             { return &net.TCPAddr{} }
+func (c *memConn) SetDeadline(time.Time) error      { return nil }
+func (c *memConn) SetReadDeadline(time.Time) error  { return nil }
+func (c *memConn) SetWriteDeadline(time.Time) error { return nil }
+
+// BenchmarkClientDo measures the client's own cost per request (request
+// head, response head, SSE reading, chunk scanning, stamps) over an
+// in-memory connection: the allocation budget of the hot path, without the
+// network.
 func BenchmarkClientDo(b *testing.B) {
 	body := []byte(tokenChunk + usageChunk(12, 1) + doneEvent)
-	c, err := newClient(Phase{}, &Options{BaseURL: "http://127.0.0.1:1", Client: &http.Client{Transport: memTransport{body}}})
+	c, err := newClient(Phase{}, &Options{BaseURL: "http://127.0.0.1:1", Dial: memDial(body)})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -197,8 +208,7 @@ func scoredBody() []byte {
 // request: eight choices, each scored from its top logprobs.
 func BenchmarkClientDoScored(b *testing.B) {
 	scorer := workload.NewScorer(workload.Qwen3YesID, workload.Qwen3NoID)
-	c, err := newClient(Phase{}, &Options{BaseURL: "http://127.0.0.1:1", Scorer: &scorer,
-		Client: &http.Client{Transport: memTransport{scoredBody()}}})
+	c, err := newClient(Phase{}, &Options{BaseURL: "http://127.0.0.1:1", Scorer: &scorer, Dial: memDial(scoredBody())})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -4,7 +4,9 @@ import (
 	"loadgen/loadgen/schema"
 
 	"context"
+	"crypto/tls"
 	"io"
+	"net"
 	"net/http"
 	"time"
 
@@ -46,9 +48,14 @@ type Options struct {
 	// Model is written to the result's model_id (the request bodies
 	// already name the served model).
 	Model string
-	// Client sends the requests; nil means a client on NewTransport sized
-	// for the phase's concurrency.
-	Client *http.Client
+	// Dial, when set, replaces the dialer of the client's connections
+	// (net.Dialer with a 10 s timeout); the address is the endpoint's, or
+	// its HTTP proxy's.
+	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
+	// TLSConfig, when set, is the TLS configuration of an https endpoint
+	// (ServerName defaults to the URL's host; the protocol is always
+	// HTTP/1.1). Nil means the system's roots.
+	TLSConfig *tls.Config
 	// Scorer, when set, turns each choice's first-token top_logprobs into
 	// P(yes); a choice without logprobs fails its request with kind
 	// missing_logprobs. Nil means synthetic load: logprobs are not read.

@@ -43,11 +43,7 @@ func Run(ctx context.Context, ph Phase, src workload.Source, o Options) (*schema
 	if err != nil {
 		return nil, err
 	}
-	if o.Client == nil {
-		// The client is ours: leave no idle connection (and its two
-		// goroutines) behind.
-		defer c.hc.CloseIdleConnections()
-	}
+	defer c.w.closeIdle() // leave no connection behind
 	return run(ctx, ph, src, &o, c.do)
 }
 
