@@ -124,15 +124,20 @@ func errorBodyMessage(text []byte, err error) string {
 	return msg
 }
 
-// do sends one request and fills r. r.Sent is stamped by the caller just
-// before; now reads the run's clock. req has at least one prompt
-// (checkItem).
+// do sends one request, or answers the one post wrote, and fills r. r.Sent
+// is stamped by the caller just before, or by post; now reads the run's
+// clock. req has at least one prompt (checkItem).
 func (c *client) do(ctx context.Context, req *workload.Request, r *Result, now func() time.Duration) {
-	var deadline time.Time
-	if c.timeout > 0 {
-		deadline = time.Now().Add(c.timeout)
+	var cn *wireConn
+	var err error
+	deadline := r.deadline
+	if r.conn != nil {
+		cn, err = c.w.answer(ctx, r.conn, req.Body, deadline)
+		r.conn = nil
+	} else {
+		deadline = c.deadline()
+		cn, err = c.w.send(ctx, req.Body, deadline)
 	}
-	cn, err := c.w.send(ctx, req.Body, deadline)
 	if err != nil {
 		r.End = now()
 		r.fail(c.classify(ctx, err, deadline, true, 0))
@@ -155,6 +160,27 @@ func (c *client) do(ctx context.Context, req *workload.Request, r *Result, now f
 	}
 	st.sse.reset(nil, 0)
 	streamPool.Put(st)
+}
+
+// post writes a request on an idle connection, if there is one, stamping
+// r.Sent just before (see poster); do then reads the answer.
+func (c *client) post(ctx context.Context, req *workload.Request, r *Result, now func() time.Duration) bool {
+	deadline := c.deadline()
+	r.Sent = now()
+	cn, _ := c.w.post(ctx, req.Body, deadline, false)
+	if cn == nil {
+		return false // no idle connection: do dials one
+	}
+	r.conn, r.deadline = cn, deadline
+	return true
+}
+
+// deadline is the deadline of a request starting now (zero: none).
+func (c *client) deadline() time.Time {
+	if c.timeout <= 0 {
+		return time.Time{}
+	}
+	return time.Now().Add(c.timeout)
 }
 
 // classify maps an error of the exchange to a kind and a message (see

@@ -15,8 +15,17 @@ import (
 )
 
 // doer sends one request and fills r (all but Sent, which the dispatcher
-// stamps). The HTTP client is one; tests use fakes.
+// stamps, or the poster did). The HTTP client is one; tests use fakes.
 type doer func(ctx context.Context, req *workload.Request, r *Result, now func() time.Duration)
+
+// poster starts a request on the dispatcher's goroutine when it can do so
+// at once: it stamps r.Sent and writes the request, and the doer reads the
+// answer on a worker. It reports whether it did; when it did not, the
+// worker stamps r.Sent and the doer sends the whole request. Writing the
+// request where the arrival's timer fired keeps the hand-off to a worker
+// (tens of µs when the worker's thread has to be woken) out of the schedule
+// lag and out of the gaps between sends.
+type poster func(ctx context.Context, req *workload.Request, r *Result, now func() time.Duration) bool
 
 // queryState tracks one query (item) while its requests are in flight.
 // The dispatcher fills it before the first request starts; afterwards
@@ -54,6 +63,7 @@ type fetched struct {
 type dispatcher struct {
 	ph      Phase
 	do      doer
+	post    poster // nil: the worker sends the whole request
 	now     func() time.Duration
 	sem     chan struct{}   // concurrency cap (nil: none)
 	reqCtx  context.Context // canceled to abort in-flight requests
@@ -65,6 +75,7 @@ type dispatcher struct {
 	idle    chan struct{}   // closed when the phase is over: workers exit
 	workers sync.WaitGroup  // worker goroutines
 	fine    *fineTimer      // precise wake-ups (nil: runtime timer only)
+	pace    pacing          // how early the dispatcher wakes before an arrival
 	wg      sync.WaitGroup
 
 	origin    time.Duration // start of the measured part
@@ -141,41 +152,6 @@ func (d *dispatcher) next() (it workload.Item, ok bool, err error) {
 	}
 }
 
-// fineWindow is how close to an arrival the dispatcher also arms its fine
-// timer; before that it waits on the runtime timer alone, set to wake a
-// little early.
-const fineWindow = 2 * time.Millisecond
-
-// waitUntil waits until the absolute offset due, or returns false if the
-// phase stops first. It re-reads the clock after every wake-up, so an early
-// or stale wake-up only costs another round.
-func (d *dispatcher) waitUntil(timer *time.Timer, due time.Duration) bool {
-	var fired chan struct{}
-	if d.fine != nil {
-		fired = d.fine.fired
-	}
-	for {
-		wait := due - d.now()
-		if wait <= 0 {
-			return !d.stopped()
-		}
-		switch {
-		case d.fine == nil:
-		case wait > fineWindow:
-			wait -= fineWindow / 2
-		default:
-			d.fine.arm(wait)
-		}
-		timer.Reset(wait)
-		select {
-		case <-timer.C:
-		case <-fired:
-		case <-d.stop:
-			return false
-		}
-	}
-}
-
 // stopped reports whether the stop channel is closed.
 func (d *dispatcher) stopped() bool {
 	select {
@@ -236,7 +212,8 @@ func (d *dispatcher) dispatch(it workload.Item, scheduled time.Duration, warmup,
 		}
 		d.inFlight.Add(1)
 		d.wg.Add(1)
-		d.start(work{&q.item.Requests[j], r})
+		req := &q.item.Requests[j]
+		d.start(work{req, r, d.post != nil && d.post(d.reqCtx, req, r, d.now)})
 	}
 	if !warmup {
 		d.dispatched.Add(1)
@@ -247,8 +224,9 @@ func (d *dispatcher) dispatch(it workload.Item, scheduled time.Duration, warmup,
 
 // work is one request handed to a worker.
 type work struct {
-	req *workload.Request
-	r   *Result
+	req    *workload.Request
+	r      *Result
+	posted bool // the poster stamped r.Sent and wrote the request
 }
 
 // start hands w to an idle worker, or starts a new one. Workers live until
@@ -267,7 +245,7 @@ func (d *dispatcher) start(w work) {
 func (d *dispatcher) worker(w work) {
 	defer d.workers.Done()
 	for {
-		d.send(w.req, w.r)
+		d.send(w)
 		select {
 		case w = <-d.work:
 		case <-d.idle:
@@ -277,9 +255,12 @@ func (d *dispatcher) worker(w work) {
 }
 
 // send runs one request.
-func (d *dispatcher) send(req *workload.Request, r *Result) {
-	r.Sent = d.now()
-	d.do(d.reqCtx, req, r, d.now)
+func (d *dispatcher) send(w work) {
+	r := w.r
+	if !w.posted {
+		r.Sent = d.now()
+	}
+	d.do(d.reqCtx, w.req, r, d.now)
 	if d.sem != nil {
 		<-d.sem
 	}

@@ -24,7 +24,7 @@ func runFake(t *testing.T, ctx context.Context, ph Phase, src *testSource, f *fa
 	}
 	s := &seen{}
 	o.onResult, o.timerOnly = s.add, true
-	res, err := run(ctx, ph, src, &o, f.do)
+	res, err := run(ctx, ph, src, &o, f.do, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -62,6 +62,9 @@ type Result struct {
 
 	q       *queryState   // the query this request belongs to
 	choices []choiceState // per choice index, while the stream is read
+
+	conn     *wireConn // written by the client's post, answered by its do
+	deadline time.Time // the request's deadline, from post to do
 }
 
 // choiceState is what the client tracks of one choice of a request.

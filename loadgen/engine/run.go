@@ -44,11 +44,12 @@ func Run(ctx context.Context, ph Phase, src workload.Source, o Options) (*schema
 		return nil, err
 	}
 	defer c.w.closeIdle() // leave no connection behind
-	return run(ctx, ph, src, &o, c.do)
+	return run(ctx, ph, src, &o, c.do, c.post)
 }
 
-// run is Run with the request function injected (tests use fakes).
-func run(ctx context.Context, ph Phase, src workload.Source, o *Options, do doer) (*schema.PhaseResult, error) {
+// run is Run with the request functions injected (tests use fakes; post may
+// be nil).
+func run(ctx context.Context, ph Phase, src workload.Source, o *Options, do doer, post poster) (*schema.PhaseResult, error) {
 	base := time.Now()
 	now := func() time.Duration { return time.Since(base) }
 
@@ -86,11 +87,12 @@ func run(ctx context.Context, ph Phase, src workload.Source, o *Options, do doer
 	}()
 
 	d := &dispatcher{
-		ph: ph, do: do, now: now, reqCtx: reqCtx, items: items, stop: stop, halted: halted, afterWarmup: o.AfterWarmup,
+		ph: ph, do: do, post: post, now: now, reqCtx: reqCtx, items: items, stop: stop, halted: halted, afterWarmup: o.AfterWarmup,
 		results: make(chan *Result, 1024),
 		work:    make(chan work),
 		idle:    make(chan struct{}),
 	}
+	d.pace.spin = !o.timerOnly
 	if !o.timerOnly {
 		if ft, err := newFineTimer(); err == nil {
 			defer ft.close()

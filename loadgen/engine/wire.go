@@ -142,27 +142,61 @@ func validHeaderName(k string) bool {
 // send writes a request with body on a connection and reads the response
 // head. The caller reads the body from the connection and then releases
 // it. deadline bounds the whole exchange (zero: none); ctx's cancellation
-// aborts it. A reused connection that fails before any byte of the
-// response (the server closed it while idle) is replaced once by a new one,
-// as net/http does for a request it may replay: until a connection fails
-// that was new or had started to answer.
+// aborts it.
 func (w *wire) send(ctx context.Context, body []byte, deadline time.Time) (*wireConn, error) {
+	c, err := w.post(ctx, body, deadline, true)
+	if err != nil {
+		return nil, err
+	}
+	return w.answer(ctx, c, body, deadline)
+}
+
+// post writes a request on an idle connection, or, when none is left and
+// dial is set, on a new one; without dial it returns nil, nil when no idle
+// connection takes the request. A connection the server closed while it
+// was idle fails the write or, later, the read of the answer's first byte
+// (see answer); either way the request goes out again on another
+// connection, as net/http replays a request it may replay.
+func (w *wire) post(ctx context.Context, body []byte, deadline time.Time, dial bool) (*wireConn, error) {
 	for {
-		c, err := w.get(ctx, deadline)
-		if err != nil {
-			return nil, err
+		c := w.idleConn()
+		if c == nil {
+			if !dial {
+				return nil, nil
+			}
+			var err error
+			if c, err = w.connect(ctx, deadline); err != nil {
+				return nil, err
+			}
 		}
 		c.watch(ctx, deadline)
-		err = c.write(w.head, body)
-		if err == nil {
-			err = c.readHead()
-		}
+		err := c.write(w.head, body)
 		if err == nil {
 			return c, nil
 		}
-		stale := c.reused && c.got == 0 // bounded by the idle connections
+		c.close()
+		if !c.reused || ctx.Err() != nil || isTimeout(err) {
+			return nil, err
+		}
+	}
+}
+
+// answer reads the response head of the request post wrote on c. When c
+// turns out stale (reused, and closed before any byte of the answer) the
+// request is posted again, until a connection fails that was new or had
+// started to answer (bounded by the idle connections).
+func (w *wire) answer(ctx context.Context, c *wireConn, body []byte, deadline time.Time) (*wireConn, error) {
+	for {
+		err := c.readHead()
+		if err == nil {
+			return c, nil
+		}
+		stale := c.reused && c.got == 0
 		c.close()
 		if !stale || ctx.Err() != nil || isTimeout(err) {
+			return nil, err
+		}
+		if c, err = w.post(ctx, body, deadline, true); err != nil {
 			return nil, err
 		}
 	}
@@ -174,19 +208,19 @@ func isTimeout(err error) bool {
 	return errors.As(err, &ne) && ne.Timeout()
 }
 
-// get returns an idle connection, or dials a new one.
-func (w *wire) get(ctx context.Context, deadline time.Time) (*wireConn, error) {
+// idleConn returns the most recently used idle connection, or nil.
+func (w *wire) idleConn() *wireConn {
 	w.mu.Lock()
-	if n := len(w.idle); n > 0 {
-		c := w.idle[n-1]
-		w.idle[n-1] = nil
-		w.idle = w.idle[:n-1]
-		w.mu.Unlock()
-		c.reused = true
-		return c, nil
+	defer w.mu.Unlock()
+	n := len(w.idle)
+	if n == 0 {
+		return nil
 	}
-	w.mu.Unlock()
-	return w.connect(ctx, deadline)
+	c := w.idle[n-1]
+	w.idle[n-1] = nil
+	w.idle = w.idle[:n-1]
+	c.reused = true
+	return c
 }
 
 // connect dials a new connection: through the proxy's tunnel and TLS
