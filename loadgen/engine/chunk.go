@@ -1,8 +1,6 @@
 package engine
 
 import (
-	"strconv"
-
 	"loadgen/loadgen/jsonscan"
 	"loadgen/workload"
 )
@@ -154,7 +152,8 @@ func (ch *choice) readLogprobs(s *jsonscan.Scanner, sc *workload.Scorer) error {
 					return nil
 				}
 				if !first || !sc.Reads(key) {
-					return skipFloat(s)
+					_, err := s.FloatText(fieldTopLogprob) // checked, not converted
+					return err
 				}
 				lp, err := s.Float(fieldTopLogprob)
 				if err != nil {
@@ -165,34 +164,6 @@ func (ch *choice) readLogprobs(s *jsonscan.Scanner, sc *workload.Scorer) error {
 			})
 		}))
 	})
-}
-
-// skipFloat consumes a number that fits a float64 without converting it
-// (most top_logprobs entries are not the scorer's), with the same errors as
-// Scanner.Float. A literal without an exponent and under 300 characters
-// always fits; only others are converted to find out.
-func skipFloat(s *jsonscan.Scanner) error {
-	if c := s.Peek(); c != '-' && (c < '0' || c > '9') {
-		return s.Mismatch(fieldTopLogprob, "number")
-	}
-	num, err := s.Raw()
-	if err != nil || (len(num) < 300 && !hasExponent(num)) {
-		return err
-	}
-	if _, err := strconv.ParseFloat(string(num), 64); err != nil {
-		return &jsonscan.TypeError{Field: fieldTopLogprob, Want: "number"}
-	}
-	return nil
-}
-
-// hasExponent reports whether a number literal has an exponent.
-func hasExponent(num []byte) bool {
-	for _, c := range num {
-		if c == 'e' || c == 'E' {
-			return true
-		}
-	}
-	return false
 }
 
 // note keeps the first type error of the choice's current logprobs and

@@ -80,18 +80,32 @@ func parseInt(num []byte, bits uint) (int64, bool) {
 
 // Float reads a number that fits a float64.
 func (s *Scanner) Float(field string) (float64, error) {
-	if c := s.Peek(); c != '-' && (c < '0' || c > '9') {
-		return 0, s.Mismatch(field, "number")
-	}
-	num, err := s.number()
+	num, err := s.FloatText(field)
 	if err != nil {
 		return 0, err
 	}
-	f, err := strconv.ParseFloat(unsafeString(num), 64)
-	if err != nil {
-		return 0, &TypeError{field, "number"}
+	return strconv.ParseFloat(unsafeString(num), 64) // FloatText checked it fits
+}
+
+// FloatText reads a number that fits a float64, as Float does, and returns
+// its text instead of its value, for a decoder that needs the values of a
+// few numbers among many. The text aliases the input.
+func (s *Scanner) FloatText(field string) ([]byte, error) {
+	if c := s.Peek(); c != '-' && (c < '0' || c > '9') {
+		return nil, s.Mismatch(field, "number")
 	}
-	return f, nil
+	num, exp, err := s.numberExp()
+	if err != nil {
+		return nil, err
+	}
+	// Without an exponent and under 300 characters a number always fits;
+	// others are converted to find out.
+	if exp || len(num) >= 300 {
+		if _, err := strconv.ParseFloat(unsafeString(num), 64); err != nil {
+			return nil, &TypeError{field, "number"}
+		}
+	}
+	return num, nil
 }
 
 // Ints reads an array of integers, appending them to dst[:0]; a null
@@ -121,38 +135,50 @@ func (s *Scanner) Ints(field string, dst []int) ([]int, error) {
 
 // number consumes a number and returns its text.
 func (s *Scanner) number() ([]byte, error) {
-	s.ws()
-	start := s.i
-	if s.i < len(s.b) && s.b[s.i] == '-' {
-		s.i++
-	}
-	if s.i < len(s.b) && s.b[s.i] == '0' {
-		s.i++
-	} else if s.digits() == 0 {
-		return nil, ErrSyntax
-	}
-	if s.i < len(s.b) && s.b[s.i] == '.' {
-		s.i++
-		if s.digits() == 0 {
-			return nil, ErrSyntax
-		}
-	}
-	if s.i < len(s.b) && (s.b[s.i] == 'e' || s.b[s.i] == 'E') {
-		s.i++
-		if s.i < len(s.b) && (s.b[s.i] == '+' || s.b[s.i] == '-') {
-			s.i++
-		}
-		if s.digits() == 0 {
-			return nil, ErrSyntax
-		}
-	}
-	return s.b[start:s.i], nil
+	num, _, err := s.numberExp()
+	return num, err
 }
 
-func (s *Scanner) digits() int {
-	start := s.i
-	for s.i < len(s.b) && s.b[s.i] >= '0' && s.b[s.i] <= '9' {
-		s.i++
+// numberExp consumes a number and returns its text and whether it has an
+// exponent. It works on locals: numbers are most of a chunk's values.
+func (s *Scanner) numberExp() (num []byte, exp bool, err error) {
+	s.ws()
+	b, i := s.b, s.i
+	start := i
+	digits := func() int {
+		d := i
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+		return i - d
 	}
-	return s.i - start
+	if i < len(b) && b[i] == '-' {
+		i++
+	}
+	if i < len(b) && b[i] == '0' {
+		i++
+	} else if digits() == 0 {
+		s.i = i
+		return nil, false, ErrSyntax
+	}
+	if i < len(b) && b[i] == '.' {
+		i++
+		if digits() == 0 {
+			s.i = i
+			return nil, false, ErrSyntax
+		}
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		exp = true
+		i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		if digits() == 0 {
+			s.i = i
+			return nil, false, ErrSyntax
+		}
+	}
+	s.i = i
+	return b[start:i], exp, nil
 }
