@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime"
 	"strings"
 	"time"
 
@@ -29,7 +30,8 @@ func selftestCommand(servers *server.Owner) *cli.Command {
 		Usage: "measure loadgen's own accuracy, schedule fidelity, capacity and memory",
 		Description: "Without --url, schedule, capacity and memory run against the simulator in zero-latency mode,\n" +
 			"launched as a child process (its CPU is not counted as the client's). Accuracy always runs\n" +
-			"against an in-process server whose delays are known exactly.",
+			"against an in-process server whose delays are known exactly. Every figure has a target (each\n" +
+			"line ends in ok=true or ok=false); selftest exits 1 when one is missed.",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "url", Usage: "measure against the server at `URL` instead of the simulator (it must serve a model named \"m\")"},
 			&cli.StringFlag{Name: "only", Value: strings.Join(selftestFigures, ","), Usage: "measure only these comma-separated `FIGURES`"},
@@ -61,6 +63,7 @@ func selftestCommand(servers *server.Owner) *cli.Command {
 				want[s] = true
 			}
 			url := c.String("url")
+			fmt.Fprintf(w, "host: %d CPUs, load average %s (figures move with the host's load)\n", runtime.NumCPU(), loadAverage())
 			if url == "" && (want["schedule"] || want["capacity"] || want["memory"]) {
 				u, stop, err := startZeroLatencySim(ctx, servers)
 				if err != nil {
@@ -68,14 +71,22 @@ func selftestCommand(servers *server.Owner) *cli.Command {
 				}
 				defer stop()
 				url = u
-				fmt.Fprintf(w, "server: %s — loadgen's simulator in zero-latency mode (SIMULATED server; the figures are the client's)\n\n", url)
+				fmt.Fprintf(w, "server: %s — loadgen's simulator in zero-latency mode (SIMULATED server; the figures are the client's)\n", url)
+			}
+			fmt.Fprintln(w)
+			var missed []string
+			check := func(name string, f interface{ OK() bool }) {
+				fmt.Fprintln(w, f)
+				if !f.OK() {
+					missed = append(missed, name)
+				}
 			}
 			if want["accuracy"] {
 				f, err := engine.MeasureAccuracy(ctx, 1000, 10000)
 				if err != nil {
 					return err
 				}
-				fmt.Fprintln(w, f)
+				check("accuracy", f)
 			}
 			if want["schedule"] {
 				rate := schema.Rate(c.Float64("rate"))
@@ -88,7 +99,7 @@ func selftestCommand(servers *server.Owner) *cli.Command {
 					if err != nil {
 						return err
 					}
-					fmt.Fprintln(w, f)
+					check("schedule ("+ph.Name+")", f)
 				}
 			}
 			if want["capacity"] {
@@ -96,14 +107,17 @@ func selftestCommand(servers *server.Owner) *cli.Command {
 				if err != nil {
 					return err
 				}
-				fmt.Fprintln(w, f)
+				check("capacity", f)
 			}
 			if want["memory"] {
 				f, err := engine.MeasureMemory(ctx, url, c.Int("concurrency"), c.Int("memory-requests"))
 				if err != nil {
 					return err
 				}
-				fmt.Fprintln(w, f)
+				check("memory", f)
+			}
+			if len(missed) > 0 {
+				return fmt.Errorf("selftest: targets missed: %s", strings.Join(missed, ", "))
 			}
 			return nil
 		},
@@ -128,6 +142,16 @@ func serveFast(ctx context.Context, w io.Writer, addr string) error {
 		<-done
 		return nil
 	}
+}
+
+// loadAverage returns the host's 1, 5 and 15 minute load averages, or
+// "unknown".
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if f := strings.Fields(string(b)); err == nil && len(f) >= 3 {
+		return strings.Join(f[:3], " ")
+	}
+	return "unknown"
 }
 
 // selftestFigures are the figures selftest measures, in the order it

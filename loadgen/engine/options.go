@@ -105,6 +105,8 @@ type Options struct {
 	onResult func(*Result)
 	// timerOnly makes the dispatcher wait on its timer alone (fake clocks).
 	timerOnly bool
+	// spun, when set, receives the time the dispatcher spent spinning.
+	spun *time.Duration
 }
 
 // Progress is a snapshot of a running phase, handed to Options.Progress.

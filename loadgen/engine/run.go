@@ -159,6 +159,9 @@ func run(ctx context.Context, ph Phase, src workload.Source, o *Options, do doer
 	cancelSrc()
 	for range items { // let the prefetcher exit
 	}
+	if o.spun != nil {
+		*o.spun = d.pace.spun
+	}
 	res := col.result(end, endWall)
 	for _, e := range []error{d.hookErr, err} {
 		if e != nil {
