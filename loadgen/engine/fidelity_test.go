@@ -6,6 +6,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -95,6 +96,89 @@ func BenchmarkFidelityAccuracy(b *testing.B) {
 		if !f.OK() {
 			b.Error("accuracy outside 1% + 0.5 ms")
 		}
+	}
+}
+
+// BenchmarkFidelityBiasVsVegeta measures the latency bias of loadgen and
+// of vegeta (when on PATH) against the same server with exactly known
+// delays, in one run: constant 1000 requests/s for 10 s each, the same
+// request body; loadgen's E2E and vegeta's latency (to the end of the
+// response) against the server's own E2E. Run it with
+//
+//	go test -run '^$' -bench BiasVsVegeta -benchtime 1x -v ./loadgen/engine
+func BenchmarkFidelityBiasVsVegeta(b *testing.B) {
+	vegeta, err := exec.LookPath("vegeta")
+	if err != nil {
+		b.Skip("vegeta is not on PATH (go install github.com/tsenart/vegeta/v12@v12.13.0)")
+	}
+	srv, err := StartTruthServer(TruthDelaysDefault)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer srv.Close()
+	dir := b.TempDir()
+	body := dir + "/body.json"
+	targets := dir + "/targets.txt"
+	if err := os.WriteFile(body, truthRequest.Body, 0o644); err != nil {
+		b.Fatal(err)
+	}
+	target := "POST " + srv.URL + DefaultEndpoint + "\nContent-Type: application/json\nAccept: text/event-stream\n@" + body + "\n"
+	if err := os.WriteFile(targets, []byte(target), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	const rate, requests = 1000, 10000
+	for b.Loop() {
+		ph := Phase{Name: "bias", Arrival: schema.ArrivalConstant, Rate: rate, Queries: requests, Warmup: 20}
+		f, err := measureAccuracy(context.Background(), srv, ph)
+		if err != nil {
+			b.Fatal(err)
+		}
+		srv.Reset()
+		attack := exec.Command(vegeta, "attack", "-rate", fmt.Sprintf("%d/s", rate), "-duration", fmt.Sprintf("%ds", requests/rate),
+			"-targets", targets, "-output", dir+"/results.bin")
+		attack.Stderr = os.Stderr
+		if err := attack.Run(); err != nil {
+			b.Fatal(err)
+		}
+		out, err := exec.Command(vegeta, "report", "-type", "json", dir+"/results.bin").Output()
+		if err != nil {
+			b.Fatal(err)
+		}
+		var rep struct {
+			Requests  int     `json:"requests"`
+			Success   float64 `json:"success"`
+			Latencies struct {
+				P50 float64 `json:"50th"`
+				P90 float64 `json:"90th"`
+				P99 float64 `json:"99th"`
+			} `json:"latencies"`
+		}
+		if err := json.Unmarshal(out, &rep); err != nil {
+			b.Fatal(err)
+		}
+		_, e2e := srv.Truth()
+		var lines strings.Builder
+		fmt.Fprintf(&lines, "E2E bias vs the server's own stamps, constant %d/s, %d requests each (vegeta: %d, success %.3f)\n", rate, requests, rep.Requests, rep.Success)
+		fmt.Fprintf(&lines, "pct   truth ms   loadgen ms (bias)     vegeta truth ms   vegeta ms (bias)\n")
+		for _, p := range []struct {
+			pct float64
+			v   float64
+		}{{50, rep.Latencies.P50}, {90, rep.Latencies.P90}, {99, rep.Latencies.P99}} {
+			var lg AccuracyRow
+			for _, r := range f.Rows {
+				if r.Metric == schema.MetricE2EL && r.Percentile == p.pct {
+					lg = r
+				}
+			}
+			vt := float64(e2e.ValueAtPercentile(p.pct)) / 1e3
+			fmt.Fprintf(&lines, "p%-4g %8.3f   %8.3f (%+.3f)     %8.3f         %8.3f (%+.3f)\n", p.pct, lg.TruthMs, lg.MeasuredMs,
+				lg.MeasuredMs-lg.TruthMs, vt, p.v/1e6, p.v/1e6-vt)
+			if p.pct == 99 {
+				b.ReportMetric(lg.MeasuredMs-lg.TruthMs, "loadgen-p99-bias-ms")
+				b.ReportMetric(p.v/1e6-vt, "vegeta-p99-bias-ms")
+			}
+		}
+		b.Log("\n" + lines.String())
 	}
 }
 

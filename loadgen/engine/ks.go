@@ -30,6 +30,25 @@ func KSTest(sample []float64, cdf func(float64) float64) (d, p float64) {
 	return d, kolmogorovQ((sq + 0.12 + 0.11/sq) * d)
 }
 
+// KSTestAbove is KSTest of the values of sample above floor against cdf
+// conditioned on values above floor, (F(x) − F(floor)) / (1 − F(floor)): the
+// shape of a distribution at a resolution of floor. It also returns how
+// many values it tested.
+func KSTestAbove(sample []float64, cdf func(float64) float64, floor float64) (d, p float64, n int) {
+	var above []float64
+	for _, x := range sample {
+		if x > floor {
+			above = append(above, x)
+		}
+	}
+	f0 := cdf(floor)
+	if f0 >= 1 {
+		return 0, 1, 0
+	}
+	d, p = KSTest(above, func(x float64) float64 { return (cdf(x) - f0) / (1 - f0) })
+	return d, p, len(above)
+}
+
 // kolmogorovQ is P(K > λ) for Kolmogorov's distribution:
 // 2·Σ_{j≥1} (−1)^(j−1)·exp(−2j²λ²).
 func kolmogorovQ(lambda float64) float64 {
