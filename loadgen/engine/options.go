@@ -49,8 +49,8 @@ type Options struct {
 	// already name the served model).
 	Model string
 	// Dial, when set, replaces the dialer of the client's connections
-	// (net.Dialer with a 10 s timeout); the address is the endpoint's, or
-	// its HTTP proxy's.
+	// (net.Dialer; connecting is bounded by 10 s and by the request's
+	// timeout); the address is the endpoint's, or its HTTP proxy's.
 	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
 	// TLSConfig, when set, is the TLS configuration of an https endpoint
 	// (ServerName defaults to the URL's host; the protocol is always

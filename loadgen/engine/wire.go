@@ -68,7 +68,7 @@ func newWire(u *url.URL, header http.Header, proxy *url.URL, o *Options, maxIdle
 	}
 	w := &wire{target: net.JoinHostPort(host, port), dial: o.Dial, maxIdle: maxIdle}
 	if w.dial == nil {
-		w.dial = (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext
+		w.dial = (&net.Dialer{KeepAlive: 30 * time.Second}).DialContext // bounded by connect
 	}
 	if w.maxIdle <= 0 {
 		w.maxIdle = defaultIdleConns
@@ -223,14 +223,19 @@ func (w *wire) idleConn() *wireConn {
 	return c
 }
 
+// connectTimeout bounds dialing, the proxy's tunnel and the TLS handshake
+// of a new connection (sooner when the request's deadline is sooner).
+const connectTimeout = 10 * time.Second
+
 // connect dials a new connection: through the proxy's tunnel and TLS
 // when the URL says so.
 func (w *wire) connect(ctx context.Context, deadline time.Time) (*wireConn, error) {
-	if !deadline.IsZero() {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithDeadline(ctx, deadline)
-		defer cancel()
+	limit := time.Now().Add(connectTimeout)
+	if !deadline.IsZero() && deadline.Before(limit) {
+		limit = deadline
 	}
+	ctx, cancel := context.WithDeadline(ctx, limit)
+	defer cancel()
 	nc, err := w.dial(ctx, "tcp", w.target)
 	if err != nil {
 		return nil, err
