@@ -182,3 +182,119 @@ func (s *Scanner) numberExp() (num []byte, exp bool, err error) {
 	s.i = i
 	return b[start:i], exp, nil
 }
+
+// FloatObject reads an object whose values are numbers that fit a float64
+// or nulls, as encoding/json decodes a map[string]float64: it calls member
+// with each key and the number's text (nil for a null), which alias the
+// input, in order (a key given twice is given twice; the last one is the
+// map's). A value of another type is skipped and reported as a TypeError
+// for field once the object has been read, as by Object, and so is a value
+// that is not an object.
+//
+// It is the scan of a token's top logprobs, most of a scored stream chunk:
+// a member written the way vLLM writes it ("key":number, an ASCII key
+// without escapes, no white space) is read by one tight loop; any other
+// member takes the general path.
+func (s *Scanner) FloatObject(field string, member func(key string, num []byte)) error {
+	if !s.open('{') {
+		return s.Mismatch(field, "object")
+	}
+	if s.depth > MaxDepth {
+		return ErrSyntax
+	}
+	var typeErr error
+	if !s.consume('}') {
+		for {
+			if key, num, next, ok := plainFloatMember(s.b, s.i); ok {
+				s.i = next
+				member(key, num)
+			} else if err := s.floatMember(field, member); err != nil {
+				if !isTypeError(err) {
+					return err
+				}
+				if typeErr == nil {
+					typeErr = err
+				}
+			}
+			if s.consume('}') {
+				break
+			}
+			if !s.consume(',') {
+				return ErrSyntax
+			}
+		}
+	}
+	s.depth--
+	return typeErr
+}
+
+// floatMember reads one member of a FloatObject the general way.
+func (s *Scanner) floatMember(field string, member func(key string, num []byte)) error {
+	if s.Peek() != '"' {
+		return ErrSyntax
+	}
+	key, err := s.str(true)
+	if err != nil {
+		return err
+	}
+	if !s.consume(':') {
+		return ErrSyntax
+	}
+	if s.Null() {
+		member(key, nil)
+		return nil
+	}
+	num, err := s.FloatText(field)
+	if err == nil {
+		member(key, num)
+	}
+	return err
+}
+
+// plainFloatMember reads a member `"key":number` at b[i] with a key of
+// plain ASCII (no escape) and a number without exponent, under 300 bytes
+// (so it fits a float64), followed directly by ',' or '}' (not consumed).
+// ok is false, and nothing is consumed, for anything else.
+func plainFloatMember(b []byte, i int) (key string, num []byte, next int, ok bool) {
+	if i >= len(b) || b[i] != '"' {
+		return "", nil, 0, false
+	}
+	k := i + 1
+	j := k
+	for j < len(b) && plain[b[j]] {
+		j++
+	}
+	if j+1 >= len(b) || b[j] != '"' || b[j+1] != ':' {
+		return "", nil, 0, false
+	}
+	key = unsafeString(b[k:j])
+	n := j + 2
+	j = n
+	if j < len(b) && b[j] == '-' {
+		j++
+	}
+	switch {
+	case j < len(b) && b[j] == '0':
+		j++
+	case j < len(b) && b[j] >= '1' && b[j] <= '9':
+		for j < len(b) && b[j] >= '0' && b[j] <= '9' {
+			j++
+		}
+	default:
+		return "", nil, 0, false
+	}
+	if j < len(b) && b[j] == '.' {
+		j++
+		d := j
+		for j < len(b) && b[j] >= '0' && b[j] <= '9' {
+			j++
+		}
+		if j == d {
+			return "", nil, 0, false
+		}
+	}
+	if j >= len(b) || (b[j] != ',' && b[j] != '}') || j-n >= 300 {
+		return "", nil, 0, false
+	}
+	return key, b[n:j], j, true
+}
