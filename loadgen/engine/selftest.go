@@ -161,7 +161,7 @@ type ScheduleFigures struct {
 // SendResolution is the finest gap between two sends the sent-gap test
 // asks the client to reproduce. The dispatcher writes one request at a time
 // and a write costs about 7 µs of CPU on loopback here, so two arrivals due
-// closer than that leave that far apart: at 2k/s, 1% of Poisson gaps and
+// closer than that leave that far apart: at 2k/s, 2% of Poisson gaps and
 // 11% of gamma (k = 0.5) gaps are shorter than 10 µs. (When the server
 // shares the client's CPUs, the kernel also runs the server's thread inside
 // the write, which then takes 40–90 µs of wall time: gaps that short are
