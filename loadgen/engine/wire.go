@@ -20,10 +20,11 @@ import (
 )
 
 // wire is the client's HTTP/1.1 transport to the one endpoint of a phase:
-// a pool of keep-alive connections, each used by one request at a time on
-// the caller's goroutine. A request is one write (head and body rendered
-// into the connection's buffer); its response is read from the
-// connection's bufio.Reader as the caller reads the body.
+// a pool of keep-alive connections, each carrying one request at a time. A
+// request is one write (head and body rendered into the connection's
+// buffer), done by whoever posts it (the dispatcher, see poster); its
+// response is read from the connection's bufio.Reader by whoever answers
+// it, as that goroutine reads the body. No goroutine of its own runs.
 //
 // It replaces net/http's Transport on the hot path, where that one costs a
 // third of the client's CPU (its per-connection read and write goroutines,
@@ -48,14 +49,16 @@ type wire struct {
 	closed bool
 }
 
-// Bounds of what a response head may hold.
+// Bounds of what a response head may hold; a line must also fit the
+// connection's 16 KiB read buffer.
 const (
 	maxHeadBytes = 1 << 20 // status line and headers, all 1xx heads included
 	maxHeadLines = 1000
+	wireBufSize  = 16 << 10
 )
 
-// errHeadTooLarge reports a response head over maxHeadBytes or maxHeadLines.
-var errHeadTooLarge = errors.New("response head over 1 MiB or 1000 lines")
+// errHeadTooLarge reports a response head over its bounds.
+var errHeadTooLarge = errors.New("response head over 1 MiB, 1000 lines or a 16 KiB line")
 
 // newWire prepares the transport of requests to u (http or https) with
 // header, through proxy when not nil (an http:// proxy URL), keeping up to
@@ -240,7 +243,7 @@ func (w *wire) connect(ctx context.Context, deadline time.Time) (*wireConn, erro
 	if err != nil {
 		return nil, err
 	}
-	c := &wireConn{w: w, nc: nc, br: bufio.NewReaderSize(nc, 16<<10)}
+	c := &wireConn{w: w, nc: nc, br: bufio.NewReaderSize(nc, wireBufSize)}
 	if w.tunnel != "" {
 		if err := c.connectTunnel(ctx); err != nil {
 			_ = nc.Close()
