@@ -153,9 +153,9 @@ func (r *configRun) run(ctx context.Context) {
 		recordArtifacts(r.c, st.Version)
 	}
 
-	// The load client sends the API key itself (engine.Options.APIKey, in
-	// its request template); the out-of-band calls (tokenize, metrics) get
-	// it from the bearer transport. They share the connections, but must
+	// The load client (the engine's own connections) sends the API key
+	// itself (engine.Options.APIKey, in its request head); the out-of-band
+	// calls (tokenize, metrics) get it from the bearer transport, and must
 	// never hang a sweep on a wedged server: they are bounded.
 	r.client = &http.Client{Transport: engine.NewTransport(64)}
 	r.aux = &http.Client{Transport: withBearer(r.c.Server.APIKey, r.client.Transport), Timeout: AuxTimeout}

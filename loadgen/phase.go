@@ -101,7 +101,6 @@ func (r *configRun) measurePhase(ctx context.Context, ph profiles.Phase, wl *bui
 				BaseURL:      base,
 				APIKey:       r.c.Server.APIKey,
 				Model:        r.c.Server.ServedModel,
-				Client:       r.client,
 				Scorer:       wl.scorer,
 				Hlog:         cr.hlog,
 				ServerExited: r.proc.Exited(),

@@ -19,6 +19,9 @@ type Request struct {
 	Prompts int
 	// Offset is the index, within the query, of the first prompt's document.
 	Offset int
+	// MaxTokens is Body's max_tokens: each choice streams at most this
+	// many chunks (0: unknown, not checked).
+	MaxTokens int
 }
 
 // Item is one arrival: a query fanned out into one or more requests

@@ -134,7 +134,7 @@ func EncodeRequests(prompts []Prompt, o RequestOptions) ([]Request, error) {
 		if err != nil {
 			return nil, err
 		}
-		reqs = append(reqs, Request{Body: data, Prompts: len(batch), Offset: off})
+		reqs = append(reqs, Request{Body: data, Prompts: len(batch), Offset: off, MaxTokens: o.MaxTokens})
 	}
 	return reqs, nil
 }

@@ -52,20 +52,28 @@ type TopLogprobs struct {
 // are ignored; a key added twice keeps its last logprob (as decoding the
 // JSON object into a map does).
 func (s Scorer) Add(t *TopLogprobs, key string, logprob float64) {
-	k := -1
-	switch key {
-	case s.yesID:
-		k = keyYesID
-	case "yes":
-		k = keyYes
-	case s.noID:
-		k = keyNoID
-	case "no":
-		k = keyNo
-	}
-	if k >= 0 {
+	if k := s.key(key); k >= 0 {
 		t.lp[k], t.has[k] = logprob, true
 	}
+}
+
+// Reads reports whether Add records key (a decoder need not convert the
+// logprob of any other key).
+func (s Scorer) Reads(key string) bool { return s.key(key) >= 0 }
+
+// key returns the index of an answer's key, or −1.
+func (s Scorer) key(key string) int {
+	switch key {
+	case s.yesID:
+		return keyYesID
+	case "yes":
+		return keyYes
+	case s.noID:
+		return keyNoID
+	case "no":
+		return keyNo
+	}
+	return -1
 }
 
 // Score returns P(yes) = 1/(1+exp(lp_no − lp_yes)) from t. A missing "yes"

@@ -124,7 +124,7 @@ func (s *SyntheticSource) Next(ctx context.Context) (Item, error) {
 		s.err = err
 		return Item{}, err
 	}
-	it := Item{Query: s.n, Requests: []Request{{Body: data, Prompts: 1}}}
+	it := Item{Query: s.n, Requests: []Request{{Body: data, Prompts: 1, MaxTokens: out}}}
 	s.n++
 	return it, nil
 }

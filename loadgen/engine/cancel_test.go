@@ -36,6 +36,9 @@ func TestRunInterruptedAtStart(t *testing.T) {
 	for _, ph := range []Phase{
 		{Name: "open", Arrival: schema.ArrivalPoisson, Rate: 400, Queries: 20, Seed: 1},
 		{Name: "closed", Arrival: schema.ArrivalSync, Queries: 20},
+		// 10^12 arrivals: normalising the schedule takes hours, and must
+		// not stand between the interrupt and the result.
+		{Name: "huge", Arrival: schema.ArrivalPoisson, Rate: 400, Queries: 1e12, Seed: 1},
 	} {
 		for range 100 {
 			res, err := Run(ctx, ph, &ctxSource{testSource{reqs: 2}}, Options{BaseURL: srv.URL, Model: "m"})

@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"strconv"
+
 	"loadgen/loadgen/jsonscan"
 	"loadgen/workload"
 )
@@ -144,18 +146,20 @@ func (ch *choice) readLogprobs(s *jsonscan.Scanner, sc *workload.Scorer) error {
 			}
 			first := i == 0 && s.Peek() == '{'
 			ch.scored = ch.scored || first
-			return s.Object(fieldTopEntry, func(key string) error {
-				var lp float64 // null decodes as 0, as into a map[string]float64
-				if !s.Null() {
-					var err error
-					if lp, err = s.Float(fieldTopLogprob); err != nil {
-						return err
+			if s.Peek() != '{' {
+				return s.Mismatch(fieldTopEntry, "object")
+			}
+			// Every value is checked to be a number that fits a float64
+			// (or null, which decodes as 0, as into a map[string]float64);
+			// only the ones the scorer reads are converted.
+			return s.FloatObject(fieldTopLogprob, func(key string, num []byte) {
+				if first && sc.Reads(key) {
+					var lp float64
+					if num != nil {
+						lp, _ = strconv.ParseFloat(string(num), 64) // FloatObject checked it
 					}
-				}
-				if first {
 					sc.Add(&ch.top, key, lp)
 				}
-				return nil
 			})
 		}))
 	})

@@ -3,6 +3,7 @@ package engine
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"testing"
 
 	"loadgen/workload"
@@ -238,7 +239,11 @@ func FuzzChunkParse(f *testing.F) {
 		`{"choices":[{"index":1},2,null,"s"],"usage":{"prompt_tokens":-3}}`, `{"a\\"b":[{}]}`,
 		logprobsEv(0, `{"yes":-0.1,"no":-2.5}`), logprobsEv(3, `{"token_id:9693":-1,"no":null},null`),
 		`{"choices":[{"logprobs":{"top_logprobs":[{"y\u0065s":-1}]},"logprobs":null}]}`,
-		`{"choices":[{"logprobs":{"top_logprobs":[{"yes":1e400}]}}]}`} {
+		`{"choices":[{"logprobs":{"top_logprobs":[{"yes":1e400}]}}]}`,
+		// Keys the scorer does not read are checked without conversion,
+		// except exponents and very long literals.
+		`{"choices":[{"logprobs":{"top_logprobs":[{"tok":1e400,"yes":-1},{"no":1e400}]}}]}`,
+		`{"choices":[{"logprobs":{"top_logprobs":[{"tok":-` + strings.Repeat("9", 310) + `.5}]}}]}`} {
 		f.Add([]byte(s))
 	}
 	scorer := workload.NewScorer(workload.Qwen3YesID, workload.Qwen3NoID)

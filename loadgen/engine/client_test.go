@@ -55,6 +55,8 @@ func TestClient(t *testing.T) {
 		status  int
 		body    string
 		prompts int
+		maxTok  int // the request's max_tokens (0: not checked)
+		maxEv   int // Options.MaxEventBytes (0: the default)
 		scorer  *workload.Scorer
 		// want
 		kind, err      string // err: substring of the message
@@ -67,7 +69,7 @@ func TestClient(t *testing.T) {
 	}{{
 		// A chunk with empty choices (here a continuous usage chunk) is not
 		// a token: TTFT is the first chunk with choices, E2E the last.
-		name: "stamps", body: sse(evEmpty, evTok0, evTok0, evUsage, evDone),
+		name: "stamps", maxTok: 2, body: sse(evEmpty, evTok0, evTok0, evUsage, evDone),
 		first: 2 * ms, end: 3 * ms, itl: []time.Duration{ms}, prompt: 12, output: 2, usage: true,
 	}, {
 		// Chunks of a batched request interleave; ITL is per choice.
@@ -112,9 +114,9 @@ func TestClient(t *testing.T) {
 		name: "error after tokens", body: sse(evTok0, `{"error":{"object":"error","message":"engine dead","type":"InternalServerError","code":500}}`, evDone),
 		kind: KindStream, err: "engine dead", first: ms,
 	}, {
-		// A stream with no choice chunk never had a first token.
+		// A stream with no choice chunk answered no prompt.
 		name: "no choices", body: sse(evUsage, evDone),
-		kind: KindStream, err: "stream ended without a chunk with choices",
+		kind: KindMissingChoices, err: "stream ended with 0 of 1 choices (index 0 missing)",
 	}, {
 		// A chunk that is not JSON is a stream error, quoted.
 		name: "malformed chunk", body: sse(`{"choices":[`, evDone),
@@ -132,9 +134,9 @@ func TestClient(t *testing.T) {
 		name: "malformed choices", scorer: &scorer, body: sse(`{"choices":[{"index":0,"logprobs":{"top_logprobs":"x"}}]}`, evDone),
 		kind: KindStream, err: "malformed choices: choices[].logprobs.top_logprobs: want array", first: ms,
 	}, {
-		// A choice index outside [0, 65536) is a stream error.
-		name: "index out of range", body: sse(`{"choices":[{"index":-1}]}`, evDone),
-		kind: KindStream, err: "choice index -1 out of range", first: ms,
+		// A choice index outside 0..prompts−1 fails the request.
+		name: "negative index", body: sse(`{"choices":[{"index":-1}]}`, evDone),
+		kind: KindBadChoiceIndex, err: "choice index -1 outside 0..0: the request has 1 prompts", first: ms,
 	}, {
 		// P(yes) from the first token's top logprobs, per choice index.
 		name: "scores", scorer: &scorer, prompts: 2,
@@ -147,6 +149,55 @@ func TestClient(t *testing.T) {
 		body:  sse(logprobsEv(0, `{"no":-0.01}`), evUsage, evDone),
 		first: ms, end: ms, prompt: 12, output: 2, usage: true,
 		scores: []float64{pYes(-10, -0.01)}, missYes: 1,
+	}, {
+		// Every prompt must be answered: a choice missing at [DONE] fails
+		// the request, naming how many arrived.
+		name: "missing choice", prompts: 2, body: sse(evTok0, evUsage, evDone),
+		kind: KindMissingChoices, err: "stream ended with 1 of 2 choices (index 1 missing)", first: ms,
+	}, {
+		// The same when the body ends without [DONE].
+		name: "missing choice without done", prompts: 2, body: sse(evTok0, evUsage),
+		kind: KindMissingChoices, err: "stream ended with 1 of 2 choices (index 1 missing)", first: ms,
+	}, {
+		// Scoring: a choice that never came leaves a document unscored,
+		// which fails the request rather than passing as a NaN score.
+		name: "scored missing choice", scorer: &scorer, prompts: 3,
+		body: sse(logprobsEv(0, `{"yes":-0.1,"no":-2.5}`), logprobsEv(2, `{"yes":-0.1,"no":-2.5}`), evUsage, evDone),
+		kind: KindMissingChoices, err: "stream ended with 2 of 3 choices (index 1 missing)", first: ms,
+	}, {
+		// An index past the prompts is not some other prompt's answer.
+		name: "index past the prompts", prompts: 2, body: sse(evTok0, evTok1, `{"choices":[{"index":2}]}`, evDone),
+		kind: KindBadChoiceIndex, err: "choice index 2 outside 0..1: the request has 2 prompts", first: ms,
+	}, {
+		// max_tokens 1: exactly one chunk per choice; a second one is a
+		// duplicate, even when the other choice is missing.
+		name: "duplicate chunk", prompts: 2, maxTok: 1, body: sse(evTok0, evTok0, evDone),
+		kind: KindDuplicateChoice, err: "choice 0 streamed 2 chunks: max_tokens 1 allows at most 1", first: ms,
+	}, {
+		// Also within one chunk.
+		name: "duplicate in a chunk", prompts: 2, maxTok: 1, body: sse(`{"choices":[{"index":1},{"index":1}]}`, evDone),
+		kind: KindDuplicateChoice, err: "choice 1 streamed 2 chunks", first: ms,
+	}, {
+		// Only the first token's logprobs score; later chunks need none.
+		name: "logprobs on the first chunk only", scorer: &scorer, maxTok: 2,
+		body:  sse(logprobsEv(0, `{"yes":-0.1,"no":-2.5}`), evTok0, evUsage, evDone),
+		first: ms, end: 2 * ms, itl: []time.Duration{ms}, prompt: 12, output: 2, usage: true,
+		scores: []float64{pYes(-0.1, -2.5)},
+	}, {
+		// A line longer than MaxEventBytes fails the request as too large
+		// instead of being buffered whole.
+		name: "line too large", maxEv: 1 << 10,
+		body: sse(`{"choices":[{"index":0,"text":"`+strings.Repeat("x", 2<<10)+`"}]}`, evDone),
+		kind: KindTooLarge, err: "SSE line longer than 1024 bytes (Options.MaxEventBytes) after 0 choice chunks",
+	}, {
+		// Likewise an event made of many short data lines.
+		name: "event too large", maxEv: 1 << 10,
+		body: sse(evTok0) + strings.Repeat("data: "+strings.Repeat("y", 100)+"\n", 20) + "\n" + sse(evDone),
+		kind: KindTooLarge, err: "SSE event longer than 1024 bytes (Options.MaxEventBytes) after 1 choice chunks", first: ms,
+	}, {
+		// A non-200 body is read up to 64 KiB and says it was cut.
+		name: "error body too large", status: 503, body: strings.Repeat("overloaded ", 10<<10),
+		kind: KindHTTP5xx, err: "(error body over 64 KiB; the rest was not read)",
 	}, {
 		// Without a scorer logprobs are not even looked at.
 		name: "no scorer", body: sse(logprobsEv(0, `{"no":-0.01}`), evDone), first: ms, end: ms,
@@ -163,12 +214,12 @@ func TestClient(t *testing.T) {
 				_, _ = io.WriteString(w, tc.body)
 			}))
 			defer srv.Close()
-			c, err := newClient(Phase{}, &Options{BaseURL: srv.URL, Scorer: tc.scorer})
+			c, err := newClient(Phase{}, &Options{BaseURL: srv.URL, Scorer: tc.scorer, MaxEventBytes: tc.maxEv})
 			if err != nil {
 				t.Fatal(err)
 			}
 			r := &Result{Prompts: max(tc.prompts, 1)}
-			c.do(context.Background(), &workload.Request{Body: SyntheticBody, Prompts: r.Prompts}, r, tickClock())
+			c.do(context.Background(), &workload.Request{Body: SyntheticBody, Prompts: r.Prompts, MaxTokens: tc.maxTok}, r, tickClock())
 			if r.Kind != tc.kind || !strings.Contains(r.Err, tc.err) {
 				t.Errorf("error %q %q, want %q containing %q", r.Kind, r.Err, tc.kind, tc.err)
 			}
@@ -222,7 +273,7 @@ func TestClientRequest(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := &Result{}
-	c.do(context.Background(), &workload.Request{Body: []byte(body)}, r, tickClock())
+	c.do(context.Background(), &workload.Request{Body: []byte(body), Prompts: 1}, r, tickClock())
 	req := <-got
 	if b := <-bodies; b != body {
 		t.Errorf("body %s, want %s", b, body)
@@ -317,7 +368,7 @@ func TestClientFailures(t *testing.T) {
 				}()
 			}
 			r := &Result{}
-			c.do(ctx, &workload.Request{Body: SyntheticBody}, r, tickClock())
+			c.do(ctx, &workload.Request{Body: SyntheticBody, Prompts: 1}, r, tickClock())
 			if r.Kind != tc.kind || !strings.Contains(r.Err, tc.err) {
 				t.Errorf("got %q %q, want %q containing %q", r.Kind, r.Err, tc.kind, tc.err)
 			}
@@ -350,15 +401,15 @@ func TestClientTimeoutMidStream(t *testing.T) {
 			_, _ = fmt.Fprintf(srvConn, "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n%x\r\n%s\r\n", len(chunk), chunk)
 			_, _ = io.Copy(io.Discard, br) // until the client gives up
 		}()
-		tr := &http.Transport{DialContext: func(context.Context, string, string) (net.Conn, error) { return cliConn, nil }}
-		defer tr.CloseIdleConnections()
-		c, err := newClient(Phase{RequestTimeout: 500 * ms}, &Options{BaseURL: "http://pipe", Client: &http.Client{Transport: tr}})
+		dial := func(context.Context, string, string) (net.Conn, error) { return cliConn, nil }
+		c, err := newClient(Phase{RequestTimeout: 500 * ms}, &Options{BaseURL: "http://pipe", Dial: dial})
 		if err != nil {
 			t.Fatal(err)
 		}
+		defer c.w.closeIdle()
 		start := time.Now()
 		r := &Result{}
-		c.do(context.Background(), &workload.Request{Body: SyntheticBody}, r, func() time.Duration { return time.Since(start) })
+		c.do(context.Background(), &workload.Request{Body: SyntheticBody, Prompts: 1}, r, func() time.Duration { return time.Since(start) })
 		if r.Kind != KindTimeout || r.Err != "request timeout (500ms) after 1 choice chunks" {
 			t.Errorf("got %q %q, want %q \"request timeout (500ms) after 1 choice chunks\"", r.Kind, r.Err, KindTimeout)
 		}
@@ -396,16 +447,17 @@ func TestClientScoresNotReused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st := &stream{sse: newSSEReader(nil)}
+	defer c.w.closeIdle()
+	st := &stream{sse: newSSEReader(nil, DefaultMaxEventBytes)}
 	for i := range bodies {
 		r := &Result{Prompts: 1}
-		resp, err := c.hc.Post(srv.URL, "application/json", strings.NewReader("{}"))
+		cn, err := c.w.send(context.Background(), []byte("{}"), time.Time{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		st.sse.reset(resp.Body)
-		c.read(context.Background(), st, r, tickClock())
-		resp.Body.Close()
+		st.sse.reset(&cn.body, DefaultMaxEventBytes)
+		c.read(context.Background(), st, &workload.Request{Prompts: 1}, r, time.Time{}, tickClock())
+		cn.release()
 		if i == 1 && (r.MissingYes != 1 || r.Scores[0] != 1/(1+math.Exp(-0.01+10))) {
 			t.Errorf("second request: scores %v missing yes %d, want the first request's keys gone", r.Scores, r.MissingYes)
 		}

@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"context"
+
 	"loadgen/loadgen/schema"
 	"loadgen/workload"
 
@@ -66,8 +68,8 @@ type collector struct {
 	sat *satWatch // nil without a SaturationStop
 }
 
-func newCollector(ph Phase, o *Options, d *dispatcher) *collector {
-	c := &collector{ph: ph, o: o, d: d, errs: map[string]schema.ErrorCount{}, sat: newSatWatch(ph)}
+func newCollector(ctx context.Context, ph Phase, o *Options, d *dispatcher) *collector {
+	c := &collector{ph: ph, o: o, d: d, errs: map[string]schema.ErrorCount{}, sat: newSatWatch(ctx, ph)}
 	for m := range c.hist {
 		c.hist[m] = schema.NewHist()
 		if o.Hlog != nil {

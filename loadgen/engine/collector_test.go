@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"context"
+
 	"loadgen/loadgen/schema"
 
 	"bytes"
@@ -32,7 +34,7 @@ type feeder struct {
 
 func newFeeder(ph Phase, o *Options) *feeder {
 	d := &dispatcher{ph: ph, now: func() time.Duration { return time.Second }, startWall: t0}
-	c := newCollector(ph, o, d)
+	c := newCollector(context.Background(), ph, o, d)
 	return &feeder{c: c}
 }
 

@@ -15,8 +15,17 @@ import (
 )
 
 // doer sends one request and fills r (all but Sent, which the dispatcher
-// stamps). The HTTP client is one; tests use fakes.
+// stamps, or the poster did). The HTTP client is one; tests use fakes.
 type doer func(ctx context.Context, req *workload.Request, r *Result, now func() time.Duration)
+
+// poster starts a request on the dispatcher's goroutine when it can do so
+// at once: it stamps r.Sent and writes the request, and the doer reads the
+// answer on a worker. It reports whether it did; when it did not, the
+// worker stamps r.Sent and the doer sends the whole request. Writing the
+// request where the arrival's timer fired keeps the hand-off to a worker
+// (tens of µs when the worker's thread has to be woken) out of the schedule
+// lag and out of the gaps between sends.
+type poster func(ctx context.Context, req *workload.Request, r *Result, now func() time.Duration) bool
 
 // queryState tracks one query (item) while its requests are in flight.
 // The dispatcher fills it before the first request starts; afterwards
@@ -55,16 +64,19 @@ type fetched struct {
 type dispatcher struct {
 	ph      Phase
 	do      doer
+	post    poster // nil: the worker sends the whole request
 	now     func() time.Duration
 	sem     chan struct{}   // concurrency cap (nil: none)
 	reqCtx  context.Context // canceled to abort in-flight requests
 	results chan *Result
 	items   <-chan fetched
 	stop    <-chan struct{} // closed on interrupt or server exit
+	halted  context.Context // done once stop is closed
 	work    chan work       // to idle workers
 	idle    chan struct{}   // closed when the phase is over: workers exit
 	workers sync.WaitGroup  // worker goroutines
 	fine    *fineTimer      // precise wake-ups (nil: runtime timer only)
+	pace    pacing          // how early the dispatcher wakes before an arrival
 	wg      sync.WaitGroup
 
 	origin    time.Duration // start of the measured part
@@ -94,8 +106,8 @@ func prefetch(ctx context.Context, src workload.Source, n int) <-chan fetched {
 			if err == io.EOF {
 				return
 			}
-			if err == nil && len(it.Requests) == 0 {
-				err = fmt.Errorf("workload: query %d has no requests", it.Query)
+			if err == nil {
+				err = checkItem(&it)
 			}
 			select {
 			case ch <- fetched{it, err}:
@@ -108,6 +120,20 @@ func prefetch(ctx context.Context, src workload.Source, n int) <-chan fetched {
 		}
 	}()
 	return ch
+}
+
+// checkItem refuses an item the client could not account for: one without
+// requests, or with a request of no prompts.
+func checkItem(it *workload.Item) error {
+	if len(it.Requests) == 0 {
+		return fmt.Errorf("workload: query %d has no requests", it.Query)
+	}
+	for j := range it.Requests {
+		if n := it.Requests[j].Prompts; n < 1 {
+			return fmt.Errorf("workload: query %d, request %d has %d prompts", it.Query, j, n)
+		}
+	}
+	return nil
 }
 
 // next returns the next item; ok is false when there are none (err nil) or
@@ -124,41 +150,6 @@ func (d *dispatcher) next() (it workload.Item, ok bool, err error) {
 		return f.item, true, nil
 	case <-d.stop:
 		return it, false, nil
-	}
-}
-
-// fineWindow is how close to an arrival the dispatcher also arms its fine
-// timer; before that it waits on the runtime timer alone, set to wake a
-// little early.
-const fineWindow = 2 * time.Millisecond
-
-// waitUntil waits until the absolute offset due, or returns false if the
-// phase stops first. It re-reads the clock after every wake-up, so an early
-// or stale wake-up only costs another round.
-func (d *dispatcher) waitUntil(timer *time.Timer, due time.Duration) bool {
-	var fired chan struct{}
-	if d.fine != nil {
-		fired = d.fine.fired
-	}
-	for {
-		wait := due - d.now()
-		if wait <= 0 {
-			return !d.stopped()
-		}
-		switch {
-		case d.fine == nil:
-		case wait > fineWindow:
-			wait -= fineWindow / 2
-		default:
-			d.fine.arm(wait)
-		}
-		timer.Reset(wait)
-		select {
-		case <-timer.C:
-		case <-fired:
-		case <-d.stop:
-			return false
-		}
 	}
 }
 
@@ -222,7 +213,8 @@ func (d *dispatcher) dispatch(it workload.Item, scheduled time.Duration, warmup,
 		}
 		d.inFlight.Add(1)
 		d.wg.Add(1)
-		d.start(work{&q.item.Requests[j], r})
+		req := &q.item.Requests[j]
+		d.start(work{req, r, d.post != nil && d.post(d.reqCtx, req, r, d.now)})
 	}
 	if !warmup {
 		d.dispatched.Add(1)
@@ -233,8 +225,9 @@ func (d *dispatcher) dispatch(it workload.Item, scheduled time.Duration, warmup,
 
 // work is one request handed to a worker.
 type work struct {
-	req *workload.Request
-	r   *Result
+	req    *workload.Request
+	r      *Result
+	posted bool // the poster stamped r.Sent and wrote the request
 }
 
 // start hands w to an idle worker, or starts a new one. Workers live until
@@ -253,7 +246,7 @@ func (d *dispatcher) start(w work) {
 func (d *dispatcher) worker(w work) {
 	defer d.workers.Done()
 	for {
-		d.send(w.req, w.r)
+		d.send(w)
 		select {
 		case w = <-d.work:
 		case <-d.idle:
@@ -263,9 +256,12 @@ func (d *dispatcher) worker(w work) {
 }
 
 // send runs one request.
-func (d *dispatcher) send(req *workload.Request, r *Result) {
-	r.Sent = d.now()
-	d.do(d.reqCtx, req, r, d.now)
+func (d *dispatcher) send(w work) {
+	r := w.r
+	if !w.posted {
+		r.Sent = d.now()
+	}
+	d.do(d.reqCtx, w.req, r, d.now)
 	if d.sem != nil {
 		<-d.sem
 	}

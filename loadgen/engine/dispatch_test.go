@@ -11,6 +11,8 @@ import (
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"loadgen/workload"
 )
 
 // runFake runs a phase in the current synctest bubble against a fake
@@ -22,7 +24,7 @@ func runFake(t *testing.T, ctx context.Context, ph Phase, src *testSource, f *fa
 	}
 	s := &seen{}
 	o.onResult, o.timerOnly = s.add, true
-	res, err := run(ctx, ph, src, &o, f.do)
+	res, err := run(ctx, ph, src, &o, f.do, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -338,4 +340,27 @@ func TestDispatcherSourceError(t *testing.T) {
 			t.Errorf("warnings %q, want the source error", res.Warnings)
 		}
 	})
+}
+
+// TestCheckItem checks the items the dispatcher refuses: the client could
+// not account for their prompts.
+func TestCheckItem(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		it   workload.Item
+		want string // "" for accepted
+	}{
+		// The common case.
+		{"fine", workload.Item{Requests: []workload.Request{{Prompts: 1}, {Prompts: 8}}}, ""},
+		// Nothing to send.
+		{"no requests", workload.Item{Query: 3}, "query 3 has no requests"},
+		// A request without prompts would pass with no choice at all.
+		{"no prompts", workload.Item{Query: 4, Requests: []workload.Request{{Prompts: 2}, {}}}, "query 4, request 1 has 0 prompts"},
+	} {
+		err := checkItem(&tc.it)
+		if (tc.want == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tc.want)) {
+			t.Errorf("%s: %v, want %q", tc.name, err, tc.want)
+		}
+	}
 }

@@ -6,9 +6,10 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
-	"net/http"
+	"net"
 	"os"
 	"os/exec"
 	"strings"
@@ -98,6 +99,89 @@ func BenchmarkFidelityAccuracy(b *testing.B) {
 	}
 }
 
+// BenchmarkFidelityBiasVsVegeta measures the latency bias of loadgen and
+// of vegeta (when on PATH) against the same server with exactly known
+// delays, in one run: constant 1000 requests/s for 10 s each, the same
+// request body; loadgen's E2E and vegeta's latency (to the end of the
+// response) against the server's own E2E. Run it with
+//
+//	go test -run '^$' -bench BiasVsVegeta -benchtime 1x -v ./loadgen/engine
+func BenchmarkFidelityBiasVsVegeta(b *testing.B) {
+	vegeta, err := exec.LookPath("vegeta")
+	if err != nil {
+		b.Skip("vegeta is not on PATH (go install github.com/tsenart/vegeta/v12@v12.13.0)")
+	}
+	srv, err := StartTruthServer(TruthDelaysDefault)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer srv.Close()
+	dir := b.TempDir()
+	body := dir + "/body.json"
+	targets := dir + "/targets.txt"
+	if err := os.WriteFile(body, truthRequest.Body, 0o644); err != nil {
+		b.Fatal(err)
+	}
+	target := "POST " + srv.URL + DefaultEndpoint + "\nContent-Type: application/json\nAccept: text/event-stream\n@" + body + "\n"
+	if err := os.WriteFile(targets, []byte(target), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	const rate, requests = 1000, 10000
+	for b.Loop() {
+		ph := Phase{Name: "bias", Arrival: schema.ArrivalConstant, Rate: rate, Queries: requests, Warmup: 20}
+		f, err := measureAccuracy(context.Background(), srv, ph)
+		if err != nil {
+			b.Fatal(err)
+		}
+		srv.Reset()
+		attack := exec.Command(vegeta, "attack", "-rate", fmt.Sprintf("%d/s", rate), "-duration", fmt.Sprintf("%ds", requests/rate),
+			"-targets", targets, "-output", dir+"/results.bin")
+		attack.Stderr = os.Stderr
+		if err := attack.Run(); err != nil {
+			b.Fatal(err)
+		}
+		out, err := exec.Command(vegeta, "report", "-type", "json", dir+"/results.bin").Output()
+		if err != nil {
+			b.Fatal(err)
+		}
+		var rep struct {
+			Requests  int     `json:"requests"`
+			Success   float64 `json:"success"`
+			Latencies struct {
+				P50 float64 `json:"50th"`
+				P90 float64 `json:"90th"`
+				P99 float64 `json:"99th"`
+			} `json:"latencies"`
+		}
+		if err := json.Unmarshal(out, &rep); err != nil {
+			b.Fatal(err)
+		}
+		_, e2e := srv.Truth()
+		var lines strings.Builder
+		fmt.Fprintf(&lines, "E2E bias vs the server's own stamps, constant %d/s, %d requests each (vegeta: %d, success %.3f)\n", rate, requests, rep.Requests, rep.Success)
+		fmt.Fprintf(&lines, "pct   truth ms   loadgen ms (bias)     vegeta truth ms   vegeta ms (bias)\n")
+		for _, p := range []struct {
+			pct float64
+			v   float64
+		}{{50, rep.Latencies.P50}, {90, rep.Latencies.P90}, {99, rep.Latencies.P99}} {
+			var lg AccuracyRow
+			for _, r := range f.Rows {
+				if r.Metric == schema.MetricE2EL && r.Percentile == p.pct {
+					lg = r
+				}
+			}
+			vt := float64(e2e.ValueAtPercentile(p.pct)) / 1e3
+			fmt.Fprintf(&lines, "p%-4g %8.3f   %8.3f (%+.3f)     %8.3f         %8.3f (%+.3f)\n", p.pct, lg.TruthMs, lg.MeasuredMs,
+				lg.MeasuredMs-lg.TruthMs, vt, p.v/1e6, p.v/1e6-vt)
+			if p.pct == 99 {
+				b.ReportMetric(lg.MeasuredMs-lg.TruthMs, "loadgen-p99-bias-ms")
+				b.ReportMetric(p.v/1e6-vt, "vegeta-p99-bias-ms")
+			}
+		}
+		b.Log("\n" + lines.String())
+	}
+}
+
 func BenchmarkFidelitySchedule(b *testing.B) {
 	for b.Loop() {
 		for _, ph := range []Phase{
@@ -152,24 +236,35 @@ func BenchmarkFidelityMemory(b *testing.B) {
 	}
 }
 
-// memTransport answers every request from memory with a fixed stream.
-type memTransport struct{ body []byte }
-
-func (t memTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	if r.Body != nil {
-		_, _ = io.Copy(io.Discard, r.Body)
-		_ = r.Body.Close()
-	}
-	return &http.Response{StatusCode: 200, ProtoMajor: 1, ProtoMinor: 1, Header: http.Header{},
-		Body: io.NopCloser(bytes.NewReader(t.body)), Request: r}, nil
+// memConn is a connection to an in-memory server that answers every
+// request (one Write) with the same response.
+type memConn struct {
+	resp []byte
+	r    bytes.Reader
 }
 
-// BenchmarkClientDo measures the client's own cost per request (SSE
-// reading, chunk scanning, stamps) over an in-memory transport: the
-// allocation budget of the hot path, without the network.
+// memDial returns a dialer of memConns answering with an SSE body.
+func memDial(body []byte) func(context.Context, string, string) (net.Conn, error) {
+	resp := fmt.Appendf(nil, "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n%x\r\n%s\r\n0\r\n\r\n", len(body), body)
+	return func(context.Context, string, string) (net.Conn, error) { return &memConn{resp: resp}, nil }
+}
+
+func (c *memConn) Write(p []byte) (int, error)      { c.r.Reset(c.resp); return len(p), nil }
+func (c *memConn) Read(p []byte) (int, error)       { return c.r.Read(p) }
+func (c *memConn) Close() error                     { return nil }
+func (c *memConn) LocalAddr() net.Addr              { return &net.TCPAddr{} }
+func (c *memConn) RemoteAddr() net.Addr             { return &net.TCPAddr{} }
+func (c *memConn) SetDeadline(time.Time) error      { return nil }
+func (c *memConn) SetReadDeadline(time.Time) error  { return nil }
+func (c *memConn) SetWriteDeadline(time.Time) error { return nil }
+
+// BenchmarkClientDo measures the client's own cost per request (request
+// head, response head, SSE reading, chunk scanning, stamps) over an
+// in-memory connection: the allocation budget of the hot path, without the
+// network.
 func BenchmarkClientDo(b *testing.B) {
-	body := []byte(tokenChunk + fmt.Sprintf(usageChunkFmt, 13, 1) + doneEvent)
-	c, err := newClient(Phase{}, &Options{BaseURL: "http://127.0.0.1:1", Client: &http.Client{Transport: memTransport{body}}})
+	body := []byte(tokenChunk + usageChunk(12, 1) + doneEvent)
+	c, err := newClient(Phase{}, &Options{BaseURL: "http://127.0.0.1:1", Dial: memDial(body)})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -186,27 +281,18 @@ func BenchmarkClientDo(b *testing.B) {
 	}
 }
 
-// scoredBody is a reranker request's stream: eight choice chunks, each with
-// the first token's top 20 logprobs (logprobs: 20), then usage and [DONE].
+// scoredBody is a reranker request's stream as FastHandler sends it: eight
+// choice chunks, each with the first token's top 20 logprobs (logprobs:
+// 20), then usage and [DONE].
 func scoredBody() []byte {
-	var b strings.Builder
-	top := `"yes":-0.6886,"no":-0.7815`
-	for i := range 18 {
-		top += fmt.Sprintf(`,"tok%d":-%d.25`, i, i+3)
-	}
-	for i := range 8 {
-		b.WriteString("data: " + logprobsEv(i, "{"+top+"}") + "\n\n")
-	}
-	b.WriteString(fmt.Sprintf(usageChunkFmt, 800, 8) + doneEvent)
-	return []byte(b.String())
+	return (&fastServer{streams: map[fastKey][]byte{}}).stream(fastKey{prompts: 8, logprobs: 20})
 }
 
 // BenchmarkClientDoScored is BenchmarkClientDo for a scored reranker
 // request: eight choices, each scored from its top logprobs.
 func BenchmarkClientDoScored(b *testing.B) {
 	scorer := workload.NewScorer(workload.Qwen3YesID, workload.Qwen3NoID)
-	c, err := newClient(Phase{}, &Options{BaseURL: "http://127.0.0.1:1", Scorer: &scorer,
-		Client: &http.Client{Transport: memTransport{scoredBody()}}})
+	c, err := newClient(Phase{}, &Options{BaseURL: "http://127.0.0.1:1", Scorer: &scorer, Dial: memDial(scoredBody())})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -238,17 +324,34 @@ func BenchmarkChunkParse(b *testing.B) {
 
 func BenchmarkSSEReader(b *testing.B) {
 	stream := []byte(sse(evTok0, evTok0, evTok0, evUsage, evDone))
-	s := newSSEReader(nil)
+	s := newSSEReader(nil, DefaultMaxEventBytes)
 	rd := bytes.NewReader(stream)
 	b.ReportAllocs()
 	b.SetBytes(int64(len(stream)))
 	for b.Loop() {
 		rd.Reset(stream)
-		s.reset(rd)
+		s.reset(rd, DefaultMaxEventBytes)
 		for {
 			if _, err := s.next(); err != nil {
 				break
 			}
+		}
+	}
+}
+
+// BenchmarkChunkParseScored parses one scored reranker chunk (20 top
+// logprobs) with a scorer.
+func BenchmarkChunkParseScored(b *testing.B) {
+	data := []byte(logprobsEv(3, `{"yes":-0.6886,"no":-0.7815,"tok0":-3.25,"tok1":-4.25,"tok2":-5.25,"tok3":-6.25,"tok4":-7.25,`+
+		`"tok5":-8.25,"tok6":-9.25,"tok7":-10.25,"tok8":-11.25,"tok9":-12.25,"tok10":-13.25,"tok11":-14.25,"tok12":-15.25,`+
+		`"tok13":-16.25,"tok14":-17.25,"tok15":-18.25,"tok16":-19.25,"tok17":-20.25}`))
+	scorer := workload.NewScorer(workload.Qwen3YesID, workload.Qwen3NoID)
+	var c chunk
+	b.ReportAllocs()
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		if err := c.parse(data, &scorer); err != nil || !c.choices[0].scored {
+			b.Fatal(err)
 		}
 	}
 }

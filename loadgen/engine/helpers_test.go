@@ -84,7 +84,7 @@ func (s *seen) add(r *Result) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c := *r
-	c.q, c.ITL, c.Scores, c.last, c.seen = nil, nil, nil, nil, nil
+	c.q, c.ITL, c.Scores, c.choices = nil, nil, nil, nil
 	s.rs = append(s.rs, c)
 }
 

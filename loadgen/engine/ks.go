@@ -3,6 +3,7 @@ package engine
 import (
 	"loadgen/loadgen/schema"
 
+	"context"
 	"math"
 	"slices"
 )
@@ -27,6 +28,25 @@ func KSTest(sample []float64, cdf func(float64) float64) (d, p float64) {
 	}
 	sq := math.Sqrt(fn)
 	return d, kolmogorovQ((sq + 0.12 + 0.11/sq) * d)
+}
+
+// KSTestAbove is KSTest of the values of sample above floor against cdf
+// conditioned on values above floor, (F(x) − F(floor)) / (1 − F(floor)): the
+// shape of a distribution at a resolution of floor. It also returns how
+// many values it tested.
+func KSTestAbove(sample []float64, cdf func(float64) float64, floor float64) (d, p float64, n int) {
+	var above []float64
+	for _, x := range sample {
+		if x > floor {
+			above = append(above, x)
+		}
+	}
+	f0 := cdf(floor)
+	if f0 >= 1 {
+		return 0, 1, 0
+	}
+	d, p = KSTest(above, func(x float64) float64 { return (cdf(x) - f0) / (1 - f0) })
+	return d, p, len(above)
 }
 
 // kolmogorovQ is P(K > λ) for Kolmogorov's distribution:
@@ -126,7 +146,7 @@ func Gaps(offsets []float64) []float64 {
 // arrivals of a phase's schedule, the sample KSTest checks against ExpCDF
 // or GammaCDF.
 func ScheduleGaps(ph Phase, n int) []float64 {
-	s := NewSchedule(ph)
+	s, _ := NewSchedule(context.Background(), ph) // never canceled: no error
 	var offs []float64
 	for len(offs) < n {
 		off, ok := s.Next()

@@ -53,3 +53,35 @@ func TestKSTest(t *testing.T) {
 		t.Errorf("empty sample: %v %v", d, p)
 	}
 }
+
+// TestKSTestAbove checks the test at a resolution: a sample whose short
+// gaps a single sender stretched (every gap under 5 ms became 5 ms, the next
+// one shortened by as much) fails the plain test and passes above 10 ms;
+// a sample of the wrong rate fails both.
+func TestKSTestAbove(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(3, 4))
+	sent := make([]float64, 20000)
+	carry := 0.0
+	for i := range sent {
+		g := rng.ExpFloat64()/10 - carry
+		carry = 0
+		if g < 0.005 {
+			g, carry = 0.005, 0.005-g
+		}
+		sent[i] = g
+	}
+	if _, p := KSTest(sent, ExpCDF(10)); p > 1e-4 {
+		t.Errorf("stretched sample, plain test: p = %v, want rejection", p)
+	}
+	if _, p, n := KSTestAbove(sent, ExpCDF(10), 0.01); p < 0.01 || n < 15000 {
+		t.Errorf("stretched sample above 10 ms: p = %v over %d gaps, want a pass over about 18000", p, n)
+	}
+	wrong := make([]float64, 20000)
+	for i := range wrong {
+		wrong[i] = rng.ExpFloat64() / 11
+	}
+	if _, p, _ := KSTestAbove(wrong, ExpCDF(10), 0.01); p > 1e-4 {
+		t.Errorf("exp(11) sample above 10 ms against exp(10): p = %v, want rejection", p)
+	}
+}

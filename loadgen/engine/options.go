@@ -4,7 +4,9 @@ import (
 	"loadgen/loadgen/schema"
 
 	"context"
+	"crypto/tls"
 	"io"
+	"net"
 	"net/http"
 	"time"
 
@@ -19,6 +21,12 @@ const DefaultEndpoint = "/v1/completions"
 // timer's wake-up jitter on an idle Linux host (tens of µs), so a late
 // arrival means the cap held it back or the client stalled.
 const DefaultLateThreshold = time.Millisecond
+
+// DefaultMaxEventBytes is the default Options.MaxEventBytes: 8 MiB, far
+// above the completion chunks a benchmark meets (a scored reranker chunk
+// is about 1 kB; echoed prompt logprobs of a 2048-token prompt at 20 top
+// logprobs a position, about 1 MB).
+const DefaultMaxEventBytes = 8 << 20
 
 // MissingLogprobsMessage is the error text of a choice that came back
 // without logprobs while scoring.
@@ -40,9 +48,14 @@ type Options struct {
 	// Model is written to the result's model_id (the request bodies
 	// already name the served model).
 	Model string
-	// Client sends the requests; nil means a client on NewTransport sized
-	// for the phase's concurrency.
-	Client *http.Client
+	// Dial, when set, replaces the dialer of the client's connections
+	// (net.Dialer; connecting is bounded by 10 s and by the request's
+	// timeout); the address is the endpoint's, or its HTTP proxy's.
+	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
+	// TLSConfig, when set, is the TLS configuration of an https endpoint
+	// (ServerName defaults to the URL's host; the protocol is always
+	// HTTP/1.1). Nil means the system's roots.
+	TLSConfig *tls.Config
 	// Scorer, when set, turns each choice's first-token top_logprobs into
 	// P(yes); a choice without logprobs fails its request with kind
 	// missing_logprobs. Nil means synthetic load: logprobs are not read.
@@ -76,6 +89,11 @@ type Options struct {
 	OnQuery func(QueryOutcome)
 	// MissingLogprobs overrides MissingLogprobsMessage.
 	MissingLogprobs string
+	// MaxEventBytes bounds one SSE line and one event's data (default
+	// DefaultMaxEventBytes). A stream that exceeds it fails its request
+	// with kind response_too_large instead of growing a buffer without
+	// limit.
+	MaxEventBytes int
 	// AfterWarmup, when set, is called once the warmup queries have all
 	// finished and before the measured part starts (e.g. to reset the
 	// server's prefix cache so that warmup prompts do not flatter the
@@ -87,6 +105,8 @@ type Options struct {
 	onResult func(*Result)
 	// timerOnly makes the dispatcher wait on its timer alone (fake clocks).
 	timerOnly bool
+	// spun, when set, receives the time the dispatcher spent spinning.
+	spun *time.Duration
 }
 
 // Progress is a snapshot of a running phase, handed to Options.Progress.

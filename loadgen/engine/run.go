@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"sync/atomic"
 	"time"
 
@@ -42,28 +43,20 @@ func Run(ctx context.Context, ph Phase, src workload.Source, o Options) (*schema
 	if err != nil {
 		return nil, err
 	}
-	if o.Client == nil {
-		// The client is ours: leave no idle connection (and its two
-		// goroutines) behind.
-		defer c.hc.CloseIdleConnections()
-	}
-	return run(ctx, ph, src, &o, c.do)
+	defer c.w.closeIdle() // leave no connection behind
+	return run(ctx, ph, src, &o, c.do, c.post)
 }
 
-// run is Run with the request function injected (tests use fakes).
-func run(ctx context.Context, ph Phase, src workload.Source, o *Options, do doer) (*schema.PhaseResult, error) {
+// run is Run with the request functions injected (tests use fakes; post may
+// be nil).
+func run(ctx context.Context, ph Phase, src workload.Source, o *Options, do doer, post poster) (*schema.PhaseResult, error) {
 	base := time.Now()
 	now := func() time.Duration { return time.Since(base) }
-
-	var sched *Schedule
-	if ph.Arrival != schema.ArrivalSync {
-		sched = NewSchedule(ph) // normalisation pass before the clock starts
-	}
 
 	srcCtx, cancelSrc := context.WithCancel(ctx)
 	defer cancelSrc()
 	n := 0
-	if ph.Queries > 0 {
+	if ph.Queries > 0 && ph.Queries <= math.MaxInt-ph.Warmup {
 		n = ph.Warmup + ph.Queries
 	}
 	items := prefetch(srcCtx, src, n)
@@ -72,11 +65,12 @@ func run(ctx context.Context, ph Phase, src workload.Source, o *Options, do doer
 	defer abort(context.Canceled)
 
 	d := &dispatcher{
-		ph: ph, do: do, now: now, reqCtx: reqCtx, items: items, afterWarmup: o.AfterWarmup,
+		ph: ph, do: do, post: post, now: now, reqCtx: reqCtx, items: items, afterWarmup: o.AfterWarmup,
 		results: make(chan *Result, 1024),
 		work:    make(chan work),
 		idle:    make(chan struct{}),
 	}
+	d.pace.spin = !o.timerOnly
 	if !o.timerOnly {
 		if ft, err := newFineTimer(); err == nil {
 			defer ft.close()
@@ -86,12 +80,14 @@ func run(ctx context.Context, ph Phase, src workload.Source, o *Options, do doer
 	if ph.MaxConcurrency > 0 {
 		d.sem = make(chan struct{}, ph.MaxConcurrency)
 	}
-	col := newCollector(ph, o, d)
+	col := newCollector(ctx, ph, o, d)
 
 	// stop closes when the phase is interrupted, the server exits or the
-	// collector finds the phase saturated.
+	// collector finds the phase saturated; halted is done right after.
 	stop := make(chan struct{})
-	d.stop = stop
+	halted, halt := context.WithCancel(context.Background())
+	defer halt()
+	d.stop, d.halted = stop, halted
 	var saturated <-chan struct{} // nil: never
 	if col.sat != nil {
 		saturated = col.sat.stop
@@ -112,15 +108,15 @@ func run(ctx context.Context, ph Phase, src workload.Source, o *Options, do doer
 			return
 		}
 		close(stop)
+		halt()
 	}()
-
 	collected := make(chan struct{})
 	go func() {
 		defer close(collected)
 		col.run(d.results)
 	}()
 
-	end, err := d.phases(ph, sched)
+	end, err := d.phases(ph)
 	if ctx.Err() != nil && (errors.Is(err, ctx.Err()) || d.sourceShort.Load()) {
 		// The prefetcher saw the cancellation before the dispatcher did:
 		// the source failed with ctx's error or closed early. The phase
@@ -176,6 +172,9 @@ func run(ctx context.Context, ph Phase, src workload.Source, o *Options, do doer
 	cancelSrc()
 	for range items { // let the prefetcher exit
 	}
+	if o.spun != nil {
+		*o.spun = d.pace.spun
+	}
 	res := col.result(end, endWall)
 	for _, e := range []error{d.hookErr, err} {
 		if e != nil {
@@ -185,9 +184,18 @@ func run(ctx context.Context, ph Phase, src workload.Source, o *Options, do doer
 	return res, nil
 }
 
-// phases runs the warmup and the measured part, and returns the end reason
-// ("" when stopped by interrupt or server exit).
-func (d *dispatcher) phases(ph Phase, sched *Schedule) (string, error) {
+// phases prepares the schedule, runs the warmup and the measured part, and
+// returns the end reason ("" when stopped by interrupt or server exit).
+func (d *dispatcher) phases(ph Phase) (string, error) {
+	var sched *Schedule
+	if ph.Arrival != schema.ArrivalSync {
+		// Before the warmup, so that the server does not idle between
+		// warmup and measurement while a large phase is normalised.
+		var err error
+		if sched, err = NewSchedule(d.halted, ph); err != nil {
+			return "", nil // halted: stop is closed
+		}
+	}
 	if ph.Warmup > 0 {
 		end, err := d.closedLoop(ph.Warmup, 0, true)
 		if end != schema.EndCompleted {

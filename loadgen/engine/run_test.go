@@ -147,6 +147,58 @@ func TestRunScores(t *testing.T) {
 	}
 }
 
+// TestRunIncompleteAnswers runs a scored phase against servers whose 200
+// streams do not answer every prompt as asked: each such request fails with
+// its kind, its query fails, no document of it is scored, and a warning
+// says so.
+func TestRunIncompleteAnswers(t *testing.T) {
+	t.Parallel()
+	scorer := workload.NewScorer(workload.Qwen3YesID, workload.Qwen3NoID)
+	ev := func(i int) string { return logprobsEv(i, `{"yes":-0.1,"no":-2.3}`) }
+	for _, tc := range []struct {
+		name, body, kind string
+	}{
+		// Two of four choices, then [DONE].
+		{"missing choices", sse(ev(0), ev(1), evUsage, evDone), KindMissingChoices},
+		// The same stream cut short without [DONE].
+		{"missing choices, no done", sse(ev(0), ev(1), evUsage), KindMissingChoices},
+		// Four chunks, but one index twice and one never.
+		{"duplicate", sse(ev(0), ev(1), ev(2), ev(2), evUsage, evDone), KindDuplicateChoice},
+		// An index beyond the request's prompts.
+		{"bad index", sse(ev(0), ev(1), ev(2), ev(4), evUsage, evDone), KindBadChoiceIndex},
+	} {
+		srv := httptest.NewServer(sseHandler(tc.body))
+		src := &maxTokensSource{testSource{reqs: 2, docs: 8, relevant: []int{1}}}
+		res, err := Run(context.Background(), Phase{Name: "s", Arrival: schema.ArrivalSync, Queries: 3}, src,
+			Options{BaseURL: srv.URL, Scorer: &scorer})
+		srv.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Completed != 0 || res.Failed != 6 || res.Errors[tc.kind].Count != 6 || res.QueriesCompleted != 0 || res.QueriesFailed != 3 {
+			t.Errorf("%s: completed %d failed %d queries %d/%d errors %v; want 0, 6 %s, 0/3", tc.name,
+				res.Completed, res.Failed, res.QueriesCompleted, res.QueriesFailed, res.Errors, tc.kind)
+		}
+		if res.Quality == nil || res.Quality.ScoredDocuments != 0 {
+			t.Errorf("%s: quality %+v, want no scored document", tc.name, res.Quality)
+		}
+		if want := "6 requests were answered incompletely or out of shape (" + tc.kind + " 6)"; !strings.Contains(strings.Join(res.Warnings, "\n"), want) {
+			t.Errorf("%s: warnings %q, want %q", tc.name, res.Warnings, want)
+		}
+	}
+}
+
+// maxTokensSource is a testSource whose requests ask for one token.
+type maxTokensSource struct{ testSource }
+
+func (s *maxTokensSource) Next(ctx context.Context) (workload.Item, error) {
+	it, err := s.testSource.Next(ctx)
+	for j := range it.Requests {
+		it.Requests[j].MaxTokens = 1
+	}
+	return it, err
+}
+
 // TestRunLeavesNoGoroutines checks that Run closes the connections of the
 // client it made, so that repeated phases do not pile up goroutines.
 func TestRunLeavesNoGoroutines(t *testing.T) {

@@ -74,7 +74,7 @@ func TestRunSaturationStop(t *testing.T) {
 				if err := tc.ph.Validate(); err != nil {
 					t.Fatal(err)
 				}
-				res, err := run(context.Background(), tc.ph, &testSource{}, &o, srv.do)
+				res, err := run(context.Background(), tc.ph, &testSource{}, &o, srv.do, nil)
 				if err != nil {
 					t.Fatal(err)
 				}

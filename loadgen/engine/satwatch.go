@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"context"
+
 	"loadgen/loadgen/schema"
 
 	"errors"
@@ -29,20 +31,31 @@ type satWatch struct {
 // newSatWatch returns the watch of a phase with a SaturationStop, or nil:
 // only schedules with a rate (poisson, gamma, constant) can be past
 // capacity; a sync or inf phase is a closed loop or saturated by design.
-func newSatWatch(ph Phase) *satWatch {
+// Its work grows with the phase (one normalisation, and for a phase
+// bounded by its duration a count of the planned arrivals), so it watches
+// ctx and returns nil once ctx is done: the phase then ends at once,
+// interrupted, and needs no watch.
+func newSatWatch(ctx context.Context, ph Phase) *satWatch {
 	if ph.Saturation == nil || !ph.open() || ph.Arrival == schema.ArrivalInf {
+		return nil
+	}
+	sched, err := NewSchedule(ctx, ph)
+	if err != nil {
 		return nil
 	}
 	planned := ph.Queries
 	if planned == 0 {
-		for s := NewSchedule(ph); ; planned++ {
+		for s := sched.Replica(); ; planned++ {
+			if planned%normaliseCheck == 0 && ctx.Err() != nil {
+				return nil
+			}
 			if _, ok := s.Next(); !ok {
 				break
 			}
 		}
 	}
 	w := &satWatch{det: newSatDetector(*ph.Saturation, planned), lat: ph.Saturation.Latency, stop: make(chan struct{})}
-	w.due.s, w.old.s = NewSchedule(ph), NewSchedule(ph)
+	w.due.s, w.old.s = sched, sched.Replica()
 	w.due.pull()
 	w.old.pull()
 	return w

@@ -3,6 +3,8 @@ package engine
 import (
 	"loadgen/loadgen/schema"
 
+	"context"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"time"
@@ -19,8 +21,8 @@ import (
 //
 // The schedule is a pure function of the phase and its seed: it depends on
 // no clock, so two schedules of one phase are identical. It keeps O(1) state
-// (normalisation replays the seeded generator once up front), so a phase of
-// a million arrivals costs no memory. A Schedule is not safe for concurrent
+// (normalisation replays the seeded generator once up front, see
+// NewSchedule), so a phase of a million arrivals costs no memory. A Schedule is not safe for concurrent
 // use.
 type Schedule struct {
 	arrival string
@@ -30,6 +32,7 @@ type Schedule struct {
 	n       int           // arrivals to schedule (0: unbounded)
 	limit   time.Duration // no arrival after it (0: none)
 	scale   float64       // normalisation factor
+	seed    int64
 	rng     *rand.Rand
 	i       int
 	done    bool
@@ -37,10 +40,18 @@ type Schedule struct {
 	last    float64 // rate of the last arrival
 }
 
+// normaliseCheck is how many gaps the normalisation replays between two
+// looks at its context (about 0.1 ms of work).
+const normaliseCheck = 1 << 13
+
 // NewSchedule returns the schedule of an open-loop phase (poisson, gamma,
 // constant or inf). The phase must be valid. Sync phases have no schedule:
 // each arrival is due when the previous query ends.
-func NewSchedule(ph Phase) *Schedule {
+//
+// vLLM's normalisation replays the phase's N gaps once (about 10 ns each,
+// so 10 s for a billion queries). The replay watches ctx and returns its
+// error when ctx is done first, so no phase size delays an interrupt.
+func NewSchedule(ctx context.Context, ph Phase) (*Schedule, error) {
 	s := &Schedule{
 		arrival: ph.Arrival,
 		rate:    float64(ph.Rate),
@@ -49,11 +60,17 @@ func NewSchedule(ph Phase) *Schedule {
 		n:       ph.Queries,
 		limit:   ph.Duration,
 		scale:   1,
+		seed:    ph.Seed,
 	}
 	s.rng = newRand(ph.Seed)
 	if s.ramp == nil && s.n > 0 && s.arrival != schema.ArrivalInf && s.arrival != schema.ArrivalConstant {
 		// Replay the generator to find T_{N-1}, then restart it.
-		for range s.n {
+		for i := range s.n {
+			if i%normaliseCheck == 0 {
+				if err := ctx.Err(); err != nil {
+					return nil, fmt.Errorf("schedule of %d arrivals: %w", s.n, err)
+				}
+			}
 			s.t += s.gap(s.rate)
 		}
 		if s.t > 0 {
@@ -62,7 +79,17 @@ func NewSchedule(ph Phase) *Schedule {
 		s.t = 0
 		s.rng = newRand(ph.Seed)
 	}
-	return s
+	return s, nil
+}
+
+// Replica returns the same schedule from its first arrival, without
+// replaying the normalisation again: the same offsets, for whoever must
+// know when arrivals were due (the saturation watch).
+func (s *Schedule) Replica() *Schedule {
+	r := *s
+	r.rng = newRand(s.seed)
+	r.i, r.done, r.t, r.last = 0, false, 0, 0
+	return &r
 }
 
 // newRand returns the seeded generator of a schedule (PCG, seed and a fixed

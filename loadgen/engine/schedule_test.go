@@ -3,13 +3,15 @@ package engine
 import (
 	"loadgen/loadgen/schema"
 
+	"context"
+	"errors"
 	"math"
 	"testing"
 	"time"
 )
 
 func offsets(ph Phase, max int) []time.Duration {
-	s := NewSchedule(ph)
+	s, _ := NewSchedule(context.Background(), ph)
 	var out []time.Duration
 	for len(out) < max {
 		off, ok := s.Next()
@@ -168,5 +170,56 @@ func TestGammaRandMoments(t *testing.T) {
 		if math.Abs(mean-k)/k > 0.02 || math.Abs(v-k)/k > 0.05 {
 			t.Errorf("Gamma(%v): mean %v var %v, want %v and %v", k, mean, v, k, k)
 		}
+	}
+}
+
+// TestScheduleNormalisationCancels checks that the normalisation replay of
+// a huge phase (10^12 arrivals: hours of work) gives up as soon as its
+// context is done, however far it got.
+func TestScheduleNormalisationCancels(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	ph := Phase{Arrival: schema.ArrivalPoisson, Rate: 10, Queries: 1e12, Seed: 1}
+	if s, err := NewSchedule(ctx, ph); !errors.Is(err, context.Canceled) || s != nil {
+		t.Errorf("NewSchedule: %v, %v; want context.Canceled", s, err)
+	}
+}
+
+// TestScheduleReplica checks that a replica yields the same offsets from
+// the first arrival, normalisation included, without replaying it.
+func TestScheduleReplica(t *testing.T) {
+	t.Parallel()
+	ph := Phase{Arrival: schema.ArrivalGamma, Rate: 7, Burstiness: 0.5, Queries: 50, Seed: 3}
+	s, err := NewSchedule(context.Background(), ph)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []time.Duration
+	for off, ok := s.Next(); ok; off, ok = s.Next() {
+		want = append(want, off)
+	}
+	r := s.Replica()
+	for i, w := range want {
+		if got, ok := r.Next(); !ok || got != w {
+			t.Fatalf("replica arrival %d: %v, %v; want %v", i, got, ok, w)
+		}
+	}
+	if _, ok := r.Next(); ok {
+		t.Error("replica has more arrivals than the schedule")
+	}
+}
+
+// TestSatWatchCancels checks that the saturation watch of a huge phase
+// bounded by its duration (whose planned arrivals it counts) gives up at
+// once when the phase is interrupted before it starts.
+func TestSatWatchCancels(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	ph := Phase{Arrival: schema.ArrivalPoisson, Rate: 1e6, Duration: 1000 * time.Hour, Seed: 1,
+		Saturation: &SaturationStop{Latency: time.Second}}
+	if w := newSatWatch(ctx, ph); w != nil {
+		t.Error("newSatWatch counted a phase of 3.6e12 arrivals after the interrupt")
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 )
 
@@ -14,12 +15,17 @@ import (
 // with LF; other fields (event, id, retry) are ignored. Data pending when the
 // body ends is returned as a last event, as vLLM's own client does.
 //
+// A line and an event's data are each bounded by max bytes: past it, next
+// returns a *tooLargeError and reads no further, so a misbehaving server
+// costs at most that much memory per request.
+//
 // It is the lean alternative to a generic SSE library: one pooled bufio
 // reader, one reused data buffer, no allocation per event.
 type sseReader struct {
 	br   *bufio.Reader
 	data []byte // data of the current event
 	line []byte // a line longer than the bufio buffer
+	max  int    // bound on a line and on an event's data
 	has  bool   // the current event has a data field
 	eof  bool
 }
@@ -27,14 +33,34 @@ type sseReader struct {
 // sseBufSize is the bufio buffer size; longer lines are assembled in line.
 const sseBufSize = 16 << 10
 
-func newSSEReader(r io.Reader) *sseReader {
-	return &sseReader{br: bufio.NewReaderSize(r, sseBufSize)}
+// sseKeepSize is the largest buffer a pooled reader keeps between requests.
+const sseKeepSize = 64 << 10
+
+// tooLargeError reports an SSE line or event's data over the reader's bound.
+type tooLargeError struct {
+	what  string // "line" or "event"
+	limit int
 }
 
-// reset points s at a new body, keeping its buffers.
-func (s *sseReader) reset(r io.Reader) {
+func (e *tooLargeError) Error() string {
+	return fmt.Sprintf("SSE %s longer than %d bytes (Options.MaxEventBytes)", e.what, e.limit)
+}
+
+func newSSEReader(r io.Reader, max int) *sseReader {
+	return &sseReader{br: bufio.NewReaderSize(r, sseBufSize), max: max}
+}
+
+// reset points s at a new body with a new bound, keeping its buffers unless
+// a large event made them large.
+func (s *sseReader) reset(r io.Reader, max int) {
 	s.br.Reset(r)
-	s.data, s.line, s.has, s.eof = s.data[:0], s.line[:0], false, false
+	if cap(s.data) > sseKeepSize {
+		s.data = nil
+	}
+	if cap(s.line) > sseKeepSize {
+		s.line = nil
+	}
+	s.data, s.line, s.max, s.has, s.eof = s.data[:0], s.line[:0], max, false, false
 }
 
 // next returns the data of the next event. The slice is valid until the
@@ -52,7 +78,9 @@ func (s *sseReader) next() ([]byte, error) {
 			}
 			s.eof = true
 			if len(line) > 0 {
-				s.field(line)
+				if err := s.field(line); err != nil {
+					return nil, err
+				}
 			}
 			if s.has {
 				return s.take(), nil
@@ -65,7 +93,9 @@ func (s *sseReader) next() ([]byte, error) {
 			}
 			continue
 		}
-		s.field(line)
+		if err := s.field(line); err != nil {
+			return nil, err
+		}
 	}
 }
 
@@ -81,9 +111,9 @@ func (s *sseReader) take() []byte {
 }
 
 // field applies one non-blank line to the current event.
-func (s *sseReader) field(line []byte) {
+func (s *sseReader) field(line []byte) error {
 	if line[0] == ':' {
-		return // comment
+		return nil // comment
 	}
 	name, value := line, []byte(nil)
 	if i := bytes.IndexByte(line, ':'); i >= 0 {
@@ -93,11 +123,16 @@ func (s *sseReader) field(line []byte) {
 		}
 	}
 	if string(name) != "data" {
-		return
+		return nil
+	}
+	if len(s.data)+len(value) > s.max {
+		s.eof = true
+		return &tooLargeError{"event", s.max}
 	}
 	s.data = append(s.data, value...)
 	s.data = append(s.data, '\n')
 	s.has = true
+	return nil
 }
 
 // readLine returns the next line without its LF or CRLF. At the end of the
@@ -107,6 +142,10 @@ func (s *sseReader) readLine() ([]byte, error) {
 	if errors.Is(err, bufio.ErrBufferFull) {
 		s.line = append(s.line[:0], line...)
 		for errors.Is(err, bufio.ErrBufferFull) {
+			if len(s.line) > s.max {
+				s.eof = true
+				return nil, &tooLargeError{"line", s.max}
+			}
 			line, err = s.br.ReadSlice('\n')
 			s.line = append(s.line, line...)
 		}
@@ -121,10 +160,13 @@ func (s *sseReader) readLine() ([]byte, error) {
 		if n > 0 && line[n-1] == '\r' {
 			n--
 		}
-		return line[:n], nil
-	}
-	if err == nil {
+		line, err = line[:n], nil
+	} else if err == nil {
 		err = io.EOF
+	}
+	if len(line) > s.max {
+		s.eof = true
+		return nil, &tooLargeError{"line", s.max}
 	}
 	return line, err
 }

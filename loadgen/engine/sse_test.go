@@ -11,7 +11,12 @@ import (
 
 func readEvents(t *testing.T, r io.Reader) ([]string, error) {
 	t.Helper()
-	s := newSSEReader(r)
+	return readEventsMax(t, r, DefaultMaxEventBytes)
+}
+
+func readEventsMax(t *testing.T, r io.Reader, max int) ([]string, error) {
+	t.Helper()
+	s := newSSEReader(r, max)
 	var out []string
 	for {
 		d, err := s.next()
@@ -71,6 +76,91 @@ func TestSSEReaderError(t *testing.T) {
 	if !errors.Is(err, boom) || len(got) != 1 || got[0] != "a" {
 		t.Errorf("got %q, %v; want [a] and the read error", got, err)
 	}
+}
+
+// TestSSEReaderBounds checks that a line or an event longer than the bound
+// is an error after which nothing more is read, and that a stream at the
+// bound is read whole.
+func TestSSEReaderBounds(t *testing.T) {
+	t.Parallel()
+	const max = 100
+	long := strings.Repeat("x", 3*sseBufSize) // assembled across bufio buffers
+	tests := []struct {
+		name string
+		in   string
+		max  int
+		want []string // events read before the error
+		what string   // "line" or "event"; "" for no error
+	}{
+		// A line of exactly the bound is fine ("data: " included).
+		{"line at the bound", "data: " + strings.Repeat("a", max-6) + "\n\n", max, []string{strings.Repeat("a", max-6)}, ""},
+		// So is an event whose data (lines joined with LF) is the bound.
+		{"event at the bound", strings.Repeat("data: "+strings.Repeat("e", 49)+"\n", 2) + "\n", max,
+			[]string{strings.Repeat("e", 49) + "\n" + strings.Repeat("e", 49)}, ""},
+		// One byte more in a data line: the line is over.
+		{"line over", "data: a\n\ndata: " + strings.Repeat("a", max-5) + "\n\ndata: c\n\n", max, []string{"a"}, "line"},
+		// A comment line counts too: every line is buffered.
+		{"comment over", ":" + strings.Repeat("c", max) + "\ndata: a\n\n", max, nil, "line"},
+		// Short lines that add up to more than the bound in one event.
+		{"event over", strings.Repeat("data: "+strings.Repeat("e", 40)+"\n", 3) + "\n", max, nil, "event"},
+		// A line past the bufio buffer is cut off while it is assembled.
+		{"long line over", "data: " + long + "\n\n", 2 * sseBufSize, nil, "line"},
+		// An unterminated line at the end of the body is bounded as well.
+		{"pending line over", "data: " + strings.Repeat("p", max), max, nil, "line"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			for _, r := range []io.Reader{strings.NewReader(tc.in), iotest.OneByteReader(strings.NewReader(tc.in))} {
+				got, err := readEventsMax(t, r, tc.max)
+				if strings.Join(got, "|") != strings.Join(tc.want, "|") || len(got) != len(tc.want) {
+					t.Errorf("got %q, want %q", got, tc.want)
+				}
+				var big *tooLargeError
+				switch {
+				case tc.what == "" && err != nil:
+					t.Errorf("error %v, want none", err)
+				case tc.what != "" && (!errors.As(err, &big) || big.what != tc.what || big.limit != tc.max):
+					t.Errorf("error %v, want an SSE %s over %d bytes", err, tc.what, tc.max)
+				}
+			}
+		})
+	}
+}
+
+// TestSSEReaderLongLineMemory checks that a line far longer than the bound
+// (16×) is not buffered beyond it: the reader stops within a bufio buffer
+// of the bound.
+func TestSSEReaderLongLineMemory(t *testing.T) {
+	t.Parallel()
+	const max = 1 << 20
+	line := io.MultiReader(strings.NewReader("data: "), io.LimitReader(xs{}, 16*max))
+	s := newSSEReader(line, max)
+	_, err := s.next()
+	var big *tooLargeError
+	if !errors.As(err, &big) {
+		t.Fatalf("error %v, want an SSE line over %d bytes", err, max)
+	}
+	if c := cap(s.line); c > 3*max {
+		t.Errorf("line buffer grew to %d bytes for a bound of %d", c, max)
+	}
+	if _, err := s.next(); err != io.EOF {
+		t.Errorf("after the error: %v, want io.EOF (nothing more is read)", err)
+	}
+	s.reset(nil, max)
+	if s.line != nil {
+		t.Errorf("a pooled reader keeps a %d-byte line buffer", cap(s.line))
+	}
+}
+
+// xs reads as an endless run of x.
+type xs struct{}
+
+func (xs) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = 'x'
+	}
+	return len(p), nil
 }
 
 // FuzzSSEReader checks that arbitrary bytes never panic the reader, and

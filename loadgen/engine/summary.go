@@ -4,6 +4,7 @@ import (
 	"loadgen/loadgen/schema"
 
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -85,6 +86,23 @@ func (c *collector) result(end string, endWall time.Time) *schema.PhaseResult {
 	return r
 }
 
+// answerKinds are the error kinds of a 200 response that did not answer
+// the request as asked.
+var answerKinds = []string{KindMissingChoices, KindBadChoiceIndex, KindDuplicateChoice, KindMissingLogprobs, KindTooLarge}
+
+// incomplete counts the measured requests that failed with an answerKinds
+// kind, and lists those kinds with their counts.
+func (c *collector) incomplete() (int, string) {
+	n, kinds := 0, []string(nil)
+	for _, k := range answerKinds {
+		if e := c.errs[k]; e.Count > 0 {
+			n += e.Count
+			kinds = append(kinds, fmt.Sprintf("%s %d", k, e.Count))
+		}
+	}
+	return n, strings.Join(kinds, ", ")
+}
+
 // perSecond returns n/duration (0 for an empty phase).
 func perSecond(n int, duration float64) *float64 {
 	var v float64
@@ -112,6 +130,10 @@ func (c *collector) warnings() []string {
 		if n > 0 {
 			w = append(w, fmt.Sprintf("%d %s values outside the histogram range (0 to %v) were not recorded", n, schema.Metrics[m], schema.HistSpan))
 		}
+	}
+	if n, kinds := c.incomplete(); n > 0 {
+		w = append(w, fmt.Sprintf("%d requests were answered incompletely or out of shape (%s): they failed, and "+
+			"their queries with them, so no document of theirs is scored or counted as completed", n, kinds))
 	}
 	if c.noUsage > 0 {
 		w = append(w, fmt.Sprintf("%d requests ended without a usage chunk; their output tokens were counted "+

@@ -13,7 +13,9 @@ import (
 // and still reuse every connection.
 const defaultIdleConns = 4096
 
-// NewTransport returns an HTTP/1.1 transport tuned for load generation:
+// NewTransport returns a net/http HTTP/1.1 transport for the calls beside
+// the load (tokenize, metrics, readiness), tuned like the load's own
+// (wire):
 // keep-alive with at least maxConns idle connections per host (so a phase at
 // its concurrency cap never closes and re-dials connections), no HTTP/2 (one
 // stream per connection, as vLLM's uvicorn serves it, and no surprise
@@ -56,11 +58,4 @@ func proxyUnlessLoopback(req *http.Request) (*url.URL, error) {
 		return nil, nil
 	}
 	return http.ProxyFromEnvironment(req)
-}
-
-// NewClient returns an HTTP client on NewTransport(maxConns), with no
-// overall timeout (Run bounds each request by Phase.RequestTimeout). It is
-// what Run uses when Options.Client is nil.
-func NewClient(maxConns int) *http.Client {
-	return &http.Client{Transport: NewTransport(maxConns)}
 }

@@ -55,6 +55,9 @@ func (s *Scanner) Decode(b []byte, read func() error) error {
 }
 
 func (s *Scanner) ws() {
+	if s.i < len(s.b) && s.b[s.i] > ' ' {
+		return // the common case: no white space
+	}
 	for s.i < len(s.b) {
 		switch s.b[s.i] {
 		case ' ', '\t', '\n', '\r':

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -172,6 +173,9 @@ func FuzzScanner(f *testing.F) {
 		`{"prompt":"\ud800x","model":"a\"b","allowed_token_ids":[9693,2152,null]}`,
 		// scalars and edges
 		`-0`, `1e400`, `-9223372036854775809`, `"\u0000"`, "\"\xff\xfe\"", `[true,false,null]`, `[1,"a"]`, ` 12 `, `01`,
+		// top logprobs: the plain form, and each way out of it
+		`{"yes":-0.6886,"no":-0.7815,"tok0":-3.25,"tok0":0}`, `{"y\u0065s":-1, "no" : 2,"x":null,"z":1e400,"w":"s","v":-01}`,
+		`{"\xff":1.5e3,"é":-0.5,"a":1.}`,
 	} {
 		f.Add([]byte(s))
 	}
@@ -227,6 +231,21 @@ func FuzzScanner(f *testing.F) {
 			{"bool", func() (any, error) { return s.Bool("f") }, func() (any, error) { var v bool; err := json.Unmarshal(b, &v); return v, err }},
 			{"string", func() (any, error) { return s.String("f", true) }, func() (any, error) { var v string; err := json.Unmarshal(b, &v); return v, err }},
 			{"ints", func() (any, error) { return s.Ints("f", nil) }, func() (any, error) { var v []int; err := json.Unmarshal(b, &v); return v, err }},
+			{"float object", func() (any, error) {
+				m := map[string]*float64{}
+				err := s.FloatObject("f", func(k string, num []byte) {
+					if num == nil {
+						m[strings.Clone(k)] = nil
+						return
+					}
+					v, err := strconv.ParseFloat(string(num), 64)
+					if err != nil {
+						t.Fatalf("%q: FloatObject gave %q, which does not convert: %v", b, num, err)
+					}
+					m[strings.Clone(k)] = &v
+				})
+				return m, err
+			}, func() (any, error) { var v map[string]*float64; err := json.Unmarshal(b, &v); return v, err }},
 		}
 		for _, ty := range typed {
 			var got any

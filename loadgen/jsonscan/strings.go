@@ -14,34 +14,38 @@ var plain = func() (t [256]bool) {
 	return t
 }()
 
-// str reads the string at s.i (its opening quote).
+// str reads the string at s.i (its opening quote). The loop over plain
+// bytes works on locals: the hot path of every chunk and request.
 func (s *Scanner) str(alias bool) (string, error) {
-	s.i++
-	start := s.i
-	for s.i < len(s.b) {
-		c := s.b[s.i]
+	b, start := s.b, s.i+1
+	i := start
+	for i < len(b) {
+		c := b[i]
 		switch {
 		case plain[c]:
-			s.i++
+			i++
 		case c == '"':
-			raw := s.b[start:s.i]
-			s.i++
+			s.i = i + 1
 			if alias {
-				return unsafeString(raw), nil
+				return unsafeString(b[start:i]), nil
 			}
-			return string(raw), nil
+			return string(b[start:i]), nil
 		case c == '\\':
+			s.i = i
 			return s.strSlow(start)
 		case c < 0x20:
+			s.i = i
 			return "", ErrSyntax
 		default:
-			r, size := utf8.DecodeRune(s.b[s.i:])
+			r, size := utf8.DecodeRune(b[i:])
 			if r == utf8.RuneError && size == 1 {
+				s.i = i
 				return s.strSlow(start)
 			}
-			s.i += size
+			i += size
 		}
 	}
+	s.i = i
 	return "", ErrSyntax
 }
 
@@ -125,7 +129,11 @@ func (s *Scanner) strSlow(start int) (string, error) {
 // skipString consumes the string at s.i (its opening quote), checking its
 // syntax without decoding it.
 func (s *Scanner) skipString() error {
-	s.i++
+	b, i := s.b, s.i+1
+	for i < len(b) && plain[b[i]] {
+		i++ // the common case, on locals
+	}
+	s.i = i
 	for s.i < len(s.b) {
 		c := s.b[s.i]
 		switch {

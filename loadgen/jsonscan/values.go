@@ -80,18 +80,32 @@ func parseInt(num []byte, bits uint) (int64, bool) {
 
 // Float reads a number that fits a float64.
 func (s *Scanner) Float(field string) (float64, error) {
-	if c := s.Peek(); c != '-' && (c < '0' || c > '9') {
-		return 0, s.Mismatch(field, "number")
-	}
-	num, err := s.number()
+	num, err := s.FloatText(field)
 	if err != nil {
 		return 0, err
 	}
-	f, err := strconv.ParseFloat(unsafeString(num), 64)
-	if err != nil {
-		return 0, &TypeError{field, "number"}
+	return strconv.ParseFloat(unsafeString(num), 64) // FloatText checked it fits
+}
+
+// FloatText reads a number that fits a float64, as Float does, and returns
+// its text instead of its value, for a decoder that needs the values of a
+// few numbers among many. The text aliases the input.
+func (s *Scanner) FloatText(field string) ([]byte, error) {
+	if c := s.Peek(); c != '-' && (c < '0' || c > '9') {
+		return nil, s.Mismatch(field, "number")
 	}
-	return f, nil
+	num, exp, err := s.numberExp()
+	if err != nil {
+		return nil, err
+	}
+	// Without an exponent and under 300 characters a number always fits;
+	// others are converted to find out.
+	if exp || len(num) >= 300 {
+		if _, err := strconv.ParseFloat(unsafeString(num), 64); err != nil {
+			return nil, &TypeError{field, "number"}
+		}
+	}
+	return num, nil
 }
 
 // Ints reads an array of integers, appending them to dst[:0]; a null
@@ -121,38 +135,166 @@ func (s *Scanner) Ints(field string, dst []int) ([]int, error) {
 
 // number consumes a number and returns its text.
 func (s *Scanner) number() ([]byte, error) {
-	s.ws()
-	start := s.i
-	if s.i < len(s.b) && s.b[s.i] == '-' {
-		s.i++
-	}
-	if s.i < len(s.b) && s.b[s.i] == '0' {
-		s.i++
-	} else if s.digits() == 0 {
-		return nil, ErrSyntax
-	}
-	if s.i < len(s.b) && s.b[s.i] == '.' {
-		s.i++
-		if s.digits() == 0 {
-			return nil, ErrSyntax
-		}
-	}
-	if s.i < len(s.b) && (s.b[s.i] == 'e' || s.b[s.i] == 'E') {
-		s.i++
-		if s.i < len(s.b) && (s.b[s.i] == '+' || s.b[s.i] == '-') {
-			s.i++
-		}
-		if s.digits() == 0 {
-			return nil, ErrSyntax
-		}
-	}
-	return s.b[start:s.i], nil
+	num, _, err := s.numberExp()
+	return num, err
 }
 
-func (s *Scanner) digits() int {
-	start := s.i
-	for s.i < len(s.b) && s.b[s.i] >= '0' && s.b[s.i] <= '9' {
-		s.i++
+// numberExp consumes a number and returns its text and whether it has an
+// exponent. It works on locals: numbers are most of a chunk's values.
+func (s *Scanner) numberExp() (num []byte, exp bool, err error) {
+	s.ws()
+	b, i := s.b, s.i
+	start := i
+	digits := func() int {
+		d := i
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+		return i - d
 	}
-	return s.i - start
+	if i < len(b) && b[i] == '-' {
+		i++
+	}
+	if i < len(b) && b[i] == '0' {
+		i++
+	} else if digits() == 0 {
+		s.i = i
+		return nil, false, ErrSyntax
+	}
+	if i < len(b) && b[i] == '.' {
+		i++
+		if digits() == 0 {
+			s.i = i
+			return nil, false, ErrSyntax
+		}
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		exp = true
+		i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		if digits() == 0 {
+			s.i = i
+			return nil, false, ErrSyntax
+		}
+	}
+	s.i = i
+	return b[start:i], exp, nil
+}
+
+// FloatObject reads an object whose values are numbers that fit a float64
+// or nulls, as encoding/json decodes a map[string]float64: it calls member
+// with each key and the number's text (nil for a null), which alias the
+// input, in order (a key given twice is given twice; the last one is the
+// map's). A value of another type is skipped and reported as a TypeError
+// for field once the object has been read, as by Object, and so is a value
+// that is not an object.
+//
+// It is the scan of a token's top logprobs, most of a scored stream chunk:
+// a member written the way vLLM writes it ("key":number, an ASCII key
+// without escapes, no white space) is read by one tight loop; any other
+// member takes the general path.
+func (s *Scanner) FloatObject(field string, member func(key string, num []byte)) error {
+	if !s.open('{') {
+		return s.Mismatch(field, "object")
+	}
+	if s.depth > MaxDepth {
+		return ErrSyntax
+	}
+	var typeErr error
+	if !s.consume('}') {
+		for {
+			if key, num, next, ok := plainFloatMember(s.b, s.i); ok {
+				s.i = next
+				member(key, num)
+			} else if err := s.floatMember(field, member); err != nil {
+				if !isTypeError(err) {
+					return err
+				}
+				if typeErr == nil {
+					typeErr = err
+				}
+			}
+			if s.consume('}') {
+				break
+			}
+			if !s.consume(',') {
+				return ErrSyntax
+			}
+		}
+	}
+	s.depth--
+	return typeErr
+}
+
+// floatMember reads one member of a FloatObject the general way.
+func (s *Scanner) floatMember(field string, member func(key string, num []byte)) error {
+	if s.Peek() != '"' {
+		return ErrSyntax
+	}
+	key, err := s.str(true)
+	if err != nil {
+		return err
+	}
+	if !s.consume(':') {
+		return ErrSyntax
+	}
+	if s.Null() {
+		member(key, nil)
+		return nil
+	}
+	num, err := s.FloatText(field)
+	if err == nil {
+		member(key, num)
+	}
+	return err
+}
+
+// plainFloatMember reads a member `"key":number` at b[i] with a key of
+// plain ASCII (no escape) and a number without exponent, under 300 bytes
+// (so it fits a float64), followed directly by ',' or '}' (not consumed).
+// ok is false, and nothing is consumed, for anything else.
+func plainFloatMember(b []byte, i int) (key string, num []byte, next int, ok bool) {
+	if i >= len(b) || b[i] != '"' {
+		return "", nil, 0, false
+	}
+	k := i + 1
+	j := k
+	for j < len(b) && plain[b[j]] {
+		j++
+	}
+	if j+1 >= len(b) || b[j] != '"' || b[j+1] != ':' {
+		return "", nil, 0, false
+	}
+	key = unsafeString(b[k:j])
+	n := j + 2
+	j = n
+	if j < len(b) && b[j] == '-' {
+		j++
+	}
+	switch {
+	case j < len(b) && b[j] == '0':
+		j++
+	case j < len(b) && b[j] >= '1' && b[j] <= '9':
+		for j < len(b) && b[j] >= '0' && b[j] <= '9' {
+			j++
+		}
+	default:
+		return "", nil, 0, false
+	}
+	if j < len(b) && b[j] == '.' {
+		j++
+		d := j
+		for j < len(b) && b[j] >= '0' && b[j] <= '9' {
+			j++
+		}
+		if j == d {
+			return "", nil, 0, false
+		}
+	}
+	if j >= len(b) || (b[j] != ',' && b[j] != '}') || j-n >= 300 {
+		return "", nil, 0, false
+	}
+	return key, b[n:j], j, true
 }
