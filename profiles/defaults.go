@@ -228,6 +228,11 @@ func (p *Profile) workloadDefaults() {
 			pr.errorf(joinPath("workload.extra_body", k), "is set by loadgen for every request and cannot be overridden")
 		case "max_tokens", "logprobs":
 			pr.errorf(joinPath("workload.extra_body", k), "use workload.%s instead", k)
+		case "n", "best_of", "use_beam_search":
+			// The client fails a request whose prompts do not get exactly
+			// one choice each (bad_choice_index), so these would fail
+			// every request.
+			pr.errorf(joinPath("workload.extra_body", k), "asks for more than one choice per prompt, and loadgen expects exactly one (a choice per prompt is what it checks and scores): remove it")
 		}
 	}
 }

@@ -116,7 +116,8 @@ testdata/invalid-many.yaml:14: load[0].rate: a sync phase sends the next query w
 		{"token-ids", "testdata/invalid-token-ids.yaml:11: workload.no_token_id: is the same token as yes_token_id (5)"},
 		// Fields loadgen owns cannot be overridden.
 		{"extra-body", `testdata/invalid-extra-body.yaml:11: workload.extra_body.stream: is set by loadgen for every request and cannot be overridden
-testdata/invalid-extra-body.yaml:12: workload.extra_body.max_tokens: use workload.max_tokens instead`},
+testdata/invalid-extra-body.yaml:12: workload.extra_body.max_tokens: use workload.max_tokens instead
+testdata/invalid-extra-body.yaml:13: workload.extra_body.n: asks for more than one choice per prompt, and loadgen expects exactly one (a choice per prompt is what it checks and scores): remove it`},
 		// Rerank keys make no sense for synthetic load.
 		{"synthetic-keys", `testdata/invalid-synthetic-keys.yaml:10: workload.search_num: only applies to rerank workloads (csv, jsonl), not to format: synthetic
 testdata/invalid-synthetic-keys.yaml:11: workload.max_tokens: a synthetic workload takes max_tokens from synthetic.output_len`},
