@@ -113,7 +113,7 @@ func runLauncher(t *testing.T, death string, env []string) (server, grandchild, 
 	if err != nil {
 		t.Fatal(err)
 	}
-	launcher := exec.Command(exe, "--port", strconv.Itoa(freePort(t)))
+	launcher := exec.Command(exe, "--port", strconv.Itoa(ports.Free(t)))
 	launcher.Env = append(os.Environ(), env...)
 	var stderr bytes.Buffer
 	launcher.Stderr = &stderr

@@ -1,7 +1,10 @@
 package report
 
 import (
+	"path/filepath"
+
 	"loadgen/loadgen/schema"
+	"loadgen/loadgen/testkit"
 
 	"bytes"
 	"encoding/json"
@@ -112,8 +115,8 @@ func TestCompareOfflineGolden(t *testing.T) {
 			if err := c.WriteJSON(&js); err != nil {
 				t.Fatal(err)
 			}
-			golden(t, tc.name+"/compare-offline.md", md.Bytes())
-			golden(t, tc.name+"/compare-offline.json", js.Bytes())
+			testkit.Golden(t, filepath.Join(goldenDir, tc.name, "compare-offline.md"), md.Bytes())
+			testkit.Golden(t, filepath.Join(goldenDir, tc.name, "compare-offline.json"), js.Bytes())
 		})
 	}
 }

@@ -1,7 +1,10 @@
 package report
 
 import (
+	"path/filepath"
+
 	"loadgen/loadgen/schema"
+	"loadgen/loadgen/testkit"
 
 	"bytes"
 	"strings"
@@ -115,6 +118,6 @@ func TestCompareRunsGolden(t *testing.T) {
 	if err := c.WriteJSON(&js); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "partial/compare-runs.md", md.Bytes())
-	golden(t, "partial/compare-runs.json", js.Bytes())
+	testkit.Golden(t, filepath.Join(goldenDir, "partial/compare-runs.md"), md.Bytes())
+	testkit.Golden(t, filepath.Join(goldenDir, "partial/compare-runs.json"), js.Bytes())
 }

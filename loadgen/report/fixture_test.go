@@ -2,6 +2,7 @@ package report
 
 import (
 	"loadgen/loadgen/schema"
+	"loadgen/loadgen/testkit"
 
 	"bytes"
 	"encoding/json"
@@ -19,13 +20,11 @@ import (
 	"github.com/HdrHistogram/hdrhistogram-go"
 )
 
-var update = flag.Bool("update", false, "rewrite golden files")
-
 // TestMain regenerates the synthetic results directories under -update
 // before any golden test reads them.
 func TestMain(m *testing.M) {
 	flag.Parse()
-	if *update {
+	if testkit.Updating() {
 		for dir, build := range map[string]func() fixture{"testdata/sweep-sim": simFixture, "testdata/sweep-partial": partialFixture} {
 			if err := build().write(dir); err != nil {
 				fmt.Fprintln(os.Stderr, "fixture:", err)

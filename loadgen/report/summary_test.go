@@ -1,7 +1,10 @@
 package report
 
 import (
+	"path/filepath"
+
 	"loadgen/loadgen/schema"
+	"loadgen/loadgen/testkit"
 
 	"bytes"
 	"encoding/csv"
@@ -37,10 +40,10 @@ func TestSummaryGolden(t *testing.T) {
 			if err := sum.WriteCSV(&cs); err != nil {
 				t.Fatal(err)
 			}
-			golden(t, tc.name+"/summary.md", md.Bytes())
-			golden(t, tc.name+"/summary.json", js.Bytes())
-			golden(t, tc.name+"/summary.csv", cs.Bytes())
-			golden(t, tc.name+"/ranking.txt", rk.Bytes())
+			testkit.Golden(t, filepath.Join(goldenDir, tc.name, "summary.md"), md.Bytes())
+			testkit.Golden(t, filepath.Join(goldenDir, tc.name, "summary.json"), js.Bytes())
+			testkit.Golden(t, filepath.Join(goldenDir, tc.name, "summary.csv"), cs.Bytes())
+			testkit.Golden(t, filepath.Join(goldenDir, tc.name, "ranking.txt"), rk.Bytes())
 		})
 	}
 }
