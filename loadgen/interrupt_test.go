@@ -1,15 +1,14 @@
 package loadgen
 
 import (
-	"loadgen/loadgen/schema"
-	"loadgen/loadgen/testkit"
-
 	"context"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"loadgen/loadgen/schema"
+	"loadgen/loadgen/testkit"
 	"loadgen/server/servertest"
 )
 

@@ -1,9 +1,6 @@
 package loadgen
 
 import (
-	"loadgen/loadgen/schema"
-	"loadgen/loadgen/testkit"
-
 	"context"
 	"os"
 	"path/filepath"
@@ -11,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"loadgen/loadgen/schema"
+	"loadgen/loadgen/testkit"
 	"loadgen/profiles"
 	"loadgen/server/servertest"
 )

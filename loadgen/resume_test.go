@@ -1,10 +1,6 @@
 package loadgen
 
 import (
-	"loadgen/loadgen/schema"
-	"loadgen/loadgen/testkit"
-	"loadgen/server/servertest"
-
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -17,7 +13,10 @@ import (
 	"time"
 
 	"loadgen/loadgen/report"
+	"loadgen/loadgen/schema"
+	"loadgen/loadgen/testkit"
 	"loadgen/profiles"
+	"loadgen/server/servertest"
 )
 
 // fileState is a file's content and modification time.

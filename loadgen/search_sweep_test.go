@@ -1,9 +1,6 @@
 package loadgen
 
 import (
-	"loadgen/loadgen/schema"
-	"loadgen/loadgen/testkit"
-
 	"math"
 	"os"
 	"path/filepath"
@@ -11,6 +8,8 @@ import (
 	"testing"
 
 	"loadgen/loadgen/report"
+	"loadgen/loadgen/schema"
+	"loadgen/loadgen/testkit"
 )
 
 // onlineProfile is one config with the online-capacity phases: capacity

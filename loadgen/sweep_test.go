@@ -1,10 +1,6 @@
 package loadgen
 
 import (
-	"loadgen/loadgen/schema"
-	"loadgen/loadgen/testkit"
-	"loadgen/server/servertest"
-
 	"bytes"
 	"encoding/csv"
 	"net"
@@ -15,7 +11,10 @@ import (
 	"testing"
 
 	"loadgen/loadgen/report"
+	"loadgen/loadgen/schema"
+	"loadgen/loadgen/testkit"
 	"loadgen/server"
+	"loadgen/server/servertest"
 )
 
 // twoConfigs are a config without and one with prefix caching.

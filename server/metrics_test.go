@@ -1,9 +1,6 @@
 package server
 
 import (
-	"loadgen/loadgen/schema"
-	"loadgen/loadgen/testkit"
-
 	"bytes"
 	"context"
 	"encoding/json"
@@ -16,6 +13,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"loadgen/loadgen/schema"
+	"loadgen/loadgen/testkit"
 )
 
 // parseFile parses a testdata exposition.

@@ -1,11 +1,11 @@
 package server
 
 import (
-	"loadgen/loadgen/schema"
-
 	"fmt"
 	"syscall"
 	"testing"
+
+	"loadgen/loadgen/schema"
 )
 
 // boundSocket binds 127.0.0.1:0 the way vLLM binds its port long before it

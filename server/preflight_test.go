@@ -1,8 +1,6 @@
 package server
 
 import (
-	"loadgen/loadgen/schema"
-
 	"context"
 	"fmt"
 	"net"
@@ -11,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"loadgen/loadgen/schema"
 )
 
 func TestStart_portTaken(t *testing.T) {

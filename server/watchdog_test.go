@@ -1,8 +1,6 @@
 package server
 
 import (
-	"loadgen/loadgen/schema"
-
 	"bufio"
 	"bytes"
 	"context"
@@ -17,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"loadgen/loadgen/schema"
 )
 
 // watchdogPID returns the pid of p's watchdog, failing the test if p has

@@ -1,30 +1,28 @@
 package main
 
 import (
-	"io"
-	"reflect"
-	"time"
-
-	"loadgen/loadgen/schema"
-	"loadgen/loadgen/testkit"
-
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
+
+	"github.com/urfave/cli/v2"
 
 	"loadgen/loadgen"
+	"loadgen/loadgen/schema"
+	"loadgen/loadgen/testkit"
 	"loadgen/profiles"
 	"loadgen/server"
 	"loadgen/server/servertest"
 	"loadgen/server/sim"
-
-	"github.com/urfave/cli/v2"
 )
 
 // TestRunSimulateJSON runs `loadgen run --simulate --json` (the shipped

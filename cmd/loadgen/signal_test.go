@@ -1,9 +1,6 @@
 package main
 
 import (
-	"loadgen/loadgen/schema"
-	"loadgen/loadgen/testkit"
-
 	"os"
 	"path/filepath"
 	"strconv"
@@ -12,6 +9,8 @@ import (
 	"time"
 
 	"loadgen/loadgen/report"
+	"loadgen/loadgen/schema"
+	"loadgen/loadgen/testkit"
 	"loadgen/server"
 	"loadgen/server/servertest"
 )

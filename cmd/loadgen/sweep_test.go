@@ -1,9 +1,6 @@
 package main
 
 import (
-	"loadgen/loadgen/schema"
-	"loadgen/loadgen/testkit"
-
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -13,6 +10,8 @@ import (
 
 	"loadgen/loadgen"
 	"loadgen/loadgen/report"
+	"loadgen/loadgen/schema"
+	"loadgen/loadgen/testkit"
 	"loadgen/profiles"
 	"loadgen/server/servertest"
 )

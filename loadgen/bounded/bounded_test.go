@@ -4,10 +4,11 @@ import (
 	"bytes"
 	"errors"
 	"io"
-	"loadgen/loadgen/testkit"
 	"strings"
 	"testing"
 	"testing/iotest"
+
+	"loadgen/loadgen/testkit"
 )
 
 func TestReadAll(t *testing.T) {

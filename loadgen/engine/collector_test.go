@@ -1,11 +1,8 @@
 package engine
 
 import (
-	"context"
-
-	"loadgen/loadgen/schema"
-
 	"bytes"
+	"context"
 	"encoding/json"
 	"math"
 	"path/filepath"
@@ -14,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"loadgen/loadgen/schema"
 	"loadgen/loadgen/testkit"
 	"loadgen/workload"
 )

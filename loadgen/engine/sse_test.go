@@ -4,10 +4,11 @@ import (
 	"bytes"
 	"errors"
 	"io"
-	"loadgen/loadgen/testkit"
 	"strings"
 	"testing"
 	"testing/iotest"
+
+	"loadgen/loadgen/testkit"
 )
 
 func readEvents(t *testing.T, r io.Reader) ([]string, error) {

@@ -1,15 +1,14 @@
 package report
 
 import (
+	"bytes"
+	"encoding/json"
 	"path/filepath"
+	"strings"
+	"testing"
 
 	"loadgen/loadgen/schema"
 	"loadgen/loadgen/testkit"
-
-	"bytes"
-	"encoding/json"
-	"strings"
-	"testing"
 )
 
 func offlineNamed(name string, pc, bk bool, extra string) OfflineResult {

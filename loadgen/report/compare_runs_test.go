@@ -1,14 +1,13 @@
 package report
 
 import (
+	"bytes"
 	"path/filepath"
+	"strings"
+	"testing"
 
 	"loadgen/loadgen/schema"
 	"loadgen/loadgen/testkit"
-
-	"bytes"
-	"strings"
-	"testing"
 )
 
 func TestCompareRunsSame(t *testing.T) {

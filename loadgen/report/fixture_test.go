@@ -1,9 +1,6 @@
 package report
 
 import (
-	"loadgen/loadgen/schema"
-	"loadgen/loadgen/testkit"
-
 	"bytes"
 	"encoding/json"
 	"flag"
@@ -18,6 +15,9 @@ import (
 	"time"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
+
+	"loadgen/loadgen/schema"
+	"loadgen/loadgen/testkit"
 )
 
 // TestMain regenerates the synthetic results directories under -update

@@ -1,8 +1,6 @@
 package report
 
 import (
-	"loadgen/loadgen/schema"
-
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,6 +12,8 @@ import (
 	"sync"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
+
+	"loadgen/loadgen/schema"
 )
 
 // Sweep is a results directory loaded into memory.

@@ -1,13 +1,13 @@
 package report
 
 import (
-	"loadgen/loadgen/schema"
-	"loadgen/loadgen/testkit"
-
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"loadgen/loadgen/schema"
+	"loadgen/loadgen/testkit"
 )
 
 func TestLoadSim(t *testing.T) {

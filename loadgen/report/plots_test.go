@@ -1,13 +1,9 @@
 package report
 
 import (
-	"fmt"
-
-	"loadgen/loadgen/schema"
-	"loadgen/loadgen/testkit"
-
 	"bytes"
 	"encoding/xml"
+	"fmt"
 	"io"
 	"math"
 	"os"
@@ -15,6 +11,9 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"loadgen/loadgen/schema"
+	"loadgen/loadgen/testkit"
 )
 
 // wellFormed parses doc as XML to the end.

@@ -1,18 +1,17 @@
 package report
 
 import (
-	"path/filepath"
-
-	"loadgen/loadgen/schema"
-	"loadgen/loadgen/testkit"
-
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
+
+	"loadgen/loadgen/schema"
+	"loadgen/loadgen/testkit"
 )
 
 func TestSummaryGolden(t *testing.T) {
