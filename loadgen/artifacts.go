@@ -1,8 +1,6 @@
 package loadgen
 
 import (
-	"loadgen/loadgen/schema"
-
 	"bytes"
 	"encoding/json"
 	"os"
@@ -10,6 +8,7 @@ import (
 	"sort"
 	"strings"
 
+	"loadgen/loadgen/schema"
 	"loadgen/profiles"
 )
 

@@ -9,6 +9,7 @@ import (
 
 	"loadgen/loadgen/report"
 	"loadgen/loadgen/schema"
+	"loadgen/loadgen/testkit"
 	"loadgen/server/servertest"
 )
 
@@ -39,7 +40,7 @@ load:
 		t.Fatalf("outcome %+v", *out)
 	}
 	var res schema.PhaseResult
-	readJSONFile(t, filepath.Join(o.Out, schema.PhaseFile("a", "split")), &res)
+	testkit.ReadJSON(t, filepath.Join(o.Out, schema.PhaseFile("a", "split")), &res)
 	logs := []string{filepath.Join(o.Out, "a", "split.client-0.requests.jsonl"), filepath.Join(o.Out, "a", "split.client-1.requests.jsonl")}
 	raw := servertest.ReadRequestLogs(t, logs...)
 	if res.QueriesCompleted != 30 || res.Completed != 60 || res.WarmupQueries != 2 || raw.Requests != 60 || len(raw.Queries) != 30 {
@@ -49,23 +50,7 @@ load:
 	if res.RequestRate != 40 || res.Seed != 3 || len(res.Clients) != 2 || res.Clients[0].Rate != 20 || res.Clients[0].Seed == res.Clients[1].Seed || res.Client != nil {
 		t.Errorf("merged phase: rate %v seed %d, clients %+v; want 40 and 3, two clients at 20 q/s with their own seeds", res.RequestRate, res.Seed, res.Clients)
 	}
-	for _, m := range []struct {
-		name string
-		raw  []int64
-	}{{schema.MetricTTFT, raw.TTFT}, {schema.MetricE2EL, raw.E2E}} {
-		st := res.Latency[m.name]
-		if st.Count != int64(len(m.raw)) {
-			t.Errorf("%s: %d values merged, %d in the logs", m.name, st.Count, len(m.raw))
-		}
-		for _, pc := range []struct {
-			p   float64
-			got float64
-		}{{50, st.P50}, {90, st.P90}, {99, st.P99}, {99.9, st.P999}} {
-			if want := servertest.Percentile(m.raw, pc.p); !servertest.WithinHDR(pc.got, want) {
-				t.Errorf("%s p%g: merged %g ms, the union of the clients' request logs %g ms", m.name, pc.p, pc.got, want)
-			}
-		}
-	}
+	servertest.CheckLatency(t, res, raw)
 	for _, name := range []string{"split.hlog", "split.scores.jsonl"} {
 		if _, err := os.Stat(filepath.Join(o.Out, "a", name)); err != nil {
 			t.Error(err)

@@ -1,10 +1,6 @@
 package loadgen
 
 import (
-	"loadgen/loadgen/engine"
-
-	"loadgen/loadgen/schema"
-
 	"context"
 	"fmt"
 	"net/http"
@@ -12,6 +8,8 @@ import (
 	"path/filepath"
 	"time"
 
+	"loadgen/loadgen/engine"
+	"loadgen/loadgen/schema"
 	"loadgen/profiles"
 	"loadgen/server"
 )

@@ -1,8 +1,6 @@
 package loadgen
 
 import (
-	"loadgen/loadgen/schema"
-
 	"context"
 	"errors"
 	"os"
@@ -12,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"loadgen/loadgen/schema"
 )
 
 // fullDisk is a writeFile seam: the first write (the sweep's first

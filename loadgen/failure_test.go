@@ -1,13 +1,13 @@
 package loadgen
 
 import (
-	"loadgen/loadgen/schema"
-
 	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"loadgen/loadgen/schema"
 )
 
 // TestPhaseFailure: a phase that ran to its end still fails when its

@@ -11,6 +11,7 @@ import (
 
 	"loadgen/loadgen/report"
 	"loadgen/loadgen/schema"
+	"loadgen/loadgen/testkit"
 	"loadgen/profiles"
 	"loadgen/server/servertest"
 )
@@ -71,7 +72,7 @@ func results(t *testing.T, dir string) (map[string][]schema.PhaseResult, map[str
 	for _, c := range m.Configs {
 		for _, ph := range c.Phases {
 			var r schema.PhaseResult
-			readJSONFile(t, filepath.Join(dir, schema.PhaseFile(c.Name, ph.Name)), &r)
+			testkit.ReadJSON(t, filepath.Join(dir, schema.PhaseFile(c.Name, ph.Name)), &r)
 			out[c.Name] = append(out[c.Name], r)
 			w, ok := wins[c.Name]
 			if !ok || r.StartedAt.Before(w.from) {
@@ -222,7 +223,7 @@ load:
 		}
 		done <- out
 	}()
-	servertest.WaitFor(t, time.Minute, "both groups to measure", func() bool {
+	testkit.WaitFor(t, time.Minute, "both groups to measure", func() bool {
 		m, err := schema.ReadManifest(o.Out)
 		return err == nil && m.Config("a").Phase("poisson-100").Status == schema.StatusRunning &&
 			m.Config("b").Phase("poisson-100").Status == schema.StatusRunning
@@ -243,6 +244,6 @@ load:
 			t.Errorf("config %s: %s, want interrupted", c, st)
 		}
 	}
-	assertGone(t, o.Out, "a")
-	assertGone(t, o.Out, "b")
+	servertest.AssertServerGone(t, o.Out, "a")
+	servertest.AssertServerGone(t, o.Out, "b")
 }

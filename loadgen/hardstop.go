@@ -1,11 +1,11 @@
 package loadgen
 
 import (
-	"loadgen/loadgen/schema"
-
 	"fmt"
 	"sync"
 	"time"
+
+	"loadgen/loadgen/schema"
 )
 
 // HardStop lets the process record, when it must exit at once (the second

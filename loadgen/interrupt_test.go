@@ -1,14 +1,14 @@
 package loadgen
 
 import (
-	"loadgen/loadgen/schema"
-
 	"context"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"loadgen/loadgen/schema"
+	"loadgen/loadgen/testkit"
 	"loadgen/server/servertest"
 )
 
@@ -43,12 +43,12 @@ load:
 	// Once the manifest says the poisson phase runs, wait until the
 	// simulator has finished more requests than before: the phase is
 	// sending.
-	servertest.WaitFor(t, time.Minute, "the poisson phase to start", func() bool {
+	testkit.WaitFor(t, time.Minute, "the poisson phase to start", func() bool {
 		m, err := schema.ReadManifest(o.Out)
 		return err == nil && m.Config("x").Phase("poisson-100").Status == schema.StatusRunning
 	})
 	before := int(servertest.SimMetric(o.Port, "vllm:request_success_total"))
-	servertest.WaitFor(t, time.Minute, "the poisson phase to send", func() bool { return int(servertest.SimMetric(o.Port, "vllm:request_success_total")) >= before+8 })
+	testkit.WaitFor(t, time.Minute, "the poisson phase to send", func() bool { return int(servertest.SimMetric(o.Port, "vllm:request_success_total")) >= before+8 })
 	cancel()
 	var r result
 	select {
@@ -68,18 +68,18 @@ load:
 	}
 	wantStatuses(t, m, "x", schema.StatusInterrupted, map[string]string{"sync": schema.StatusOK, "poisson-100": schema.StatusInterrupted})
 	var res schema.PhaseResult
-	readJSONFile(t, filepath.Join(o.Out, schema.PhaseFile("x", "poisson-100")), &res)
+	testkit.ReadJSON(t, filepath.Join(o.Out, schema.PhaseFile("x", "poisson-100")), &res)
 	if res.EndReason != schema.EndInterrupted || res.QueriesCompleted == 0 || res.QueriesCompleted >= 150 || !res.Simulated {
 		t.Errorf("partial poisson-100.json: end %q, %d queries, simulated %v; want interrupted with some of the 150", res.EndReason, res.QueriesCompleted, res.Simulated)
 	}
 	if _, err := schema.ReadHlogFile(filepath.Join(o.Out, schema.HlogFile("x", "poisson-100"))); err != nil {
 		t.Errorf("partial hlog: %v", err)
 	}
-	st := readStartup(t, o.Out, "x")
+	st := servertest.ReadStartup(t, o.Out, "x")
 	if st.ExitCode == nil || st.FailureClass != "" {
 		t.Errorf("startup.json after the interrupt: exit code %v, class %q; want the server's exit recorded and no failure", st.ExitCode, st.FailureClass)
 	}
-	assertGone(t, o.Out, "x")
+	servertest.AssertServerGone(t, o.Out, "x")
 	checkReportFiles(t, o.Out)
 
 	// Resume: the sync phase's files stay, the poisson phase runs again.
@@ -102,8 +102,8 @@ load:
 	}
 	checkPhaseFiles(t, o.Out, "x", "poisson-100", 150)
 	assertUntouched(t, syncFiles)
-	if st := readStartup(t, o.Out, "x"); st.CompiledArtifacts != "hit" {
+	if st := servertest.ReadStartup(t, o.Out, "x"); st.CompiledArtifacts != "hit" {
 		t.Errorf("the resumed server's compiled artifacts: %q, want a cache hit of the first start's", st.CompiledArtifacts)
 	}
-	assertGone(t, o.Out, "x")
+	servertest.AssertServerGone(t, o.Out, "x")
 }

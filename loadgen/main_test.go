@@ -1,22 +1,16 @@
 package loadgen
 
 import (
-	"loadgen/loadgen/schema"
-
-	"bytes"
 	"context"
-	"encoding/json"
-	"errors"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
+	"loadgen/loadgen/schema"
+	"loadgen/loadgen/testkit"
 	"loadgen/profiles"
-	"loadgen/server"
 	"loadgen/server/servertest"
 )
 
@@ -25,9 +19,9 @@ import (
 // inherits this variable, dispatches to sim.Main.
 const helperEnv = "LOADGEN_SWEEP_TEST_HELPER"
 
-// ports are this package's test ports, apart from the other package that
-// launches servers, whose tests may run at the same time.
-var ports = servertest.NewPorts(10000, 15000)
+// ports are this package's test ports, apart from those of the other
+// packages that launch servers, whose tests may run at the same time.
+var ports = testkit.NewPorts(10000, 15000)
 
 func TestMain(m *testing.M) {
 	if os.Getenv(helperEnv) == "1" {
@@ -60,32 +54,12 @@ func writeProfile(t *testing.T, name, rest string) *profiles.Profile {
 	return p
 }
 
-// syncBuffer is a goroutine-safe progress sink that stamps every write
-// (one progress line) with the time, for the log of a failed test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.b.WriteString(time.Now().Format("05.000 "))
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // simOptions returns sweep options that run p against the test binary as
 // the simulator, fast, on a free port, with private artifacts and results
 // directories.
-func simOptions(t *testing.T, p *profiles.Profile) (Options, *syncBuffer) {
+func simOptions(t *testing.T, p *profiles.Profile) (Options, *testkit.SyncBuffer) {
 	t.Helper()
-	progress := &syncBuffer{}
+	progress := testkit.NewStampedBuffer()
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("sweep progress:\n%s", progress)
@@ -143,24 +117,6 @@ func readManifest(t *testing.T, dir string) *schema.Manifest {
 	return m
 }
 
-func readStartup(t *testing.T, dir, config string) schema.Startup {
-	t.Helper()
-	var st schema.Startup
-	readJSONFile(t, filepath.Join(dir, schema.StartupFile(config)), &st)
-	return st
-}
-
-func readJSONFile(t *testing.T, path string, v any) {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(b, v); err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-}
-
 // wantStatuses checks the status of a config and of each of its phases.
 func wantStatuses(t *testing.T, m *schema.Manifest, config, status string, phases map[string]string) *schema.ConfigStatus {
 	t.Helper()
@@ -182,21 +138,4 @@ func wantStatuses(t *testing.T, m *schema.Manifest, config, status string, phase
 		}
 	}
 	return cs
-}
-
-// assertGone checks that the server of config, whose pid (= process group)
-// startup.json recorded, has no process left.
-func assertGone(t *testing.T, dir, config string) {
-	t.Helper()
-	st := readStartup(t, dir, config)
-	if st.PID <= 0 {
-		t.Errorf("config %s: startup.json records no pid", config)
-		return
-	}
-	if server.ProcessAlive(st.PID) {
-		t.Errorf("config %s: server pid %d is still alive", config, st.PID)
-	}
-	if err := syscall.Kill(-st.PID, 0); !errors.Is(err, syscall.ESRCH) && server.GroupAlive(st.PID) {
-		t.Errorf("config %s: process group %d still has live members (kill: %v)", config, st.PID, err)
-	}
 }

@@ -1,8 +1,6 @@
 package loadgen
 
 import (
-	"loadgen/loadgen/schema"
-
 	"encoding/json"
 	"fmt"
 	"os"
@@ -11,6 +9,7 @@ import (
 	"strings"
 	"sync"
 
+	"loadgen/loadgen/schema"
 	"loadgen/profiles"
 )
 

@@ -1,11 +1,10 @@
 package loadgen
 
 import (
-	"loadgen/loadgen/schema"
-
 	"context"
 	"net/http"
 
+	"loadgen/loadgen/schema"
 	"loadgen/server"
 )
 

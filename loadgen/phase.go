@@ -1,22 +1,20 @@
 package loadgen
 
 import (
-	"errors"
-	"loadgen/loadgen/engine"
-	"loadgen/loadgen/merge"
-	"os"
-	"sync"
-
-	"loadgen/loadgen/schema"
-
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"path/filepath"
 	"slices"
+	"sync"
 	"time"
 
+	"loadgen/loadgen/engine"
+	"loadgen/loadgen/merge"
+	"loadgen/loadgen/schema"
 	"loadgen/profiles"
 	"loadgen/server"
 	"loadgen/workload"

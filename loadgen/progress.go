@@ -1,16 +1,14 @@
 package loadgen
 
 import (
-	"loadgen/loadgen/engine"
-
-	"loadgen/loadgen/schema"
-
 	"errors"
 	"fmt"
 	"strings"
 	"sync"
 	"time"
 
+	"loadgen/loadgen/engine"
+	"loadgen/loadgen/schema"
 	"loadgen/server"
 )
 

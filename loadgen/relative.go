@@ -1,13 +1,12 @@
 package loadgen
 
 import (
-	"loadgen/loadgen/schema"
-
 	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
 
+	"loadgen/loadgen/schema"
 	"loadgen/profiles"
 )
 

@@ -1,12 +1,12 @@
 package loadgen
 
 import (
-	"loadgen/loadgen/schema"
-
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"loadgen/loadgen/schema"
 )
 
 // openResults picks the results directory, creates it for a new sweep,

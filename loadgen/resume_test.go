@@ -1,8 +1,6 @@
 package loadgen
 
 import (
-	"loadgen/loadgen/schema"
-
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -15,7 +13,10 @@ import (
 	"time"
 
 	"loadgen/loadgen/report"
+	"loadgen/loadgen/schema"
+	"loadgen/loadgen/testkit"
 	"loadgen/profiles"
+	"loadgen/server/servertest"
 )
 
 // fileState is a file's content and modification time.
@@ -99,7 +100,7 @@ func TestResumeRerunsFailedConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	stale := plan.Configs[1].ArtifactsDir
-	writeStaleArtifacts(t, stale, true)
+	servertest.WriteStaleArtifacts(t, stale, true)
 	first := runSweep(t, o)
 	if first.Passed != 1 || first.Failed != 1 {
 		t.Fatalf("first sweep: %+v, want one passed and one failed", *first)
@@ -123,16 +124,16 @@ func TestResumeRerunsFailedConfig(t *testing.T) {
 	}
 	checkPhaseFiles(t, o.Out, "two", "sync", 3)
 	checkPhaseFiles(t, o.Out, "two", "poisson-20", 4)
-	if st := readStartup(t, o.Out, "two"); st.FailureClass != "" || !st.Ready {
+	if st := servertest.ReadStartup(t, o.Out, "two"); st.FailureClass != "" || !st.Ready {
 		t.Errorf("two/startup.json after the resume: class %q ready %v", st.FailureClass, st.Ready)
 	}
 	assertUntouched(t, oneFiles)
 	if s := progress.String(); !strings.Contains(s, "[1/2] one: already done (resume)") || strings.Contains(s, "[1/2] one: starting") {
 		t.Errorf("progress of the resume does not skip config one:\n%s", s)
 	}
-	assertGone(t, o.Out, "two")
+	servertest.AssertServerGone(t, o.Out, "two")
 	var sum report.Summary
-	readJSONFile(t, filepath.Join(o.Out, report.SummaryJSONFile), &sum)
+	testkit.ReadJSON(t, filepath.Join(o.Out, report.SummaryJSONFile), &sum)
 	if sum.Status != schema.SweepCompleted || len(sum.Ranking) != 2 || sum.Ranking[0].Rank == 0 || sum.Ranking[1].Rank == 0 {
 		t.Errorf("summary after the resume: status %q, ranking %+v; want both configs ranked", sum.Status, sum.Ranking)
 	}
@@ -140,7 +141,7 @@ func TestResumeRerunsFailedConfig(t *testing.T) {
 
 // resumeWithout deletes the stale artifacts, as the failure reason says,
 // and resumes the sweep o ran; it returns the outcome and the progress.
-func resumeWithout(t *testing.T, p *profiles.Profile, o Options, stale string) (*Outcome, *syncBuffer) {
+func resumeWithout(t *testing.T, p *profiles.Profile, o Options, stale string) (*Outcome, *testkit.SyncBuffer) {
 	t.Helper()
 	if err := os.RemoveAll(stale); err != nil {
 		t.Fatal(err)
@@ -167,7 +168,7 @@ func TestResumeRerunsVoidedConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	stale := plan.Configs[0].ArtifactsDir
-	writeStaleArtifacts(t, stale, false)
+	servertest.WriteStaleArtifacts(t, stale, false)
 	if first := runSweep(t, o); first.Failed != 1 {
 		t.Fatalf("first sweep: %+v, want the voided config counted as failed", *first)
 	}
@@ -186,7 +187,7 @@ func TestResumeRerunsVoidedConfig(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(o.Out, "one", "server.1.log")); err != nil {
 		t.Errorf("the voided attempt's log was not kept: %v", err)
 	}
-	assertGone(t, o.Out, "one")
+	servertest.AssertServerGone(t, o.Out, "one")
 }
 
 // TestResumeRefusals checks the inputs --resume refuses before it starts
@@ -280,7 +281,7 @@ func TestResumeRefusals(t *testing.T) {
 	if !bytes.Equal(before, after) {
 		t.Error("a refused resume rewrote manifest.json")
 	}
-	if st := readStartup(t, o.Out, "one"); st.FailureClass != schema.FailureNone {
+	if st := servertest.ReadStartup(t, o.Out, "one"); st.FailureClass != schema.FailureNone {
 		t.Errorf("startup.json changed class to %q: %s", st.FailureClass, st.Reason)
 	}
 }

@@ -1,8 +1,6 @@
 package loadgen
 
 import (
-	"loadgen/loadgen/schema"
-
 	"math"
 	"os"
 	"path/filepath"
@@ -10,6 +8,8 @@ import (
 	"testing"
 
 	"loadgen/loadgen/report"
+	"loadgen/loadgen/schema"
+	"loadgen/loadgen/testkit"
 )
 
 // onlineProfile is one config with the online-capacity phases: capacity
@@ -50,9 +50,9 @@ func TestSimulatedSearch(t *testing.T) {
 	rec := checkSearch(t, o.Out, cs)
 
 	var half schema.PhaseResult
-	readJSONFile(t, filepath.Join(o.Out, schema.PhaseFile("a", "poisson-50pct")), &half)
+	testkit.ReadJSON(t, filepath.Join(o.Out, schema.PhaseFile("a", "poisson-50pct")), &half)
 	var inf schema.PhaseResult
-	readJSONFile(t, filepath.Join(o.Out, schema.PhaseFile("a", "inf-c2")), &inf)
+	testkit.ReadJSON(t, filepath.Join(o.Out, schema.PhaseFile("a", "inf-c2")), &inf)
 	if b := half.RateBasis; half.RateShare != 0.5 || b == nil || b.Phase != "inf-c2" || b.Capacity != inf.QueryThroughput ||
 		math.Abs(float64(half.RequestRate)-0.5*inf.QueryThroughput) > 1e-9 {
 		t.Errorf("poisson-50pct: share %g of %+v at %v q/s; want 50%% of inf-c2's %g", half.RateShare, half.RateBasis, half.RequestRate, inf.QueryThroughput)
@@ -82,7 +82,7 @@ func TestSimulatedSearch(t *testing.T) {
 func checkSearch(t *testing.T, dir string, cs *schema.ConfigStatus) *schema.SearchResult {
 	t.Helper()
 	var res schema.PhaseResult
-	readJSONFile(t, filepath.Join(dir, schema.PhaseFile("a", "poisson-search")), &res)
+	testkit.ReadJSON(t, filepath.Join(dir, schema.PhaseFile("a", "poisson-search")), &res)
 	rec := res.Search
 	if rec == nil || res.CapacityAtSLO == nil || *res.CapacityAtSLO != rec.CapacityAtSLO || len(rec.Trials) == 0 {
 		t.Fatalf("poisson-search.json: capacity %v, search %+v", res.CapacityAtSLO, rec)
@@ -196,9 +196,9 @@ func TestSearchCheck(t *testing.T) {
 		t.Fatalf("outcome %+v, problems %q", *out, out.Problems)
 	}
 	var res schema.PhaseResult
-	readJSONFile(t, filepath.Join(o.Out, schema.PhaseFile("a", "poisson-search")), &res)
+	testkit.ReadJSON(t, filepath.Join(o.Out, schema.PhaseFile("a", "poisson-search")), &res)
 	var chk schema.SearchCheck
-	readJSONFile(t, filepath.Join(o.Out, schema.ScanFile("a", "poisson-search")), &chk)
+	testkit.ReadJSON(t, filepath.Join(o.Out, schema.ScanFile("a", "poisson-search")), &chk)
 	used := 0 // trials set aside (the client fell behind) ran again
 	for _, tr := range chk.Trials {
 		if !tr.Discarded {

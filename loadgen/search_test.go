@@ -1,11 +1,11 @@
 package loadgen
 
 import (
-	"loadgen/loadgen/schema"
-
 	"math"
 	"strings"
 	"testing"
+
+	"loadgen/loadgen/schema"
 )
 
 // curve is a synthetic latency-vs-rate curve: the latency (ms) at the

@@ -1,9 +1,6 @@
 package loadgen
 
 import (
-	"loadgen/loadgen/engine"
-	"loadgen/loadgen/schema"
-
 	"context"
 	"errors"
 	"fmt"
@@ -13,6 +10,8 @@ import (
 	"path/filepath"
 	"time"
 
+	"loadgen/loadgen/engine"
+	"loadgen/loadgen/schema"
 	"loadgen/profiles"
 	"loadgen/server"
 )

@@ -1,8 +1,6 @@
 package loadgen
 
 import (
-	"loadgen/loadgen/schema"
-
 	"context"
 	"fmt"
 	"math"
@@ -10,6 +8,7 @@ import (
 	"sort"
 	"time"
 
+	"loadgen/loadgen/schema"
 	"loadgen/profiles"
 )
 

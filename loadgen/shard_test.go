@@ -11,6 +11,7 @@ import (
 	"loadgen/loadgen/merge"
 	"loadgen/loadgen/report"
 	"loadgen/loadgen/schema"
+	"loadgen/loadgen/testkit"
 	"loadgen/profiles"
 )
 
@@ -105,8 +106,8 @@ func TestShardsMergeToTheSerialSweep(t *testing.T) {
 	for _, c := range want.Configs {
 		for _, ph := range c.Phases {
 			var a, b schema.PhaseResult
-			readJSONFile(t, filepath.Join(serial.Out, schema.PhaseFile(c.Name, ph.Name)), &a)
-			readJSONFile(t, filepath.Join(merged, schema.PhaseFile(c.Name, ph.Name)), &b)
+			testkit.ReadJSON(t, filepath.Join(serial.Out, schema.PhaseFile(c.Name, ph.Name)), &a)
+			testkit.ReadJSON(t, filepath.Join(merged, schema.PhaseFile(c.Name, ph.Name)), &b)
 			if a.QueriesCompleted != b.QueriesCompleted || a.Completed != b.Completed || b.Config != c.Name {
 				t.Errorf("%s/%s: merged %d queries %d requests, serial %d %d", c.Name, ph.Name, b.QueriesCompleted, b.Completed, a.QueriesCompleted, a.Completed)
 			}

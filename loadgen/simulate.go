@@ -1,14 +1,13 @@
 package loadgen
 
 import (
-	"loadgen/loadgen/schema"
-
 	"fmt"
 	"net"
 	"os"
 	"path/filepath"
 	"strconv"
 
+	"loadgen/loadgen/schema"
 	"loadgen/profiles"
 )
 

@@ -8,6 +8,7 @@ import (
 
 	"loadgen/loadgen/engine"
 	"loadgen/loadgen/schema"
+	"loadgen/loadgen/testkit"
 	"loadgen/profiles"
 	"loadgen/server/neuron"
 	"loadgen/server/servertest"
@@ -52,7 +53,7 @@ func TestShippedSweepOnEveryStack(t *testing.T) {
 					if cs.Status != schema.StatusOK || cs.FailureClass != "" {
 						t.Errorf("run %d: config %s: %s %s %s", run+1, cs.Name, cs.Status, cs.FailureClass, cs.Reason)
 					}
-					st := readStartup(t, o.Out, cs.Name)
+					st := servertest.ReadStartup(t, o.Out, cs.Name)
 					if st.FailureClass != "" {
 						t.Errorf("run %d: %s/startup.json: %s %s", run+1, cs.Name, st.FailureClass, st.Reason)
 					}
@@ -107,7 +108,7 @@ load:
 	o, _ := simOptions(t, p)
 	runSweep(t, o)
 	var res schema.PhaseResult
-	readJSONFile(t, filepath.Join(o.Out, schema.PhaseFile("one", "sync")), &res)
+	testkit.ReadJSON(t, filepath.Join(o.Out, schema.PhaseFile("one", "sync")), &res)
 	e, ok := res.Errors[engine.KindStream]
 	if !ok || !strings.Contains(e.Sample, engine.LogprobIndexError) || !strings.Contains(e.Sample, engine.OnDeviceSamplingHint) {
 		t.Errorf("errors %+v, want stream errors with the on-device sampling hint", res.Errors)

@@ -1,12 +1,11 @@
 package loadgen
 
 import (
-	"loadgen/loadgen/schema"
-
 	"fmt"
 	"os"
 	"path/filepath"
 
+	"loadgen/loadgen/schema"
 	"loadgen/server"
 )
 

@@ -1,19 +1,18 @@
 package loadgen
 
 import (
-	"loadgen/loadgen/schema"
-	"loadgen/server"
-	"os"
-
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"time"
 
 	"loadgen/loadgen/report"
+	"loadgen/loadgen/schema"
 	"loadgen/profiles"
+	"loadgen/server"
 )
 
 // Options configure a sweep.

@@ -1,11 +1,8 @@
 package loadgen
 
 import (
-	"loadgen/loadgen/schema"
-
 	"bytes"
 	"encoding/csv"
-	"encoding/json"
 	"net"
 	"os"
 	"path/filepath"
@@ -14,7 +11,10 @@ import (
 	"testing"
 
 	"loadgen/loadgen/report"
+	"loadgen/loadgen/schema"
+	"loadgen/loadgen/testkit"
 	"loadgen/server"
+	"loadgen/server/servertest"
 )
 
 // twoConfigs are a config without and one with prefix caching.
@@ -67,7 +67,7 @@ func TestSimulatedSweep(t *testing.T) {
 		for phase, queries := range want {
 			checkPhaseFiles(t, o.Out, c, phase, queries)
 		}
-		assertGone(t, o.Out, c)
+		servertest.AssertServerGone(t, o.Out, c)
 	}
 	checkReportFiles(t, o.Out)
 	if s := progress.String(); !strings.Contains(s, "(SIMULATED)") || !strings.Contains(s, "[2/2] b: ready in") {
@@ -94,7 +94,7 @@ func checkConfigFiles(t *testing.T, dir, config string, port int) {
 	if !bytes.Contains(log, []byte("Application startup complete")) || !bytes.Contains(log, []byte("SIMULATED")) {
 		t.Errorf("%s/server.log is not the simulator's log:\n%.600s", config, log)
 	}
-	st := readStartup(t, dir, config)
+	st := servertest.ReadStartup(t, dir, config)
 	if !st.Ready || st.ReadySeconds <= 0 || st.PID <= 0 || st.FailureClass != "" || st.CompiledArtifacts != "miss" || st.ExitCode == nil {
 		t.Errorf("%s/startup.json: ready %v in %gs, pid %d, class %q, artifacts %q, exit code %v; want ready, a pid, no failure, a compile (miss), an exit code",
 			config, st.Ready, st.ReadySeconds, st.PID, st.FailureClass, st.CompiledArtifacts, st.ExitCode)
@@ -105,7 +105,7 @@ func checkConfigFiles(t *testing.T, dir, config string, port int) {
 func checkPhaseFiles(t *testing.T, dir, config, phase string, queries int) {
 	t.Helper()
 	var res schema.PhaseResult
-	readJSONFile(t, filepath.Join(dir, schema.PhaseFile(config, phase)), &res)
+	testkit.ReadJSON(t, filepath.Join(dir, schema.PhaseFile(config, phase)), &res)
 	if !res.Simulated || res.EndReason != schema.EndCompleted || res.QueriesCompleted != queries || res.QueriesFailed != 0 ||
 		res.Config != config || res.Phase != phase {
 		t.Errorf("%s/%s.json: simulated %v, end %q, %d ok + %d failed queries, config %q phase %q; want simulated, completed, %d ok",
@@ -136,7 +136,7 @@ func checkReportFiles(t *testing.T, dir string) {
 		t.Errorf("summary.md lacks SIMULATED:\n%s", md)
 	}
 	var sum report.Summary
-	readJSONFile(t, filepath.Join(dir, report.SummaryJSONFile), &sum)
+	testkit.ReadJSON(t, filepath.Join(dir, report.SummaryJSONFile), &sum)
 	if !sum.Simulated || sum.Banner == "" || len(sum.Ranking) == 0 {
 		t.Errorf("summary.json: simulated %v banner %q, %d ranking rows", sum.Simulated, sum.Banner, len(sum.Ranking))
 	}
@@ -197,7 +197,7 @@ load:
 	if err != nil {
 		t.Fatal(err)
 	}
-	writeStaleArtifacts(t, plan.Configs[0].ArtifactsDir, true)
+	servertest.WriteStaleArtifacts(t, plan.Configs[0].ArtifactsDir, true)
 	out := runSweep(t, o)
 
 	if out.Failed != 1 || out.Passed != 1 || out.Interrupted {
@@ -211,7 +211,7 @@ load:
 	if cs.FailureClass != string(schema.FailureKShape) || !strings.Contains(cs.Reason, "k_shape") {
 		t.Errorf("stale: failure %q: %q; want k_shape and a reason naming it", cs.FailureClass, cs.Reason)
 	}
-	st := readStartup(t, o.Out, "stale")
+	st := servertest.ReadStartup(t, o.Out, "stale")
 	if !st.Simulated {
 		t.Error("stale/startup.json of a simulated sweep does not say simulated")
 	}
@@ -233,49 +233,20 @@ load:
 	wantStatuses(t, m, "fresh", schema.StatusOK, map[string]string{"sync": schema.StatusOK, "poisson-20": schema.StatusOK})
 	checkPhaseFiles(t, o.Out, "fresh", "sync", 3)
 	// Only a config that became ready records its artifacts as loadgen's.
-	v := readStartup(t, o.Out, "fresh").Version
+	v := servertest.ReadStartup(t, o.Out, "fresh").Version
 	if !artifactsMatch(plan.Configs[1], v) || artifactsMatch(plan.Configs[0], v) {
 		t.Errorf("artifacts records: fresh %v stale %v, want true and false", artifactsMatch(plan.Configs[1], v), artifactsMatch(plan.Configs[0], v))
 	}
-	assertGone(t, o.Out, "stale")
-	assertGone(t, o.Out, "fresh")
+	servertest.AssertServerGone(t, o.Out, "stale")
+	servertest.AssertServerGone(t, o.Out, "fresh")
 	var sum report.Summary
-	readJSONFile(t, filepath.Join(o.Out, report.SummaryJSONFile), &sum)
+	testkit.ReadJSON(t, filepath.Join(o.Out, report.SummaryJSONFile), &sum)
 	found := false
 	for _, r := range sum.Ranking {
 		found = found || (r.Config == "stale" && r.FailureClass == string(schema.FailureKShape))
 	}
 	if !found {
 		t.Errorf("summary.json ranking does not show stale's k_shape failure: %+v", sum.Ranking)
-	}
-}
-
-// writeStaleArtifacts leaves the simulator's compiled-artifacts marker of
-// another configuration in dir: with blockKV, block KV layout without
-// prefix caching (the simulator then crashes with k_shape, as NxDI does);
-// without, a valid configuration it runs while logging that the override is
-// ignored.
-func writeStaleArtifacts(t *testing.T, dir string, blockKV bool) {
-	t.Helper()
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	marker := map[string]any{
-		"simulator":   "loadgen sim (stale marker written by the test)",
-		"config_hash": "0123456789abcdef0123456789abcdef",
-		"model":       "/models/Qwen3-Reranker-0.6B",
-		"neuron_config": map[string]any{
-			"tp_degree": 1, "batch_size": 2, "max_context_length": 1024, "seq_len": 1024,
-			"is_block_kv_layout": blockKV, "is_prefix_caching": false, "pa_num_blocks": 2, "pa_block_size": 32,
-			"buckets": map[string]any{"context_encoding": []int{1024}, "token_generation": []int{1024}},
-		},
-	}
-	b, err := json.Marshal(marker)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "loadgen-sim-artifacts.json"), b, 0o644); err != nil {
-		t.Fatal(err)
 	}
 }
 
@@ -332,18 +303,18 @@ load:
 		t.Errorf("crashy: failure %q: %q; want crashed_mid_run naming the engine's death", cs.FailureClass, cs.Reason)
 	}
 	var res schema.PhaseResult
-	readJSONFile(t, filepath.Join(o.Out, schema.PhaseFile("crashy", "poisson-100")), &res)
+	testkit.ReadJSON(t, filepath.Join(o.Out, schema.PhaseFile("crashy", "poisson-100")), &res)
 	if res.EndReason != schema.EndServerExited || res.QueriesCompleted >= 150 || res.QueriesCompleted < 1 {
 		t.Errorf("crashy/poisson-100.json: end %q after %d queries; want server_exited with the queries done before the crash",
 			res.EndReason, res.QueriesCompleted)
 	}
-	st := readStartup(t, o.Out, "crashy")
+	st := servertest.ReadStartup(t, o.Out, "crashy")
 	if st.FailureClass != schema.FailureCrashed || !st.Ready || st.ExitCode == nil || *st.ExitCode == 0 {
 		t.Errorf("crashy/startup.json: class %q ready %v exit %v; want crashed_mid_run after ready with a non-zero exit", st.FailureClass, st.Ready, st.ExitCode)
 	}
 	wantStatuses(t, m, "after", schema.StatusOK, map[string]string{"sync": schema.StatusOK, "constant-50": schema.StatusOK})
-	assertGone(t, o.Out, "crashy")
-	assertGone(t, o.Out, "after")
+	servertest.AssertServerGone(t, o.Out, "crashy")
+	servertest.AssertServerGone(t, o.Out, "after")
 }
 
 // TestPortTaken runs a sweep whose port another process holds: the
@@ -370,7 +341,7 @@ func TestPortTaken(t *testing.T) {
 		if cs.FailureClass != string(schema.FailureAddressInUse) || !strings.Contains(cs.Reason, "port "+strconv.Itoa(o.Port)) {
 			t.Errorf("config %s: %q %q, want address_in_use naming the port", c, cs.FailureClass, cs.Reason)
 		}
-		st := readStartup(t, o.Out, c)
+		st := servertest.ReadStartup(t, o.Out, c)
 		if st.PID != 0 || st.FailureClass != schema.FailureAddressInUse || st.Reason != cs.Reason {
 			t.Errorf("%s/startup.json: pid %d class %q reason %q; want nothing launched and the manifest's failure", c, st.PID, st.FailureClass, st.Reason)
 		}

@@ -1,8 +1,6 @@
 package loadgen
 
 import (
-	"loadgen/loadgen/schema"
-
 	"bytes"
 	"errors"
 	"io"
@@ -14,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"loadgen/loadgen/schema"
 	"loadgen/profiles"
 )
 

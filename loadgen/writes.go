@@ -1,11 +1,11 @@
 package loadgen
 
 import (
-	"loadgen/loadgen/schema"
-
 	"fmt"
 	"path/filepath"
 	"sync"
+
+	"loadgen/loadgen/schema"
 )
 
 // writeLog makes every failed write of the sweep visible (a full disk, a

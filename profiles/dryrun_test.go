@@ -3,8 +3,11 @@ package profiles
 import (
 	"bytes"
 	"errors"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"loadgen/loadgen/testkit"
 )
 
 // TestDryRunGolden pins the dry-run text of rerank.yaml: the commands of
@@ -14,7 +17,7 @@ func TestDryRunGolden(t *testing.T) {
 	if err := expand(t, loadShippedForTest(t, "rerank.yaml")).DryRun(&b); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "rerank.dryrun.golden", b.Bytes())
+	testkit.Golden(t, filepath.Join("testdata", "rerank.dryrun.golden"), b.Bytes())
 }
 
 // TestDryRunWarningsAndRemote: warnings are printed under their config and

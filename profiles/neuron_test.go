@@ -2,9 +2,12 @@ package profiles
 
 import (
 	"encoding/json"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"loadgen/loadgen/testkit"
 )
 
 // TestRerankArgvEnvGolden pins the exact argv and environment of the four
@@ -24,7 +27,7 @@ func TestRerankArgvEnvGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "rerank.argv.golden.json", append(b, '\n'))
+	testkit.Golden(t, filepath.Join("testdata", "rerank.argv.golden.json"), append(b, '\n'))
 }
 
 // flagValue returns the argument after flag, or "" when absent.

@@ -1,11 +1,10 @@
 package profiles
 
 import (
-	"loadgen/loadgen/schema"
-
 	"io/fs"
 	"reflect"
 
+	"loadgen/loadgen/schema"
 	"loadgen/workload"
 )
 

@@ -2,10 +2,11 @@ package profiles
 
 import (
 	"fmt"
-	"loadgen/loadgen/schema"
 	"slices"
 	"strconv"
 	"strings"
+
+	"loadgen/loadgen/schema"
 )
 
 // PhaseSpec is a load phase as written, by a profile's load: entry or by

@@ -1,8 +1,6 @@
 package profiles
 
 import (
-	"loadgen/loadgen/schema"
-
 	"encoding/json"
 	"fmt"
 	"math"
@@ -11,6 +9,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"loadgen/loadgen/schema"
 )
 
 // Duration is a time.Duration written as a Go duration string ("90s",

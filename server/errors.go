@@ -1,10 +1,10 @@
 package server
 
 import (
-	"loadgen/loadgen/schema"
-
 	"errors"
 	"strings"
+
+	"loadgen/loadgen/schema"
 )
 
 // Error is a classified server failure: why it failed to start, was not

@@ -1,12 +1,12 @@
 package server
 
 import (
-	"loadgen/loadgen/schema"
-
 	"math"
 	"sort"
 
 	dto "github.com/prometheus/client_model/go"
+
+	"loadgen/loadgen/schema"
 )
 
 // bucket is one cumulative histogram bucket.

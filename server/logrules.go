@@ -1,12 +1,11 @@
 package server
 
 import (
-	"loadgen/loadgen/schema"
-
 	"fmt"
 	"regexp"
 	"strings"
 
+	"loadgen/loadgen/schema"
 	"loadgen/server/neuron"
 )
 

@@ -1,12 +1,11 @@
 package server
 
 import (
-	"loadgen/loadgen/schema"
-
 	"strings"
 	"testing"
 	"time"
 
+	"loadgen/loadgen/schema"
 	"loadgen/server/neuron"
 )
 

@@ -1,12 +1,12 @@
 package server
 
 import (
-	"loadgen/loadgen/schema"
-
 	"bytes"
 	"strings"
 	"sync"
 	"time"
+
+	"loadgen/loadgen/schema"
 )
 
 // Bounds of what the log watch keeps in memory.

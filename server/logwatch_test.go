@@ -1,13 +1,13 @@
 package server
 
 import (
-	"loadgen/loadgen/schema"
-
 	"fmt"
 	"strings"
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"loadgen/loadgen/schema"
 )
 
 // fakeClock returns a clock that advances by step on every reading.

@@ -3,48 +3,25 @@ package server
 import (
 	"context"
 	"errors"
-	"flag"
 	"os"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
+
+	"loadgen/loadgen/testkit"
 )
 
-var update = flag.Bool("update", false, "rewrite golden files")
+// ports are this package's test ports, apart from those of the other
+// packages that launch servers, whose tests may run at the same time.
+var ports = testkit.NewPorts(20000, 26000)
 
 func TestMain(m *testing.M) {
 	if mode := os.Getenv(fakeEnv); mode != "" {
 		os.Exit(fakeVLLM(mode, os.Args[1:]))
 	}
 	os.Exit(m.Run())
-}
-
-// nextPort hands out ports below the kernel's ephemeral range (32768 and
-// up), so that no bind(":0") or outgoing connection of a parallel test can
-// take a port between freePort and the fake server binding it. The base
-// differs per test process.
-var nextPort atomic.Int32
-
-func init() { nextPort.Store(int32(20000 + os.Getpid()%1000*10)) }
-
-// freePort returns a free loopback port that no other test gets.
-func freePort(t *testing.T) int {
-	t.Helper()
-	for range 1000 {
-		p := int(nextPort.Add(1))
-		if p >= 32768 {
-			nextPort.Store(20000)
-			continue
-		}
-		if checkPort("127.0.0.1", p) == nil {
-			return p
-		}
-	}
-	t.Fatal("no free port below 32768")
-	return 0
 }
 
 // fakeConfig returns a Config that runs the test binary as a fake vllm in
@@ -55,7 +32,7 @@ func fakeConfig(t *testing.T, mode string, env ...string) Config {
 	if err != nil {
 		t.Fatal(err)
 	}
-	port := freePort(t)
+	port := ports.Free(t)
 	return Config{
 		Name: "fake-" + mode,
 		Argv: []string{exe, "serve", "/models/Qwen3-Reranker-0.6B", "--served-model-name", "qwen3-reranker",

@@ -1,9 +1,6 @@
 package server
 
 import (
-	"loadgen/loadgen/bounded"
-	"loadgen/loadgen/schema"
-
 	"bytes"
 	"context"
 	"errors"
@@ -17,6 +14,9 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
+
+	"loadgen/loadgen/bounded"
+	"loadgen/loadgen/schema"
 )
 
 // ErrNoMetrics is returned by Scrape when the server has no /metrics

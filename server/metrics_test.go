@@ -1,8 +1,6 @@
 package server
 
 import (
-	"loadgen/loadgen/schema"
-
 	"bytes"
 	"context"
 	"encoding/json"
@@ -15,6 +13,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"loadgen/loadgen/schema"
+	"loadgen/loadgen/testkit"
 )
 
 // parseFile parses a testdata exposition.
@@ -43,19 +44,7 @@ func TestSince_golden(t *testing.T) {
 		t.Fatal(err)
 	}
 	got = append(got, '\n')
-	golden := filepath.Join("testdata", "phasemetrics.golden.json")
-	if *update {
-		if err := os.WriteFile(golden, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("Since() =\n%s\nwant (%s)\n%s", got, golden, want)
-	}
+	testkit.Golden(t, filepath.Join("testdata", "phasemetrics.golden.json"), got)
 
 	// Figures that follow from how the files were made.
 	checks := []struct {

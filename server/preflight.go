@@ -1,8 +1,6 @@
 package server
 
 import (
-	"loadgen/loadgen/schema"
-
 	"context"
 	"errors"
 	"fmt"
@@ -12,6 +10,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"loadgen/loadgen/schema"
 )
 
 // CheckCommand reports, as an *Error of class FailureCommandNotFound,

@@ -1,11 +1,11 @@
 package server
 
 import (
-	"loadgen/loadgen/schema"
-
 	"fmt"
 	"syscall"
 	"testing"
+
+	"loadgen/loadgen/schema"
 )
 
 // boundSocket binds 127.0.0.1:0 the way vLLM binds its port long before it
@@ -46,7 +46,7 @@ func TestCheckPort(t *testing.T) {
 		want string // "" = free
 	}{
 		// Nothing there.
-		{"free", freePort(t), ""},
+		{"free", ports.Free(t), ""},
 		// A leftover vLLM that has bound the port but is still compiling:
 		// a plain bind would succeed and both servers would end up sharing
 		// the port.

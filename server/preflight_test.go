@@ -1,8 +1,6 @@
 package server
 
 import (
-	"loadgen/loadgen/schema"
-
 	"context"
 	"fmt"
 	"net"
@@ -11,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"loadgen/loadgen/schema"
 )
 
 func TestStart_portTaken(t *testing.T) {
@@ -109,7 +109,7 @@ func TestCheckPort_whileForking(t *testing.T) {
 	defer wg.Wait()
 	defer close(stop)
 	for range 200 {
-		port := freePort(t) // it may skip ports; the second check may not fail
+		port := ports.Free(t) // it may skip ports; the second check may not fail
 		if err := checkPort("127.0.0.1", port); err != nil {
 			t.Fatalf("checkPort on a free port while forking: %v", err)
 		}

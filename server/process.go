@@ -1,8 +1,6 @@
 package server
 
 import (
-	"loadgen/loadgen/schema"
-
 	"context"
 	"fmt"
 	"io"
@@ -16,6 +14,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"loadgen/loadgen/schema"
 )
 
 // LogFile is the name of the server's log in Config.Dir.

@@ -1,8 +1,6 @@
 package server
 
 import (
-	"loadgen/loadgen/schema"
-
 	"context"
 	"encoding/json"
 	"errors"
@@ -14,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"loadgen/loadgen/schema"
 )
 
 func TestProcess_slowStart(t *testing.T) {

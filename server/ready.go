@@ -1,9 +1,6 @@
 package server
 
 import (
-	"loadgen/loadgen/bounded"
-	"loadgen/loadgen/schema"
-
 	"context"
 	"encoding/json"
 	"errors"
@@ -16,6 +13,9 @@ import (
 	"time"
 
 	openai "github.com/sashabaranov/go-openai"
+
+	"loadgen/loadgen/bounded"
+	"loadgen/loadgen/schema"
 )
 
 // Readiness polling: the first probe goes out at once, then the gap

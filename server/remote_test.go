@@ -1,8 +1,6 @@
 package server
 
 import (
-	"loadgen/loadgen/schema"
-
 	"context"
 	"fmt"
 	"net/http"
@@ -10,6 +8,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"loadgen/loadgen/schema"
 )
 
 // remoteServer is an httptest stand-in for a vLLM somebody else runs: it

@@ -1,12 +1,12 @@
 package server
 
 import (
-	"loadgen/loadgen/schema"
-
 	"context"
 	"net/http"
 	"sync"
 	"time"
+
+	"loadgen/loadgen/schema"
 )
 
 // Sampler scrapes a server's gauges (requests running and waiting, KV

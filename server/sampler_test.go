@@ -1,8 +1,6 @@
 package server
 
 import (
-	"loadgen/loadgen/schema"
-
 	"context"
 	"fmt"
 	"net/http"
@@ -10,6 +8,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"loadgen/loadgen/schema"
 )
 
 func TestSampler(t *testing.T) {

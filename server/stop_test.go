@@ -1,8 +1,6 @@
 package server
 
 import (
-	"loadgen/loadgen/schema"
-
 	"context"
 	"errors"
 	"net/http"
@@ -14,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"loadgen/loadgen/schema"
 )
 
 func TestStop_ignoresSIGTERM(t *testing.T) {

@@ -1,14 +1,14 @@
 package server
 
 import (
-	"loadgen/loadgen/schema"
-
 	"fmt"
 	"os"
 	"os/exec"
 	"strconv"
 	"sync"
 	"syscall"
+
+	"loadgen/loadgen/schema"
 )
 
 // How no server outlives loadgen

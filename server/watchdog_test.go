@@ -1,8 +1,6 @@
 package server
 
 import (
-	"loadgen/loadgen/schema"
-
 	"bufio"
 	"bytes"
 	"context"
@@ -17,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"loadgen/loadgen/schema"
 )
 
 // watchdogPID returns the pid of p's watchdog, failing the test if p has
@@ -113,7 +113,7 @@ func runLauncher(t *testing.T, death string, env []string) (server, grandchild, 
 	if err != nil {
 		t.Fatal(err)
 	}
-	launcher := exec.Command(exe, "--port", strconv.Itoa(freePort(t)))
+	launcher := exec.Command(exe, "--port", strconv.Itoa(ports.Free(t)))
 	launcher.Env = append(os.Environ(), env...)
 	var stderr bytes.Buffer
 	launcher.Stderr = &stderr

@@ -4,13 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"loadgen/loadgen/testkit"
 )
 
 // qwen3SuffixIDs are the real Qwen3 ids of PromptSuffix; the
@@ -95,19 +96,7 @@ func TestPromptsGolden(t *testing.T) {
 			}
 		}
 	}
-	path := filepath.Join("testdata", "prompts.golden")
-	if *update {
-		if err := os.WriteFile(path, []byte(out.String()), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update)", err)
-	}
-	if out.String() != string(want) {
-		t.Errorf("prompts differ from %s; run go test -run TestPromptsGolden -update and review the diff", path)
-	}
+	testkit.Golden(t, filepath.Join("testdata", "prompts.golden"), []byte(out.String()))
 }
 
 // checkPrompt asserts what the golden file shows, independently of it.

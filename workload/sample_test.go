@@ -2,15 +2,13 @@ package workload
 
 import (
 	"bytes"
-	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-)
 
-var update = flag.Bool("update", false, "rewrite golden files")
+	"loadgen/loadgen/testkit"
+)
 
 // sampleDir holds the shipped sample dataset.
 const sampleDir = "../profiles/data"
@@ -24,19 +22,7 @@ func TestSampleGolden(t *testing.T) {
 			if err := WriteSample(&buf, format); err != nil {
 				t.Fatal(err)
 			}
-			path := filepath.Join(sampleDir, "insurance."+format)
-			if *update {
-				if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run go test -run TestSampleGolden -update)", err)
-			}
-			if !bytes.Equal(buf.Bytes(), want) {
-				t.Errorf("%s differs from WriteSample's output; run go test -run TestSampleGolden -update", path)
-			}
+			testkit.Golden(t, filepath.Join(sampleDir, "insurance."+format), buf.Bytes())
 		})
 	}
 }

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"loadgen/loadgen/schema"
-
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,6 +12,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"loadgen/loadgen"
+	"loadgen/loadgen/schema"
 	"loadgen/server"
 )
 

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"loadgen/loadgen/testkit"
 	"loadgen/server"
 	"loadgen/server/servertest"
 )
@@ -52,7 +53,7 @@ func TestSweepDryRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkGolden(t, "dry-run-rerank.golden", strings.ReplaceAll(before.stdout, root, "$REPO"))
+	testkit.Golden(t, filepath.Join("testdata", "dry-run-rerank.golden"), []byte(strings.ReplaceAll(before.stdout, root, "$REPO")))
 
 	// Without vllm the dry run still prints the plan, then fails the
 	// pre-flight with the sweep's own message and status.
@@ -102,26 +103,6 @@ func runChildEnv(t *testing.T, env []string, args ...string) cliResult {
 		t.Fatalf("loadgen %s: %v", strings.Join(args, " "), err)
 	}
 	return cliResult{cmd.ProcessState.ExitCode(), stdout.String(), stderr.String()}
-}
-
-func checkGolden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("output differs from %s (run with -update if the change is intended):\n%s", path, got)
-	}
 }
 
 // TestBadInput checks that bad flags, arguments and profiles exit 2 with a

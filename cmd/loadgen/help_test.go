@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"runtime/debug"
 	"strings"
 	"testing"
 
 	"github.com/urfave/cli/v2"
 
+	"loadgen/loadgen/testkit"
 	"loadgen/server/sim"
 )
 
@@ -47,7 +49,7 @@ func TestHelp(t *testing.T) {
 			t.Errorf("help does not list %s", env)
 		}
 	}
-	checkGolden(t, "help.golden", all.String())
+	testkit.Golden(t, filepath.Join("testdata", "help.golden"), []byte(all.String()))
 }
 
 // TestExitCode maps errors to exit statuses by loadgen's own types only.

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"flag"
 	"io"
 	"os"
 	"os/exec"
@@ -13,11 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"loadgen/loadgen/testkit"
 	"loadgen/server"
-	"loadgen/server/servertest"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 // helperEnv makes the test binary behave as the loadgen binary: a child
 // started with it runs run(os.Args, …) and exits with its status. Every
@@ -25,9 +22,9 @@ var update = flag.Bool("update", false, "rewrite golden files")
 // same binary, "sim serve …") is loadgen's too.
 const helperEnv = "LOADGEN_CLI_TEST_HELPER"
 
-// ports are this package's test ports, apart from the other package that
-// launches servers, whose tests may run at the same time.
-var ports = servertest.NewPorts(15000, 20000)
+// ports are this package's test ports, apart from those of the other
+// packages that launch servers, whose tests may run at the same time.
+var ports = testkit.NewPorts(15000, 20000)
 
 func TestMain(m *testing.M) {
 	if os.Getenv(helperEnv) == "1" {
@@ -90,28 +87,10 @@ func runCLI(t *testing.T, args ...string) cliResult {
 	return cliResult{code, out.String(), errb.String()}
 }
 
-// syncBuffer is a goroutine-safe buffer for a child's output.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // child is loadgen running as a child process of the test.
 type child struct {
 	cmd            *exec.Cmd
-	stdout, stderr *syncBuffer
+	stdout, stderr *testkit.SyncBuffer
 	done           chan struct{} // closed when it has exited
 	err            error
 }
@@ -122,7 +101,7 @@ type child struct {
 func startChild(t *testing.T, args ...string) *child {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	c := &child{stdout: &syncBuffer{}, stderr: &syncBuffer{}, done: make(chan struct{})}
+	c := &child{stdout: &testkit.SyncBuffer{}, stderr: &testkit.SyncBuffer{}, done: make(chan struct{})}
 	c.cmd = exec.CommandContext(ctx, os.Args[0], args...)
 	c.cmd.Stdout, c.cmd.Stderr = c.stdout, c.stderr
 	c.cmd.WaitDelay = 10 * time.Second

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"loadgen/loadgen/schema"
-
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,6 +13,7 @@ import (
 
 	"loadgen/loadgen"
 	"loadgen/loadgen/report"
+	"loadgen/loadgen/schema"
 	"loadgen/profiles"
 	"loadgen/server"
 	"loadgen/workload"

@@ -1,28 +1,28 @@
 package main
 
 import (
-	"io"
-	"loadgen/loadgen/schema"
-	"reflect"
-	"time"
-
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
+
+	"github.com/urfave/cli/v2"
 
 	"loadgen/loadgen"
+	"loadgen/loadgen/schema"
+	"loadgen/loadgen/testkit"
 	"loadgen/profiles"
 	"loadgen/server"
 	"loadgen/server/servertest"
 	"loadgen/server/sim"
-
-	"github.com/urfave/cli/v2"
 )
 
 // TestRunSimulateJSON runs `loadgen run --simulate --json` (the shipped
@@ -70,14 +70,11 @@ func TestRunTable(t *testing.T) {
 		}
 	}
 	var res schema.PhaseResult
-	b, err := os.ReadFile(filepath.Join(out, schema.PhaseFile("only", "run")))
-	if err != nil {
-		t.Fatal(err)
+	testkit.ReadJSON(t, filepath.Join(out, schema.PhaseFile("only", "run")), &res)
+	if res.QueriesCompleted != 4 || res.Arrival != "poisson" {
+		t.Errorf("kept result: %d queries, arrival %q", res.QueriesCompleted, res.Arrival)
 	}
-	if err := json.Unmarshal(b, &res); err != nil || res.QueriesCompleted != 4 || res.Arrival != "poisson" {
-		t.Errorf("kept result: %v, %d queries, arrival %q", err, res.QueriesCompleted, res.Arrival)
-	}
-	assertServerGone(t, out, "only")
+	servertest.AssertServerGone(t, out, "only")
 }
 
 // remoteSim serves loadgen's simulator (zero latency) in this process, as
@@ -148,14 +145,7 @@ func TestRunRemote(t *testing.T) {
 	}
 	// Nothing launched: the startup record is remote, with no process
 	// and no server log.
-	var st schema.Startup
-	b, err := os.ReadFile(filepath.Join(out, schema.StartupFile("cache_on-bucketing_on")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(b, &st); err != nil {
-		t.Fatal(err)
-	}
+	st := servertest.ReadStartup(t, out, "cache_on-bucketing_on")
 	if !st.Remote || st.PID != 0 || st.URL != srv.URL || !st.Ready {
 		t.Errorf("startup.json: remote %v pid %d url %q ready %v; want remote %s, no pid", st.Remote, st.PID, st.URL, st.Ready, srv.URL)
 	}
@@ -294,7 +284,7 @@ func TestRunFailures(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	writeStaleArtifacts(t, plan.Configs[0].ArtifactsDir)
+	servertest.WriteStaleArtifacts(t, plan.Configs[0].ArtifactsDir, true)
 	r := runChild(t, append([]string{"run", "--profile", path, "--queries", "2"}, simArgs...)...)
 	if r.code != exitFailed || !strings.Contains(r.stderr, "loadgen: run: run-stale: k_shape: ") {
 		t.Errorf("config that does not start: exit %d, want 1 with the failure class\n%s", r.code, r.stderr)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -16,6 +15,7 @@ import (
 
 	"loadgen/loadgen/k8s"
 	"loadgen/loadgen/schema"
+	"loadgen/loadgen/testkit"
 	"loadgen/server/servertest"
 	"loadgen/server/sim"
 )
@@ -126,7 +126,7 @@ func TestK8sSweepOnTheSimulator(t *testing.T) {
 	if r := runCLI(t, "report", "--check", merged); r.code != exitOK {
 		t.Errorf("report --check on the merged sweep: exit %d\n%s", r.code, r.stderr)
 	}
-	if r := runCLI(t, "compare", merged, copyDir(t, merged)); r.code != exitOK {
+	if r := runCLI(t, "compare", merged, testkit.CopyDir(t, merged)); r.code != exitOK {
 		t.Errorf("compare on the merged sweep: exit %d\n%s", r.code, r.stderr)
 	}
 
@@ -205,13 +205,7 @@ func TestK8sClientsOnTheSimulator(t *testing.T) {
 		t.Fatalf("merge job: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
 	var res schema.PhaseResult
-	b, err := os.ReadFile(filepath.Join(results, job.Name, "merged", schema.PhaseFile("cache_on-bucketing_on", "split")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(b, &res); err != nil {
-		t.Fatal(err)
-	}
+	testkit.ReadJSON(t, filepath.Join(results, job.Name, "merged", schema.PhaseFile("cache_on-bucketing_on", "split")), &res)
 	if res.QueriesCompleted != 40 || res.RequestRate != 40 || len(res.Clients) != 2 {
 		t.Errorf("merged phase: %d queries at %v q/s from %d clients; want 40 at 40 from 2", res.QueriesCompleted, res.RequestRate, len(res.Clients))
 	}
@@ -247,36 +241,14 @@ func TestRunClientsMerge(t *testing.T) {
 		t.Errorf("report --check: exit %d\n%s", r.code, r.stderr)
 	}
 	const config = "cache_on-bucketing_on"
-	b, err := os.ReadFile(filepath.Join(merged, schema.PhaseFile(config, "split")))
-	if err != nil {
-		t.Fatal(err)
-	}
 	var res schema.PhaseResult
-	if err := json.Unmarshal(b, &res); err != nil {
-		t.Fatal(err)
-	}
+	testkit.ReadJSON(t, filepath.Join(merged, schema.PhaseFile(config, "split")), &res)
 	raw := servertest.ReadRequestLogs(t, filepath.Join(merged, config, "split.client-0.requests.jsonl"), filepath.Join(merged, config, "split.client-1.requests.jsonl"))
 	if res.QueriesCompleted != 40 || res.Completed != raw.Requests || len(raw.Queries) != 40 || res.RequestRate != 40 || len(res.Clients) != 2 {
 		t.Errorf("merged: %d queries, %d requests (logs: %d requests, %d distinct queries), rate %v, %d clients; want 40 queries at 40 q/s from 2 clients",
 			res.QueriesCompleted, res.Completed, raw.Requests, len(raw.Queries), res.RequestRate, len(res.Clients))
 	}
-	for _, m := range []struct {
-		name string
-		raw  []int64
-	}{{schema.MetricTTFT, raw.TTFT}, {schema.MetricE2EL, raw.E2E}} {
-		st := res.Latency[m.name]
-		if st.Count != int64(len(m.raw)) {
-			t.Errorf("%s: %d merged values, %d in the logs", m.name, st.Count, len(m.raw))
-		}
-		for _, pc := range []struct {
-			p   float64
-			got float64
-		}{{50, st.P50}, {90, st.P90}, {99, st.P99}, {99.9, st.P999}} {
-			if want := servertest.Percentile(m.raw, pc.p); !servertest.WithinHDR(pc.got, want) {
-				t.Errorf("%s p%g: merged %g ms, the union of the request logs %g ms", m.name, pc.p, pc.got, want)
-			}
-		}
-	}
+	servertest.CheckLatency(t, res, raw)
 	r = runCLI(t, "run", "--url", srv.URL, "--profile", profile, "--phase", "split", "--client", "0/3", "--out", filepath.Join(dir, "x"))
 	if r.code != exitUsage || !strings.Contains(r.stderr, "phase split is split across 2 clients") {
 		t.Errorf("--client 0/3 of a phase of 2 clients: exit %d\n%s", r.code, r.stderr)

@@ -1,10 +1,6 @@
 package main
 
 import (
-	"loadgen/loadgen/engine"
-
-	"loadgen/loadgen/schema"
-
 	"context"
 	"fmt"
 	"io"
@@ -18,6 +14,8 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"loadgen/loadgen"
+	"loadgen/loadgen/engine"
+	"loadgen/loadgen/schema"
 	"loadgen/server"
 )
 

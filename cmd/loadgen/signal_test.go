@@ -1,9 +1,6 @@
 package main
 
 import (
-	"loadgen/loadgen/schema"
-
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -12,6 +9,8 @@ import (
 	"time"
 
 	"loadgen/loadgen/report"
+	"loadgen/loadgen/schema"
+	"loadgen/loadgen/testkit"
 	"loadgen/server"
 	"loadgen/server/servertest"
 )
@@ -25,19 +24,6 @@ func phaseRunning(dir, config, phase string) bool {
 	}
 	c := m.Config(config)
 	return c != nil && c.Phase(phase) != nil && c.Phase(phase).Status == schema.StatusRunning
-}
-
-func readStartup(t *testing.T, dir, config string) schema.Startup {
-	t.Helper()
-	var st schema.Startup
-	b, err := os.ReadFile(filepath.Join(dir, schema.StartupFile(config)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(b, &st); err != nil {
-		t.Fatal(err)
-	}
-	return st
 }
 
 // TestSweepSIGINT interrupts a simulated sweep once, mid-phase: loadgen
@@ -59,10 +45,10 @@ load:
 	out := filepath.Join(t.TempDir(), "out")
 	port := ports.Free(t)
 	c := startChild(t, append([]string{"sweep", profile, "--out", out, "--port", strconv.Itoa(port), "--drain", "5s"}, simArgs...)...)
-	servertest.WaitFor(t, time.Minute, "the poisson phase to start", func() bool { return phaseRunning(out, "x", "poisson-100") })
+	testkit.WaitFor(t, time.Minute, "the poisson phase to start", func() bool { return phaseRunning(out, "x", "poisson-100") })
 	before := servertest.SimMetric(port, "vllm:request_success_total")
-	servertest.WaitFor(t, time.Minute, "the poisson phase to send", func() bool { return servertest.SimMetric(port, "vllm:request_success_total") >= before+8 })
-	pid := readStartup(t, out, "x").PID
+	testkit.WaitFor(t, time.Minute, "the poisson phase to send", func() bool { return servertest.SimMetric(port, "vllm:request_success_total") >= before+8 })
+	pid := servertest.ReadStartup(t, out, "x").PID
 
 	if err := c.cmd.Process.Signal(os.Interrupt); err != nil {
 		t.Fatal(err)
@@ -87,17 +73,14 @@ load:
 		t.Errorf("manifest: sweep %q, config %q, phases %+v", m.Status, cs.Status, cs.Phases)
 	}
 	var res schema.PhaseResult
-	b, err := os.ReadFile(filepath.Join(out, schema.PhaseFile("x", "poisson-100")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(b, &res); err != nil || res.EndReason != schema.EndInterrupted || res.QueriesCompleted == 0 || res.QueriesCompleted >= 1000 {
-		t.Errorf("partial result: %v, end %q, %d queries", err, res.EndReason, res.QueriesCompleted)
+	testkit.ReadJSON(t, filepath.Join(out, schema.PhaseFile("x", "poisson-100")), &res)
+	if res.EndReason != schema.EndInterrupted || res.QueriesCompleted == 0 || res.QueriesCompleted >= 1000 {
+		t.Errorf("partial result: end %q, %d queries", res.EndReason, res.QueriesCompleted)
 	}
 	if _, err := os.Stat(filepath.Join(out, report.SummaryMarkdownFile)); err != nil {
 		t.Errorf("no report after the interrupt: %v", err)
 	}
-	if st := readStartup(t, out, "x"); st.ExitCode == nil {
+	if st := servertest.ReadStartup(t, out, "x"); st.ExitCode == nil {
 		t.Error("startup.json does not record the server's exit")
 	}
 	if server.ProcessAlive(pid) || server.GroupAlive(pid) {
@@ -127,17 +110,17 @@ load:
 	out := filepath.Join(t.TempDir(), "out")
 	port := ports.Free(t)
 	c := startChild(t, append([]string{"sweep", profile, "--out", out, "--port", strconv.Itoa(port), "--drain", "10m"}, simArgs...)...)
-	servertest.WaitFor(t, time.Minute, "requests in the engine", func() bool {
+	testkit.WaitFor(t, time.Minute, "requests in the engine", func() bool {
 		return servertest.SimMetric(port, "vllm:num_requests_running") > 0 && phaseRunning(out, "slow", "poisson-100")
 	})
-	pid := readStartup(t, out, "slow").PID
+	pid := servertest.ReadStartup(t, out, "slow").PID
 
 	if err := c.cmd.Process.Signal(os.Interrupt); err != nil {
 		t.Fatal(err)
 	}
 	// Signals of one kind do not queue: wait until loadgen has taken the
 	// first before sending the second.
-	servertest.WaitFor(t, time.Minute, "the first signal to be acknowledged", func() bool {
+	testkit.WaitFor(t, time.Minute, "the first signal to be acknowledged", func() bool {
 		return strings.Contains(c.stderr.String(), "stopping gracefully")
 	})
 	if err := c.cmd.Process.Signal(os.Interrupt); err != nil {
@@ -173,7 +156,7 @@ load:
 	}
 	// SIGKILL is delivered asynchronously; the orphaned simulator is gone
 	// (or a zombie) within moments.
-	servertest.WaitFor(t, 30*time.Second, "the simulator to die", func() bool { return !server.ProcessAlive(pid) && !server.GroupAlive(pid) })
+	testkit.WaitFor(t, 30*time.Second, "the simulator to die", func() bool { return !server.ProcessAlive(pid) && !server.GroupAlive(pid) })
 }
 
 // TestSweepResumeWhileRunning: `sweep --resume DIR` while the sweep that
@@ -196,7 +179,7 @@ load:
 `)
 	out := filepath.Join(t.TempDir(), "out")
 	c := startChild(t, append([]string{"sweep", profile, "--out", out, "--port", strconv.Itoa(ports.Free(t)), "--drain", "1s"}, simArgs...)...)
-	servertest.WaitFor(t, time.Minute, "the phase to run", func() bool { return phaseRunning(out, "slow", "poisson-100") })
+	testkit.WaitFor(t, time.Minute, "the phase to run", func() bool { return phaseRunning(out, "slow", "poisson-100") })
 	want := "is in use by another loadgen (pid " + strconv.Itoa(c.cmd.Process.Pid) + ")"
 	for _, args := range [][]string{
 		append([]string{"sweep", "--resume", out, "--port", strconv.Itoa(ports.Free(t))}, simArgs...),

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"loadgen/loadgen/schema"
-
 	"errors"
 	"fmt"
 	"io"
@@ -11,6 +9,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"loadgen/loadgen"
+	"loadgen/loadgen/schema"
 	"loadgen/profiles"
 	"loadgen/server"
 )

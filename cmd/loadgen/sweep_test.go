@@ -1,8 +1,6 @@
 package main
 
 import (
-	"loadgen/loadgen/schema"
-
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -12,8 +10,9 @@ import (
 
 	"loadgen/loadgen"
 	"loadgen/loadgen/report"
+	"loadgen/loadgen/schema"
+	"loadgen/loadgen/testkit"
 	"loadgen/profiles"
-	"loadgen/server"
 	"loadgen/server/servertest"
 )
 
@@ -75,11 +74,11 @@ func TestSweepCommand(t *testing.T) {
 		if c.Status != schema.StatusOK {
 			t.Errorf("config %s: %s %s", c.Name, c.Status, c.Reason)
 		}
-		assertServerGone(t, out, c.Name)
+		servertest.AssertServerGone(t, out, c.Name)
 	}
 
 	t.Run("report --check", func(t *testing.T) {
-		dir := copyDir(t, out)
+		dir := testkit.CopyDir(t, out)
 		if err := os.Remove(filepath.Join(dir, report.SummaryMarkdownFile)); err != nil {
 			t.Fatal(err)
 		}
@@ -113,7 +112,7 @@ func TestSweepCommand(t *testing.T) {
 		{"corrupt manifest", "", "{", "results cannot be read: read manifest"},
 	} {
 		t.Run("report --check "+tc.name, func(t *testing.T) {
-			dir := copyDir(t, out)
+			dir := testkit.CopyDir(t, out)
 			path := filepath.Join(dir, cfg, tc.file)
 			if tc.file == "" {
 				path = filepath.Join(dir, schema.ManifestFile)
@@ -162,7 +161,7 @@ func TestSweepCommand(t *testing.T) {
 	})
 
 	t.Run("compare A B", func(t *testing.T) {
-		r := runCLI(t, "compare", out, copyDir(t, out))
+		r := runCLI(t, "compare", out, testkit.CopyDir(t, out))
 		if r.code != exitOK || r.stdout == "" {
 			t.Errorf("compare of a sweep with its copy: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 		}
@@ -197,7 +196,7 @@ load:
 		t.Fatal(err)
 	}
 	stale := plan.Configs[0].ArtifactsDir
-	writeStaleArtifacts(t, stale)
+	servertest.WriteStaleArtifacts(t, stale, true)
 	out := filepath.Join(t.TempDir(), "out")
 	r := runChild(t, append([]string{"sweep", "--out", out, "--port", strconv.Itoa(ports.Free(t)), path}, simArgs...)...)
 	if r.code != exitFailed {
@@ -222,8 +221,8 @@ load:
 	if m.Status != schema.SweepFailed {
 		t.Errorf("manifest status %q, want failed", m.Status)
 	}
-	assertServerGone(t, out, "cli-stale")
-	assertServerGone(t, out, "cli-fresh")
+	servertest.AssertServerGone(t, out, "cli-stale")
+	servertest.AssertServerGone(t, out, "cli-fresh")
 
 	// Resuming a simulated sweep for real is refused before anything starts.
 	if r := runCLI(t, "sweep", "--resume", out); r.code != exitUsage || !strings.Contains(r.stderr, "that sweep ran with --simulate") {
@@ -248,7 +247,7 @@ load:
 	if b, err := os.ReadFile(filepath.Join(out, schema.PhaseFile("cli-fresh", "sync"))); err != nil || string(b) != string(freshSync) {
 		t.Errorf("the resume rewrote cli-fresh/sync.json (%v)", err)
 	}
-	assertServerGone(t, out, "cli-stale")
+	servertest.AssertServerGone(t, out, "cli-stale")
 
 	// A failure after the measurements (here: the report cannot be
 	// written) is a runtime error, exit 1, not bad input.
@@ -262,52 +261,6 @@ load:
 	r = runChild(t, append([]string{"sweep", "--resume", out}, simArgs...)...)
 	if r.code != exitFailed || !strings.Contains(r.stderr, "loadgen: writing the report: ") {
 		t.Errorf("unwritable report: exit %d, want 1\n%s", r.code, r.stderr)
-	}
-}
-
-// assertServerGone checks that no process of the config's server (its pid
-// is its process group) is left.
-func assertServerGone(t *testing.T, dir, config string) {
-	t.Helper()
-	var st schema.Startup
-	b, err := os.ReadFile(filepath.Join(dir, schema.StartupFile(config)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(b, &st); err != nil {
-		t.Fatal(err)
-	}
-	if st.PID <= 0 {
-		t.Errorf("config %s: startup.json records no pid", config)
-		return
-	}
-	if server.ProcessAlive(st.PID) || server.GroupAlive(st.PID) {
-		t.Errorf("config %s: server process (group) %d is still alive", config, st.PID)
-	}
-}
-
-// copyDir copies a results directory into a new temporary one.
-func copyDir(t *testing.T, src string) string {
-	t.Helper()
-	dst := filepath.Join(t.TempDir(), "copy")
-	if err := os.CopyFS(dst, os.DirFS(src)); err != nil {
-		t.Fatal(err)
-	}
-	return dst
-}
-
-// writeStaleArtifacts leaves the simulator's compiled-artifacts marker of
-// another configuration (block KV layout without prefix caching) in dir:
-// the simulated plugin loads it in place of the override and NxDI raises
-// the k_shape AttributeError.
-func writeStaleArtifacts(t *testing.T, dir string) {
-	t.Helper()
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	marker := `{"config_hash":"stale","neuron_config":{"is_block_kv_layout":true,"is_prefix_caching":false,"buckets":{"context_encoding":[1024],"token_generation":[1024]}}}`
-	if err := os.WriteFile(filepath.Join(dir, "loadgen-sim-artifacts.json"), []byte(marker), 0o644); err != nil {
-		t.Fatal(err)
 	}
 }
 

@@ -1,13 +1,13 @@
 package main
 
 import (
-	"loadgen/loadgen/schema"
-
 	"fmt"
 	"io"
 	"sort"
 	"strings"
 	"text/tabwriter"
+
+	"loadgen/loadgen/schema"
 )
 
 // writePhaseTable prints a phase result compactly for a terminal.

@@ -7,17 +7,9 @@ import (
 	"strings"
 	"testing"
 	"testing/iotest"
+
+	"loadgen/loadgen/testkit"
 )
-
-// endless is an input that never ends (/dev/zero).
-type endless struct{}
-
-func (endless) Read(p []byte) (int, error) {
-	for i := range p {
-		p[i] = 'x'
-	}
-	return len(p), nil
-}
 
 func TestReadAll(t *testing.T) {
 	lim := Limit{What: "profile p.yaml", Max: 10, Setting: "--max"}
@@ -34,7 +26,7 @@ func TestReadAll(t *testing.T) {
 		// One byte more: refused.
 		{"one more", strings.NewReader("0123456789a"), "", true},
 		// An endless input ends in the error, not in memory.
-		{"endless", endless{}, "", true},
+		{"endless", testkit.Endless('x'), "", true},
 		// One byte at a time reaches the same verdicts.
 		{"one byte reads", iotest.OneByteReader(strings.NewReader("0123456789a")), "", true},
 		{"one byte reads, exact", iotest.OneByteReader(strings.NewReader("0123456789")), "0123456789", false},
@@ -66,7 +58,7 @@ func TestErrorMessage(t *testing.T) {
 		{Limit{What: "profile p.yaml", Max: 1 << 20}, "profile p.yaml is larger than 1 MiB, loadgen's limit"},
 	}
 	for _, tc := range tests {
-		_, err := tc.l.ReadAll(endless{})
+		_, err := tc.l.ReadAll(testkit.Endless('x'))
 		var be *Error
 		if !errors.As(err, &be) || err.Error() != tc.want {
 			t.Errorf("error %q, want %q", err, tc.want)
@@ -108,7 +100,7 @@ func TestQuote(t *testing.T) {
 			t.Errorf("Quote(%q, %d) = %q, want %q", tc.in, tc.n, got, tc.want)
 		}
 	}
-	if got := Quote(endless{}, 4); got != "xxxx…" {
+	if got := Quote(testkit.Endless('x'), 4); got != "xxxx…" {
 		t.Errorf("Quote(endless) = %q", got)
 	}
 }

@@ -1,12 +1,11 @@
 package engine
 
 import (
-	"loadgen/loadgen/schema"
-
 	"context"
 	"net/http/httptest"
 	"testing"
 
+	"loadgen/loadgen/schema"
 	"loadgen/workload"
 )
 

@@ -2,14 +2,13 @@ package engine
 
 import (
 	"context"
-
-	"loadgen/loadgen/schema"
-	"loadgen/workload"
-
 	"math"
 	"time"
 
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
+
+	"loadgen/loadgen/schema"
+	"loadgen/workload"
 )
 
 // Metric indices, in the order of Metrics.

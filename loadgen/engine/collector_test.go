@@ -1,25 +1,20 @@
 package engine
 
 import (
-	"context"
-
-	"loadgen/loadgen/schema"
-
 	"bytes"
+	"context"
 	"encoding/json"
-	"flag"
 	"math"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"loadgen/loadgen/schema"
+	"loadgen/loadgen/testkit"
 	"loadgen/workload"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 var (
 	t0   = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
@@ -199,28 +194,16 @@ func TestPhaseResultGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	got = append(got, '\n')
-	path := filepath.Join("testdata", "phase.golden.json")
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("phase result differs from %s (run with -update):\n%s", path, got)
-	}
+	testkit.Golden(t, filepath.Join("testdata", "phase.golden.json"), got)
 	var back schema.PhaseResult
-	if err := json.Unmarshal(want, &back); err != nil {
+	if err := json.Unmarshal(got, &back); err != nil {
 		t.Fatal(err)
 	}
 	again, err := json.MarshalIndent(back, "", "  ")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !bytes.Equal(append(again, '\n'), want) {
+	if !bytes.Equal(append(again, '\n'), got) {
 		t.Errorf("round trip changed the JSON:\n%s", again)
 	}
 }

@@ -1,8 +1,6 @@
 package engine
 
 import (
-	"loadgen/loadgen/schema"
-
 	"context"
 	"fmt"
 	"io"
@@ -11,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"loadgen/loadgen/schema"
 	"loadgen/workload"
 )
 

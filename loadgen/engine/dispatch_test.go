@@ -1,8 +1,6 @@
 package engine
 
 import (
-	"loadgen/loadgen/schema"
-
 	"bytes"
 	"context"
 	"encoding/json"
@@ -12,6 +10,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"loadgen/loadgen/schema"
 	"loadgen/workload"
 )
 

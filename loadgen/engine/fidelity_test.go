@@ -1,8 +1,6 @@
 package engine
 
 import (
-	"loadgen/loadgen/schema"
-
 	"bufio"
 	"bytes"
 	"context"
@@ -16,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"loadgen/loadgen/schema"
 	"loadgen/workload"
 )
 

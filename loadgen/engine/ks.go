@@ -1,11 +1,11 @@
 package engine
 
 import (
-	"loadgen/loadgen/schema"
-
 	"context"
 	"math"
 	"slices"
+
+	"loadgen/loadgen/schema"
 )
 
 // KSTest runs a one-sample Kolmogorov–Smirnov test of sample against the

@@ -1,8 +1,6 @@
 package engine
 
 import (
-	"loadgen/loadgen/schema"
-
 	"context"
 	"crypto/tls"
 	"io"
@@ -10,6 +8,7 @@ import (
 	"net/http"
 	"time"
 
+	"loadgen/loadgen/schema"
 	"loadgen/workload"
 )
 

@@ -1,13 +1,13 @@
 package engine
 
 import (
-	"loadgen/loadgen/schema"
-
 	"errors"
 	"fmt"
 	"math"
 	"strings"
 	"time"
+
+	"loadgen/loadgen/schema"
 )
 
 // Phase describes one load phase: how queries arrive, how many, for how

@@ -1,12 +1,12 @@
 package engine
 
 import (
-	"loadgen/loadgen/schema"
-
 	"math"
 	"strings"
 	"testing"
 	"time"
+
+	"loadgen/loadgen/schema"
 )
 
 // TestPhaseValidate pins the invariants Run relies on; the rules a user's

@@ -1,8 +1,6 @@
 package engine
 
 import (
-	"loadgen/loadgen/schema"
-
 	"context"
 	"errors"
 	"fmt"
@@ -10,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"loadgen/loadgen/schema"
 	"loadgen/workload"
 )
 

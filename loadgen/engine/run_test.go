@@ -1,8 +1,6 @@
 package engine
 
 import (
-	"loadgen/loadgen/schema"
-
 	"bufio"
 	"bytes"
 	"context"
@@ -14,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"loadgen/loadgen/schema"
 	"loadgen/workload"
 )
 

@@ -1,14 +1,13 @@
 package engine
 
 import (
-	"loadgen/loadgen/schema"
-
 	"context"
 	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
 
+	"loadgen/loadgen/schema"
 	"loadgen/workload"
 )
 

@@ -1,13 +1,13 @@
 package engine
 
 import (
-	"loadgen/loadgen/schema"
-
 	"container/heap"
 	"fmt"
 	"math"
 	"slices"
 	"time"
+
+	"loadgen/loadgen/schema"
 )
 
 // SaturationStop ends an open-loop phase (poisson, gamma, constant) early

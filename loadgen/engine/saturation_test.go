@@ -1,12 +1,12 @@
 package engine
 
 import (
-	"loadgen/loadgen/schema"
-
 	"math"
 	"math/rand/v2"
 	"testing"
 	"time"
+
+	"loadgen/loadgen/schema"
 )
 
 // fifoRun is a synthetic phase: arrivals served one at a time in order,

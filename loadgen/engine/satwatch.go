@@ -2,11 +2,10 @@ package engine
 
 import (
 	"context"
-
-	"loadgen/loadgen/schema"
-
 	"errors"
 	"time"
+
+	"loadgen/loadgen/schema"
 )
 
 // errSaturated is the cause with which a saturated phase's in-flight

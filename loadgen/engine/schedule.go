@@ -1,13 +1,13 @@
 package engine
 
 import (
-	"loadgen/loadgen/schema"
-
 	"context"
 	"fmt"
 	"math"
 	"math/rand/v2"
 	"time"
+
+	"loadgen/loadgen/schema"
 )
 
 // Schedule yields the absolute offsets, from the phase origin, at which the

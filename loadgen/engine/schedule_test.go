@@ -1,13 +1,13 @@
 package engine
 
 import (
-	"loadgen/loadgen/schema"
-
 	"context"
 	"errors"
 	"math"
 	"testing"
 	"time"
+
+	"loadgen/loadgen/schema"
 )
 
 func offsets(ph Phase, max int) []time.Duration {

@@ -1,8 +1,6 @@
 package engine
 
 import (
-	"loadgen/loadgen/schema"
-
 	"bufio"
 	"context"
 	"fmt"
@@ -16,6 +14,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"loadgen/loadgen/schema"
 	"loadgen/workload"
 )
 

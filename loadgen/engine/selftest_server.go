@@ -1,8 +1,6 @@
 package engine
 
 import (
-	"loadgen/loadgen/schema"
-
 	"bytes"
 	"context"
 	"encoding/json"
@@ -19,6 +17,7 @@ import (
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
 
 	"loadgen/loadgen/jsonscan"
+	"loadgen/loadgen/schema"
 )
 
 // Canned vLLM-shaped stream chunks (0.10 field set) used by the

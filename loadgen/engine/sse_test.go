@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"testing/iotest"
+
+	"loadgen/loadgen/testkit"
 )
 
 func readEvents(t *testing.T, r io.Reader) ([]string, error) {
@@ -134,7 +136,7 @@ func TestSSEReaderBounds(t *testing.T) {
 func TestSSEReaderLongLineMemory(t *testing.T) {
 	t.Parallel()
 	const max = 1 << 20
-	line := io.MultiReader(strings.NewReader("data: "), io.LimitReader(xs{}, 16*max))
+	line := io.MultiReader(strings.NewReader("data: "), io.LimitReader(testkit.Endless('x'), 16*max))
 	s := newSSEReader(line, max)
 	_, err := s.next()
 	var big *tooLargeError
@@ -151,16 +153,6 @@ func TestSSEReaderLongLineMemory(t *testing.T) {
 	if s.line != nil {
 		t.Errorf("a pooled reader keeps a %d-byte line buffer", cap(s.line))
 	}
-}
-
-// xs reads as an endless run of x.
-type xs struct{}
-
-func (xs) Read(p []byte) (int, error) {
-	for i := range p {
-		p[i] = 'x'
-	}
-	return len(p), nil
 }
 
 // FuzzSSEReader checks that arbitrary bytes never panic the reader, and

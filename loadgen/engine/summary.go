@@ -1,11 +1,11 @@
 package engine
 
 import (
-	"loadgen/loadgen/schema"
-
 	"fmt"
 	"strings"
 	"time"
+
+	"loadgen/loadgen/schema"
 )
 
 // result builds the phase result once the collector has seen everything.

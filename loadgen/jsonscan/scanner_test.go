@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	_ "loadgen/loadgen/testkit" // -update: go test ./... -update passes it to every test binary
 )
 
 // decodeAny reads any value as encoding/json decodes it into an interface.

@@ -1,9 +1,6 @@
 package k8s
 
 import (
-	"bytes"
-	"flag"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -13,9 +10,9 @@ import (
 	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/yaml"
-)
 
-var update = flag.Bool("update", false, "rewrite golden files")
+	"loadgen/loadgen/testkit"
+)
 
 // decodeStrict splits YAML documents and decodes each strictly (unknown
 // and duplicate keys are errors) into the typed struct of its kind.
@@ -66,19 +63,7 @@ func roundTrip(t *testing.T, golden string, header []string, objs []runtime.Obje
 			t.Errorf("object %d (%T) changed in the round trip:\n%s", i, objs[i], b)
 		}
 	}
-	path := filepath.Join("testdata", golden)
-	if *update {
-		if err := os.WriteFile(path, b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if !bytes.Equal(b, want) {
-		t.Errorf("%s differs from the golden file (run with -update to accept):\n%s", golden, b)
-	}
+	testkit.Golden(t, filepath.Join("testdata", golden), b)
 	return b
 }
 

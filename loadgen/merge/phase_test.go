@@ -13,6 +13,7 @@ import (
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
 
 	"loadgen/loadgen/schema"
+	_ "loadgen/loadgen/testkit" // -update: go test ./... -update passes it to every test binary
 	"loadgen/server/servertest"
 )
 
@@ -117,16 +118,7 @@ func TestSharesExact(t *testing.T) {
 		if math.Abs(st.Mean-mean/1e3) > 1e-9*mean || math.Abs(st.Std-math.Sqrt(sq/float64(len(all)))/1e3) > 1e-9*mean {
 			t.Errorf("%s: mean %g std %g, want %g %g", m, st.Mean, st.Std, mean/1e3, math.Sqrt(sq/float64(len(all)))/1e3)
 		}
-		for _, pc := range []struct {
-			p   float64
-			got float64
-		}{{50, st.P50}, {90, st.P90}, {95, st.P95}, {99, st.P99}, {99.9, st.P999}} {
-			want := servertest.Percentile(all, pc.p)
-			// Three significant digits: a value's bucket spans at most 1/1000 of it.
-			if !servertest.WithinHDR(pc.got, want) {
-				t.Errorf("%s p%g: merged %g ms, the union of the raw values %g ms", m, pc.p, pc.got, want)
-			}
-		}
+		servertest.CheckStats(t, m, st, all)
 	}
 	if r.Completed != 200+237+274 || r.Failed != 0+1+2 || r.TotalInputTokens != 3000 || r.Errors["timeout"].Count != 3 {
 		t.Errorf("totals: completed %d failed %d input tokens %d timeouts %d", r.Completed, r.Failed, r.TotalInputTokens, r.Errors["timeout"].Count)

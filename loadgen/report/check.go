@@ -1,8 +1,6 @@
 package report
 
 import (
-	"loadgen/loadgen/schema"
-
 	"bufio"
 	"encoding/json"
 	"errors"
@@ -10,6 +8,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"loadgen/loadgen/schema"
 )
 
 // ErrUnreadable marks a results directory whose manifest exists but cannot

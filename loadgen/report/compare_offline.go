@@ -1,13 +1,13 @@
 package report
 
 import (
-	"loadgen/loadgen/schema"
-
 	"errors"
 	"fmt"
 	"io"
 	"sort"
 	"strings"
+
+	"loadgen/loadgen/schema"
 )
 
 // OfflineComparison joins the offline benchmark's results to a sweep: per

@@ -1,12 +1,14 @@
 package report
 
 import (
-	"loadgen/loadgen/schema"
-
 	"bytes"
 	"encoding/json"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"loadgen/loadgen/schema"
+	"loadgen/loadgen/testkit"
 )
 
 func offlineNamed(name string, pc, bk bool, extra string) OfflineResult {
@@ -112,8 +114,8 @@ func TestCompareOfflineGolden(t *testing.T) {
 			if err := c.WriteJSON(&js); err != nil {
 				t.Fatal(err)
 			}
-			golden(t, tc.name+"/compare-offline.md", md.Bytes())
-			golden(t, tc.name+"/compare-offline.json", js.Bytes())
+			testkit.Golden(t, filepath.Join(goldenDir, tc.name, "compare-offline.md"), md.Bytes())
+			testkit.Golden(t, filepath.Join(goldenDir, tc.name, "compare-offline.json"), js.Bytes())
 		})
 	}
 }

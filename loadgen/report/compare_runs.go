@@ -1,10 +1,10 @@
 package report
 
 import (
-	"loadgen/loadgen/schema"
-
 	"fmt"
 	"math"
+
+	"loadgen/loadgen/schema"
 )
 
 // Thresholds decide which run-to-run changes CompareRuns flags.

@@ -1,12 +1,12 @@
 package report
 
 import (
-	"loadgen/loadgen/schema"
-
 	"fmt"
 	"io"
 	"strconv"
 	"strings"
+
+	"loadgen/loadgen/schema"
 )
 
 // WriteMarkdown writes the comparison: warnings first (loudly when a

@@ -1,11 +1,13 @@
 package report
 
 import (
-	"loadgen/loadgen/schema"
-
 	"bytes"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"loadgen/loadgen/schema"
+	"loadgen/loadgen/testkit"
 )
 
 func TestCompareRunsSame(t *testing.T) {
@@ -115,6 +117,6 @@ func TestCompareRunsGolden(t *testing.T) {
 	if err := c.WriteJSON(&js); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "partial/compare-runs.md", md.Bytes())
-	golden(t, "partial/compare-runs.json", js.Bytes())
+	testkit.Golden(t, filepath.Join(goldenDir, "partial/compare-runs.md"), md.Bytes())
+	testkit.Golden(t, filepath.Join(goldenDir, "partial/compare-runs.json"), js.Bytes())
 }

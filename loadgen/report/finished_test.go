@@ -1,10 +1,10 @@
 package report
 
 import (
-	"loadgen/loadgen/schema"
-
 	"strings"
 	"testing"
+
+	"loadgen/loadgen/schema"
 )
 
 // finishedSweep is two configs that passed: "base", whose phases

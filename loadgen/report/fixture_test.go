@@ -1,8 +1,6 @@
 package report
 
 import (
-	"loadgen/loadgen/schema"
-
 	"bytes"
 	"encoding/json"
 	"flag"
@@ -17,15 +15,16 @@ import (
 	"time"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
-)
 
-var update = flag.Bool("update", false, "rewrite golden files")
+	"loadgen/loadgen/schema"
+	"loadgen/loadgen/testkit"
+)
 
 // TestMain regenerates the synthetic results directories under -update
 // before any golden test reads them.
 func TestMain(m *testing.M) {
 	flag.Parse()
-	if *update {
+	if testkit.Updating() {
 		for dir, build := range map[string]func() fixture{"testdata/sweep-sim": simFixture, "testdata/sweep-partial": partialFixture} {
 			if err := build().write(dir); err != nil {
 				fmt.Fprintln(os.Stderr, "fixture:", err)

@@ -1,13 +1,13 @@
 package report
 
 import (
-	"loadgen/loadgen/schema"
-
 	"fmt"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
+
+	"loadgen/loadgen/schema"
 )
 
 // dash stands for a value that does not exist.

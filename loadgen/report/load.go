@@ -1,8 +1,6 @@
 package report
 
 import (
-	"loadgen/loadgen/schema"
-
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,6 +12,8 @@ import (
 	"sync"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
+
+	"loadgen/loadgen/schema"
 )
 
 // Sweep is a results directory loaded into memory.
@@ -211,8 +211,7 @@ func (s *Sweep) loadConfig(cs schema.ConfigStatus) ConfigResult {
 		set = Settings{}
 	}
 	c.Settings = set
-	var st schema.Startup
-	switch err := readJSON(filepath.Join(s.Dir, schema.StartupFile(cs.Name)), &st); {
+	switch st, err := schema.ReadStartup(s.Dir, cs.Name); {
 	case err == nil:
 		c.Startup = &st
 	case !errors.Is(err, fs.ErrNotExist):
@@ -299,8 +298,7 @@ func reconstructManifest(dir string) (*schema.Manifest, error) {
 			continue
 		}
 		cs := schema.ConfigStatus{Name: e.Name(), Status: schema.StatusOK}
-		var st schema.Startup
-		if readJSON(filepath.Join(dir, schema.StartupFile(e.Name())), &st) == nil && st.FailureClass != "" {
+		if st, err := schema.ReadStartup(dir, e.Name()); err == nil && st.FailureClass != "" {
 			cs.Status, cs.FailureClass, cs.Reason = schema.StatusFailed, string(st.FailureClass), st.Reason
 		}
 		m.Configs = append(m.Configs, cs)

@@ -1,12 +1,13 @@
 package report
 
 import (
-	"loadgen/loadgen/schema"
-
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"loadgen/loadgen/schema"
+	"loadgen/loadgen/testkit"
 )
 
 func TestLoadSim(t *testing.T) {
@@ -68,30 +69,6 @@ func TestLoadPartial(t *testing.T) {
 			t.Errorf("%s: startup %t results %d class %q status %q", tc.config, c.Startup != nil, len(c.Results()), c.FailureClass(), c.Phases[0].Status)
 		}
 	}
-}
-
-// copyDir copies a fixture into a temporary directory for a test to damage.
-func copyDir(t *testing.T, src string) string {
-	t.Helper()
-	dst := t.TempDir()
-	err := filepath.Walk(src, func(path string, fi os.FileInfo, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, path)
-		if fi.IsDir() {
-			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
-		}
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(dst, rel), b, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return dst
 }
 
 func TestLoadDamaged(t *testing.T) {
@@ -169,7 +146,7 @@ func TestLoadDamaged(t *testing.T) {
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			dir := copyDir(t, simDir)
+			dir := testkit.CopyDir(t, simDir)
 			tc.damage(dir)
 			s, err := Load(dir)
 			if err != nil {

@@ -1,9 +1,9 @@
 package report
 
 import (
-	"loadgen/loadgen/schema"
-
 	"fmt"
+
+	"loadgen/loadgen/schema"
 )
 
 // The online-capacity side of a sweep: searches for the capacity at an

@@ -1,10 +1,10 @@
 package report
 
 import (
-	"loadgen/loadgen/schema"
-
 	"strings"
 	"testing"
+
+	"loadgen/loadgen/schema"
 )
 
 // TestRecommendOnline: with a capacity at the SLO the recommendation

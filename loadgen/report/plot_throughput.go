@@ -1,10 +1,10 @@
 package report
 
 import (
-	"loadgen/loadgen/schema"
-
 	"math"
 	"strconv"
+
+	"loadgen/loadgen/schema"
 )
 
 // throughputPlot draws query throughput per config as horizontal bars: the

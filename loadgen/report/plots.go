@@ -1,12 +1,12 @@
 package report
 
 import (
-	"loadgen/loadgen/schema"
-
 	"fmt"
 	"math"
 	"regexp"
 	"sort"
+
+	"loadgen/loadgen/schema"
 )
 
 // Plot is one SVG plot: its file name under plots/, its title and the

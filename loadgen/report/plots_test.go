@@ -1,11 +1,9 @@
 package report
 
 import (
-	"fmt"
-	"loadgen/loadgen/schema"
-
 	"bytes"
 	"encoding/xml"
+	"fmt"
 	"io"
 	"math"
 	"os"
@@ -13,6 +11,9 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"loadgen/loadgen/schema"
+	"loadgen/loadgen/testkit"
 )
 
 // wellFormed parses doc as XML to the end.
@@ -103,7 +104,7 @@ func TestPlotsEmpty(t *testing.T) {
 func TestRender(t *testing.T) {
 	for _, src := range []string{simDir, partialDir} {
 		t.Run(src, func(t *testing.T) {
-			dir := copyDir(t, src)
+			dir := testkit.CopyDir(t, src)
 			os.MkdirAll(filepath.Join(dir, PlotsDir), 0o755)
 			stale := filepath.Join(dir, PlotsDir, "cdf-gone.svg")
 			os.WriteFile(stale, []byte("<svg/>"), 0o644)

@@ -1,13 +1,13 @@
 package report
 
 import (
-	"loadgen/loadgen/schema"
-
 	"bytes"
 	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
+
+	"loadgen/loadgen/schema"
 )
 
 // recommend picks, among the configs that passed, the one with the

@@ -1,13 +1,13 @@
 package report
 
 import (
-	"loadgen/loadgen/schema"
-
 	"bytes"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+
+	"loadgen/loadgen/schema"
 )
 
 // Output files of Render, relative to the results directory.

@@ -1,10 +1,10 @@
 package report
 
 import (
-	"loadgen/loadgen/schema"
-
 	"encoding/json"
 	"time"
+
+	"loadgen/loadgen/schema"
 )
 
 // SummarySchemaVersion is the current Summary.SchemaVersion.

@@ -1,12 +1,12 @@
 package report
 
 import (
-	"loadgen/loadgen/schema"
-
 	"fmt"
 	"math"
 	"sort"
 	"strings"
+
+	"loadgen/loadgen/schema"
 )
 
 // Summary computes the report's numbers from the loaded results. It reads

@@ -1,15 +1,17 @@
 package report
 
 import (
-	"loadgen/loadgen/schema"
-
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
+
+	"loadgen/loadgen/schema"
+	"loadgen/loadgen/testkit"
 )
 
 func TestSummaryGolden(t *testing.T) {
@@ -37,10 +39,10 @@ func TestSummaryGolden(t *testing.T) {
 			if err := sum.WriteCSV(&cs); err != nil {
 				t.Fatal(err)
 			}
-			golden(t, tc.name+"/summary.md", md.Bytes())
-			golden(t, tc.name+"/summary.json", js.Bytes())
-			golden(t, tc.name+"/summary.csv", cs.Bytes())
-			golden(t, tc.name+"/ranking.txt", rk.Bytes())
+			testkit.Golden(t, filepath.Join(goldenDir, tc.name, "summary.md"), md.Bytes())
+			testkit.Golden(t, filepath.Join(goldenDir, tc.name, "summary.json"), js.Bytes())
+			testkit.Golden(t, filepath.Join(goldenDir, tc.name, "summary.csv"), cs.Bytes())
+			testkit.Golden(t, filepath.Join(goldenDir, tc.name, "ranking.txt"), rk.Bytes())
 		})
 	}
 }

@@ -1,10 +1,10 @@
 package report
 
 import (
-	"loadgen/loadgen/schema"
-
 	"fmt"
 	"strings"
+
+	"loadgen/loadgen/schema"
 )
 
 // table is one section's table, rendered as Markdown and as HTML from the

@@ -1,12 +1,12 @@
 package report
 
 import (
-	"loadgen/loadgen/schema"
-
 	"fmt"
 	"math"
 	"sort"
 	"strings"
+
+	"loadgen/loadgen/schema"
 )
 
 // warning is one caveat; config is "" for sweep-wide ones. A note is

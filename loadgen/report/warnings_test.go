@@ -1,12 +1,12 @@
 package report
 
 import (
-	"loadgen/loadgen/schema"
-
 	"encoding/json"
 	"math"
 	"strings"
 	"testing"
+
+	"loadgen/loadgen/schema"
 )
 
 func TestRateTolerance(t *testing.T) {

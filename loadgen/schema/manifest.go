@@ -293,6 +293,22 @@ func StartupFile(config string) string {
 	return filepath.Join(config, "startup.json")
 }
 
+// ReadStartup reads the startup record of config in the results directory
+// dir (dir/<config>/startup.json). A record never written is an error that
+// wraps fs.ErrNotExist.
+func ReadStartup(dir, config string) (Startup, error) {
+	path := filepath.Join(dir, StartupFile(config))
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return Startup{}, fmt.Errorf("read startup record: %w", err)
+	}
+	var st Startup
+	if err := json.Unmarshal(b, &st); err != nil {
+		return Startup{}, fmt.Errorf("read startup record %s: %w", path, err)
+	}
+	return st, nil
+}
+
 // ReadManifest reads dir/manifest.json.
 func ReadManifest(dir string) (*Manifest, error) {
 	path := filepath.Join(dir, ManifestFile)

@@ -2,6 +2,8 @@ package schema
 
 import (
 	"encoding/json"
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -9,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	_ "loadgen/loadgen/testkit" // -update: go test ./... -update passes it to every test binary
 )
 
 func TestManifestRoundTrip(t *testing.T) {
@@ -84,6 +88,36 @@ func TestFilePaths(t *testing.T) {
 	}
 	if got := StartupFile("c"); got != filepath.Join("c", "startup.json") {
 		t.Error(got)
+	}
+}
+
+// TestReadStartup reads a written startup record back and checks the
+// errors of a missing and of a corrupt one.
+func TestReadStartup(t *testing.T) {
+	dir := t.TempDir()
+	want := Startup{SchemaVersion: 1, Config: "c", PID: 42, Ready: true, ReadySeconds: 1.5, Started: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+	b, err := json.Marshal(want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, content := range map[string][]byte{"c": b, "corrupt": []byte("[]")} {
+		if err := os.MkdirAll(filepath.Join(dir, name), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, StartupFile(name)), content, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, err := ReadStartup(dir, "c"); err != nil || !reflect.DeepEqual(got, want) {
+		t.Errorf("ReadStartup = %+v, %v; want %+v", got, err, want)
+	}
+	// Never written: an error that says so, for callers that tolerate it.
+	if _, err := ReadStartup(dir, "none"); !errors.Is(err, fs.ErrNotExist) || !strings.Contains(err.Error(), "read startup record") {
+		t.Errorf("missing record: %v, want an error wrapping fs.ErrNotExist", err)
+	}
+	// Not a record: an error naming the file.
+	if _, err := ReadStartup(dir, "corrupt"); err == nil || !strings.Contains(err.Error(), filepath.Join(dir, "corrupt", "startup.json")) {
+		t.Errorf("corrupt record: %v, want an error naming the file", err)
 	}
 }
 

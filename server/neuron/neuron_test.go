@@ -4,6 +4,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	_ "loadgen/loadgen/testkit" // -update: go test ./... -update passes it to every test binary
 )
 
 func TestGenerateBuckets(t *testing.T) {

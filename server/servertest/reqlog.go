@@ -7,6 +7,8 @@ import (
 	"os"
 	"slices"
 	"testing"
+
+	"loadgen/loadgen/schema"
 )
 
 // RequestLog is what the requests.jsonl files of a phase say about its
@@ -62,16 +64,43 @@ func ReadRequestLogs(t testing.TB, paths ...string) RequestLog {
 	return l
 }
 
-// Percentile is the p-th percentile of sorted values in ms, at the rank an
+// CheckLatency checks the TTFT and E2E statistics of a phase result
+// against the raw samples of its request logs (CheckStats).
+func CheckLatency(t testing.TB, res schema.PhaseResult, raw RequestLog) {
+	t.Helper()
+	CheckStats(t, schema.MetricTTFT, res.Latency[schema.MetricTTFT], raw.TTFT)
+	CheckStats(t, schema.MetricE2EL, res.Latency[schema.MetricE2EL], raw.E2E)
+}
+
+// CheckStats checks the statistics st of metric against the raw values
+// (µs, sorted) they were made from: st counts every value, and each of its
+// percentiles is the raw one to the precision of an HDR histogram.
+func CheckStats(t testing.TB, metric string, st schema.Stats, sorted []int64) {
+	t.Helper()
+	if st.Count != int64(len(sorted)) || len(sorted) == 0 {
+		t.Errorf("%s: %d values counted, %d raw values; want the same, not none", metric, st.Count, len(sorted))
+		return
+	}
+	for _, pc := range []struct {
+		p   float64
+		got float64
+	}{{50, st.P50}, {90, st.P90}, {95, st.P95}, {99, st.P99}, {99.9, st.P999}} {
+		if want := percentile(sorted, pc.p); !withinHDR(pc.got, want) {
+			t.Errorf("%s p%g: %g ms, the raw values' %g ms", metric, pc.p, pc.got, want)
+		}
+	}
+}
+
+// percentile is the p-th percentile of sorted values in ms, at the rank an
 // HDR histogram takes it (p/100·n rounded half up, within [1, n]).
-func Percentile(sorted []int64, p float64) float64 {
+func percentile(sorted []int64, p float64) float64 {
 	k := min(max(int(p/100*float64(len(sorted))+0.5), 1), len(sorted))
 	return float64(sorted[k-1]) / 1e3
 }
 
-// WithinHDR reports whether an HDR percentile in ms (3 significant digits)
-// is the raw value in ms, to the histogram's precision and the µs the
-// values are rounded to.
-func WithinHDR(hdr, raw float64) bool {
+// withinHDR reports whether an HDR percentile in ms (3 significant digits:
+// a value's bucket spans at most 1/1000 of it) is the raw value in ms, to
+// the histogram's precision and the µs the values are rounded to.
+func withinHDR(hdr, raw float64) bool {
 	return math.Abs(hdr-raw) <= raw*1e-3+1e-3
 }

@@ -3,8 +3,9 @@ package sim
 import (
 	"errors"
 	"fmt"
-	"loadgen/loadgen/jsonscan"
 	"net/http"
+
+	"loadgen/loadgen/jsonscan"
 )
 
 // completionRequest is the part of vLLM's CompletionRequest the simulator

@@ -3,8 +3,11 @@ package sim
 import (
 	"fmt"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"loadgen/loadgen/testkit"
 )
 
 // TestEndpointsGolden checks every endpoint's status and body against
@@ -91,7 +94,7 @@ func TestEndpointsGolden(t *testing.T) {
 			if status != r.wantStatus {
 				t.Fatalf("status %d, want %d: %s", status, r.wantStatus, body)
 			}
-			golden(t, r.name, fmt.Sprintf("%d\n%s\n", status, normalize(body)))
+			testkit.Golden(t, filepath.Join("testdata", r.name+".golden"), fmt.Appendf(nil, "%d\n%s\n", status, normalize(body)))
 		})
 	}
 }

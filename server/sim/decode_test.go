@@ -3,9 +3,10 @@ package sim
 import (
 	"encoding/json"
 	"errors"
-	"loadgen/loadgen/jsonscan"
 	"reflect"
 	"testing"
+
+	"loadgen/loadgen/jsonscan"
 )
 
 // refDecode decodes a completion request with encoding/json, matching keys

@@ -1,12 +1,13 @@
 package sim
 
 import (
-	"loadgen/server/neuron"
 	"math"
 	"math/rand/v2"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"loadgen/server/neuron"
 )
 
 // engine is the simulated EngineCore: one goroutine that owns the waiting

@@ -10,10 +10,13 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"loadgen/loadgen/testkit"
 )
 
 // logBuf collects a process's output and lets a test wait for a line.
@@ -130,15 +133,9 @@ func rerankArgs(port string, override string, extra ...string) []string {
 	return append(a, extra...)
 }
 
-func freePort(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return fmt.Sprint(ln.Addr().(*net.TCPAddr).Port)
-}
+// ports are this package's test ports, apart from those of the other
+// packages that launch servers, whose tests may run at the same time.
+var ports = testkit.NewPorts(26000, 32000)
 
 // inOrder checks that the lines appear in out in this order.
 func inOrder(t *testing.T, out string, lines ...string) {
@@ -169,7 +166,7 @@ func exitCode(err error) int {
 // speed factors, and a graceful shutdown on cancel.
 func TestMainLifecycle(t *testing.T) {
 	t.Setenv("TMPDIR", t.TempDir())
-	port := freePort(t)
+	port := strconv.Itoa(ports.Free(t))
 	m := &mainRun{}
 	m.out = newLogBuf()
 	m.out.gate = "Warming up the model."
