@@ -49,16 +49,8 @@ func checkSearchCommand(servers *server.Owner) *cli.Command {
 					return err
 				}
 			}
-			checked, err := loadgen.Preflight(o)
-			if errors.Is(err, loadgen.ErrBadInput) {
-				return asUsage(err)
-			} else if err != nil {
-				return err
-			}
-			out, err := loadgen.Run(c.Context, checked)
-			if errors.Is(err, loadgen.ErrBadInput) {
-				return asUsage(err)
-			} else if err != nil {
+			out, err := runSweep(c, o)
+			if err != nil {
 				return err
 			}
 			within, err := writeChecks(c.App.Writer, out.Dir, o.Sim.Speed)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 
+	"loadgen/loadgen"
 	"loadgen/server/sim"
 )
 
@@ -35,6 +36,15 @@ func asUsage(err error) error {
 		return nil
 	}
 	return usageError{err}
+}
+
+// asUsageIf makes an error that wraps loadgen.ErrBadInput (the input was
+// refused before anything started) a usage error; others pass unchanged.
+func asUsageIf(err error) error {
+	if errors.Is(err, loadgen.ErrBadInput) {
+		return asUsage(err)
+	}
+	return err
 }
 
 // silentError carries an exit code for an outcome that was already reported

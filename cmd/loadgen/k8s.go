@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -94,10 +93,8 @@ func k8sAction(c *cli.Context) error {
 	} else {
 		m, warns, err = loadgen.KubeSweep(o, kc)
 	}
-	if errors.Is(err, loadgen.ErrBadInput) {
-		return asUsage(err)
-	} else if err != nil {
-		return err
+	if err != nil {
+		return asUsageIf(err)
 	}
 	return writeKube(c, m, warns)
 }

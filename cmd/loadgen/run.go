@@ -123,16 +123,7 @@ func runAction(c *cli.Context, servers *server.Owner, hard *loadgen.HardStop) er
 		}
 		o.Only = []string{plan.Configs[0].Name}
 	}
-	checked, err := loadgen.Preflight(o)
-	if errors.Is(err, loadgen.ErrBadInput) {
-		return asUsage(err)
-	} else if err != nil {
-		return err
-	}
-	res, err := loadgen.Run(c.Context, checked)
-	if errors.Is(err, loadgen.ErrBadInput) {
-		return asUsage(err)
-	}
+	res, err := runSweep(c, o)
 	if err != nil {
 		return err
 	}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -95,23 +94,9 @@ func sweepCommand(servers *server.Owner, hard *loadgen.HardStop) *cli.Command {
 			o.Profile = p
 			if c.Bool("dry-run") {
 				// The plan, then the very pre-flight the sweep runs.
-				if err := loadgen.DryRun(o, c.App.Writer); errors.Is(err, loadgen.ErrBadInput) {
-					return asUsage(err)
-				} else if err != nil {
-					return err
-				}
-				return nil
+				return asUsageIf(loadgen.DryRun(o, c.App.Writer))
 			}
-			checked, err := loadgen.Preflight(o)
-			if errors.Is(err, loadgen.ErrBadInput) {
-				return asUsage(err)
-			} else if err != nil {
-				return err
-			}
-			out, err := loadgen.Run(c.Context, checked)
-			if errors.Is(err, loadgen.ErrBadInput) {
-				return asUsage(err)
-			}
+			out, err := runSweep(c, o)
 			if out != nil {
 				printOutcome(c.App.Writer, c.App.ErrWriter, out)
 			}
@@ -127,6 +112,18 @@ func sweepCommand(servers *server.Owner, hard *loadgen.HardStop) *cli.Command {
 			return nil
 		},
 	}
+}
+
+// runSweep runs the sweep o describes: pre-flight, then the sweep. Bad
+// input found by either is a usage error (exit 2). An outcome comes back
+// also with an error when the sweep ran but could not finish its report.
+func runSweep(c *cli.Context, o loadgen.Options) (*loadgen.Outcome, error) {
+	checked, err := loadgen.Preflight(o)
+	if err != nil {
+		return nil, asUsageIf(err)
+	}
+	out, err := loadgen.Run(c.Context, checked)
+	return out, asUsageIf(err)
 }
 
 // loadProfile loads a profile file, or a shipped profile ("" is the shipped
