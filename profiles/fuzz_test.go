@@ -54,7 +54,7 @@ func FuzzParse(f *testing.F) {
 		if err := pl.DryRun(io.Discard); err != nil {
 			t.Fatal(err)
 		}
-		if p.Hash() != p.Hash() {
+		if h1, h2 := p.Hash(), p.Hash(); h1 != h2 {
 			t.Fatal("Hash is not deterministic")
 		}
 		env := PhaseEnv{SLO: p.SLO, Synthetic: p.Workload.IsSynthetic()}

@@ -73,7 +73,7 @@ func TestSplitPhase(t *testing.T) {
 			tt.check(t, shares)
 		})
 	}
-	if ClientSeed(1, 0) == ClientSeed(1, 1) || ClientSeed(1, 0) != ClientSeed(1, 0) || ClientSeed(1, 0) == ClientSeed(2, 0) {
+	if a, again := ClientSeed(1, 0), ClientSeed(1, 0); a == ClientSeed(1, 1) || a != again || a == ClientSeed(2, 0) {
 		t.Error("client seeds are not distinct per client and phase seed, or not deterministic")
 	}
 }

@@ -53,11 +53,3 @@ func ClassOf(err error) schema.FailureClass {
 
 // errorTailLines is how many log lines an *Error carries.
 const errorTailLines = 12
-
-// tail returns at most n of the last lines.
-func tail(lines []string, n int) []string {
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return lines
-}

@@ -3,7 +3,6 @@ package k8s
 import (
 	"fmt"
 	"path"
-	"slices"
 	"strings"
 
 	batchv1 "k8s.io/api/batch/v1"
@@ -241,13 +240,3 @@ func claimVolume(name, claim, dir string, readOnly bool) (corev1.Volume, corev1.
 }
 
 func ptr[T any](v T) *T { return &v }
-
-// sortedKeys returns m's keys in order.
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
-}

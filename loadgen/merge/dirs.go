@@ -300,17 +300,18 @@ func mergedManifest(ins []input) *schema.Manifest {
 }
 
 // pendingConfig records a configuration nobody ran: every phase pending.
+// Every configuration of a profile runs the same phases, so the phases of
+// the first configuration any input recorded are its phases.
 func pendingConfig(name string, ins []input) schema.ConfigStatus {
 	cs := schema.ConfigStatus{Name: name, Status: schema.StatusPending}
 	for _, in := range ins {
-		for _, c := range in.m.Configs {
-			for _, p := range c.Phases {
-				if cs.Phase(p.Name) == nil {
-					cs.Phases = append(cs.Phases, schema.PhaseStatus{Name: p.Name, Status: schema.StatusPending, File: schema.PhaseFile(name, p.Name)})
-				}
-			}
-			return cs
+		if len(in.m.Configs) == 0 {
+			continue
 		}
+		for _, p := range in.m.Configs[0].Phases {
+			cs.Phases = append(cs.Phases, schema.PhaseStatus{Name: p.Name, Status: schema.StatusPending, File: schema.PhaseFile(name, p.Name)})
+		}
+		break
 	}
 	return cs
 }

@@ -21,14 +21,6 @@ func fmtF(v *float64, decimals int) string {
 	return strconv.FormatFloat(*v, 'f', decimals, 64)
 }
 
-// fmtI formats an optional integer.
-func fmtI(v *int) string {
-	if v == nil {
-		return dash
-	}
-	return strconv.Itoa(*v)
-}
-
 // fmtPct formats a fraction (0..1) as a percentage.
 func fmtPct(v *float64) string {
 	if v == nil {

@@ -16,8 +16,6 @@ var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b 
 // choice is the handler's view of one prompt's output.
 type choice struct {
 	s        *seq
-	rel      float64 // P(yes), computed at the first token
-	hash     uint64
 	textLen  int        // characters of text streamed so far (text_offset)
 	toks     []genToken // kept for non-stream responses
 	lastAt   time.Time
