@@ -10,13 +10,13 @@ import (
 // machine an idle CPU takes tens of µs to wake up (here: p50 67 µs, p99
 // 0.3–0.6 ms with the timerfd below), so a dispatcher that sleeps until the
 // due time sends every arrival that late, by a varying amount; spinning
-// through the lead absorbs the wake-up whenever it is shorter than the
+// through the spin lead absorbs the wake-up whenever it is shorter than the
 // lead. The spin yields the processor (runtime.Gosched) on every turn, so
 // it takes no CPU from the workers, only CPU that would have been idle.
 //
 // The lead follows the 95th percentile of the observed wake-up lateness (a
 // stochastic quantile estimate: up 95% of a step when a wake-up comes later
-// than the lead, down 5% of a step otherwise), so a host that wakes promptly
+// than the spin lead, down 5% of a step otherwise), so a host that wakes promptly
 // spins little, within [leadMin, leadMax].
 const (
 	leadInit = 200 * time.Microsecond
@@ -37,7 +37,7 @@ type pacing struct {
 	spun time.Duration // total time spent spinning
 }
 
-// learn updates the lead with one wake-up that came late after its target.
+// learn updates the spin lead with one wake-up that came late after its target.
 func (p *pacing) learn(late time.Duration) {
 	if p.lead == 0 {
 		p.lead = leadInit
@@ -50,7 +50,7 @@ func (p *pacing) learn(late time.Duration) {
 }
 
 // waitUntil waits until the absolute offset due, or returns false if the
-// phase stops first: it sleeps until the lead before due and spins from
+// phase stops first: it sleeps until the spin lead before due and spins from
 // there.
 func (d *dispatcher) waitUntil(timer *time.Timer, due time.Duration) bool {
 	if !d.pace.spin {
