@@ -125,59 +125,45 @@ func (s *Scanner) open(c byte) bool {
 // from member stops the scan; after a type error Object goes on and
 // returns the first one once the object has been read.
 func (s *Scanner) Object(field string, member func(key string) error) error {
-	if !s.open('{') {
-		return s.Mismatch(field, "object")
-	}
-	if s.depth > MaxDepth {
-		return ErrSyntax
-	}
-	var typeErr error
-	if !s.consume('}') {
-		for {
-			if s.Peek() != '"' {
-				return ErrSyntax
-			}
-			key, err := s.str(true)
-			if err != nil {
-				return err
-			}
-			if !s.consume(':') {
-				return ErrSyntax
-			}
-			if err := member(key); err != nil {
-				if !isTypeError(err) {
-					return err
-				}
-				if typeErr == nil {
-					typeErr = err
-				}
-			}
-			if s.consume('}') {
-				break
-			}
-			if !s.consume(',') {
-				return ErrSyntax
-			}
+	return s.container(field, '{', '}', "object", func(int) error {
+		if s.Peek() != '"' {
+			return ErrSyntax
 		}
-	}
-	s.depth--
-	return typeErr
+		key, err := s.str(true)
+		if err != nil {
+			return err
+		}
+		if !s.consume(':') {
+			return ErrSyntax
+		}
+		return member(key)
+	})
 }
 
 // Array calls elem for each element of the array that is next, with the
 // element's position; elem must consume the value. Types and errors are
 // handled as by Object.
 func (s *Scanner) Array(field string, elem func(i int) error) error {
-	if !s.open('[') {
-		return s.Mismatch(field, "array")
+	return s.container(field, '[', ']', "array", elem)
+}
+
+// container reads the object or array that is next (open … close), calling
+// each for its i-th member or element, which each must consume: the one
+// loop of Object, Array and FloatObject. A value of another kind is
+// skipped and reported as a TypeError for field (want names the kind); a
+// syntax error stops the scan; type errors are collected and the first is
+// returned once the container has been read.
+func (s *Scanner) container(field string, open, close byte, want string, each func(i int) error) error {
+	if !s.open(open) {
+		return s.Mismatch(field, want)
 	}
 	if s.depth > MaxDepth {
 		return ErrSyntax
 	}
 	var typeErr error
-	if !s.consume(']') {
+	if !s.consume(close) {
 		for i := 0; ; i++ {
-			if err := elem(i); err != nil {
+			if err := each(i); err != nil {
 				if !isTypeError(err) {
 					return err
 				}
@@ -185,7 +171,7 @@ func (s *Scanner) Array(field string, elem func(i int) error) error {
 					typeErr = err
 				}
 			}
-			if s.consume(']') {
+			if s.consume(close) {
 				break
 			}
 			if !s.consume(',') {

@@ -195,6 +195,10 @@ func (s *Scanner) numberExp() (num []byte, exp bool, err error) {
 // a member written the way vLLM writes it ("key":number, an ASCII key
 // without escapes, no white space) is read by one tight loop; any other
 // member takes the general path.
+//
+// It keeps its own copy of container's loop: calling the member through
+// container's closure made the scan of a scored chunk about 15% slower
+// (BenchmarkChunkParseScored, ten interleaved runs on one core).
 func (s *Scanner) FloatObject(field string, member func(key string, num []byte)) error {
 	if !s.open('{') {
 		return s.Mismatch(field, "object")
