@@ -58,7 +58,13 @@ func (f *fakeService) do(ctx context.Context, _ *workload.Request, r *Result, no
 			break
 		}
 	}
-	t := time.NewTimer(f.service(r))
+	answerAfter(ctx, f.service(r), r, now)
+}
+
+// answerAfter fills r as a one-token answer that took d, or as the
+// failure of ctx when it ends first: the reply of every fake service.
+func answerAfter(ctx context.Context, d time.Duration, r *Result, now func() time.Duration) {
+	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-t.C:

@@ -30,16 +30,7 @@ func (s *serialServer) do(ctx context.Context, _ *workload.Request, r *Result, n
 	done := start.Add(s.service)
 	s.free = done
 	s.mu.Unlock()
-	t := time.NewTimer(time.Until(done))
-	defer t.Stop()
-	select {
-	case <-t.C:
-		r.FirstToken, r.End = now(), now()
-		r.Status, r.Chunks, r.Usage, r.PromptTokens, r.OutputTokens = 200, 1, true, 10, 1
-	case <-ctx.Done():
-		r.End = now()
-		r.fail(classify(ctx, ctx.Err(), 0, true, 0))
-	}
+	answerAfter(ctx, time.Until(done), r, now)
 }
 
 // TestRunSaturationStop: a phase past capacity stops early with the
