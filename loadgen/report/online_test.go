@@ -1,6 +1,9 @@
 package report
 
 import (
+	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -70,15 +73,70 @@ func TestRecommendOnline(t *testing.T) {
 	}
 }
 
-// TestLatencyVsRateMarks: the latency-vs-rate plot draws the SLO and each
-// config's knee, and marks a phase cut as saturated.
+// TestLatencyVsRateMarks: the latency-vs-rate plot draws the SLO across
+// its panel, each config's knee as a vertical line in both panels, and a
+// cross for each phase cut as saturated. It counts the drawn shapes, not
+// the legend's words, which are there whether or not the marks are.
 func TestLatencyVsRateMarks(t *testing.T) {
 	t.Parallel()
 	s := loadFixture(t, simDir)
-	p := latencyVsRatePlot(s.Summary())
-	for _, want := range []string{"SLO p99 ≤ 1.3s", "capacity at SLO (knee)", "cut as saturated", `stroke="` + sloColor + `"`} {
-		if !strings.Contains(p.SVG, want) {
-			t.Errorf("latency-vs-rate.svg lacks %q", want)
+	sum := s.Summary()
+	knees, cut := 0, 0
+	for _, r := range sum.Searches {
+		if r.CapacityAtSLO != nil && *r.CapacityAtSLO > 0 {
+			knees++
 		}
 	}
+	for _, r := range sum.Phases {
+		if r.SaturatedAtS != nil {
+			cut++
+		}
+	}
+	if knees == 0 || cut == 0 {
+		t.Fatalf("the fixture has %d knees and %d saturated phases; the test needs both", knees, cut)
+	}
+	svg := latencyVsRatePlot(sum).SVG
+	if !strings.Contains(svg, "SLO p99 ≤ 1.3s") {
+		t.Error("latency-vs-rate.svg lacks the SLO's label")
+	}
+	const legendLen = 28 // the legend's sample lines are this long
+	vertical, sloLines := 0, 0
+	for _, m := range polylineRe.FindAllStringSubmatch(svg, -1) {
+		x1, y1, x2, y2 := atof(t, m[1]), atof(t, m[2]), atof(t, m[3]), atof(t, m[4])
+		switch {
+		case m[6] == "2 3" && x1 == x2 && y1 != y2:
+			vertical++
+		case m[5] == sloColor && m[6] == "8 4" && y1 == y2 && x2-x1 > legendLen:
+			sloLines++
+		}
+	}
+	if vertical != 2*knees { // one per knee in each of the two panels
+		t.Errorf("%d vertical knee lines, want %d (2 panels × %d knees)", vertical, 2*knees, knees)
+	}
+	if sloLines != 1 {
+		t.Errorf("%d SLO lines across a panel, want 1", sloLines)
+	}
+	// Without the saturation, the same phases are circles: the crosses
+	// (two lines each, at p50 and p99, in both panels) disappear.
+	plain := *sum
+	plain.Phases = slices.Clone(sum.Phases)
+	for i := range plain.Phases {
+		plain.Phases[i].SaturatedAtS = nil
+	}
+	lines := func(svg string) int { return strings.Count(svg, "<line ") }
+	// (The legend's cross goes with them too: two lines more.)
+	if got, want := lines(svg)-lines(latencyVsRatePlot(&plain).SVG), cut*2*2*2+2; got != want {
+		t.Errorf("the saturated phases add %d lines, want %d (a cross at p50 and p99 in 2 panels for %d phases)", got, want, cut)
+	}
+}
+
+var polylineRe = regexp.MustCompile(`<polyline points="([-\d.]+),([-\d.]+) ([-\d.]+),([-\d.]+)" fill="none" stroke="([^"]+)" stroke-width="2" stroke-linejoin="round"(?: stroke-dasharray="([^"]+)")?/>`)
+
+func atof(t *testing.T, s string) float64 {
+	t.Helper()
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
 }
